@@ -1,0 +1,95 @@
+//! [`Config`]: a node's static configuration, checked once by [`Config::validate`].
+
+use crate::{Error, NodeId, Tick};
+use std::collections::BTreeSet;
+
+/// How one node is set up. Build it with [`Config::new`] and adjust fields;
+/// [`crate::Node::new`] validates it.
+///
+/// ```
+/// use ruft::{Config, NodeId, Tick};
+/// let mut cfg = Config::new(NodeId(1), [NodeId(1), NodeId(2), NodeId(3)]);
+/// cfg.election_tick = Tick(20);
+/// assert!(cfg.validate().is_ok());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Config {
+    /// This node's id; must be one of `voters`.
+    pub id: NodeId,
+    /// Every voting member of the cluster, this node included.
+    pub voters: BTreeSet<NodeId>,
+    /// A leader broadcasts heartbeats every `heartbeat_tick` ticks.
+    pub heartbeat_tick: Tick,
+    /// A follower or candidate that hears from no leader for a randomized
+    /// timeout in `[election_tick, 2 * election_tick)` starts an election.
+    /// Must be greater than `heartbeat_tick`.
+    pub election_tick: Tick,
+    /// Seeds the election-timeout randomisation, so runs are reproducible.
+    pub seed: u64,
+    /// Most entries carried by one AppendEntries message.
+    pub append_entries_max: usize,
+    /// Most AppendEntries messages in flight to one follower while replicating.
+    pub inflight_max: usize,
+    /// Most entries a leader holds uncommitted before it refuses proposals.
+    pub uncommitted_entries_max: usize,
+    /// Most messages queued between two Readys; further ones are dropped (traced).
+    pub outbox_max: usize,
+}
+
+impl Config {
+    /// A configuration with etcd's customary timing (heartbeat 1, election 10)
+    /// and generous limits.
+    pub fn new(id: NodeId, voters: impl IntoIterator<Item = NodeId>) -> Config {
+        Config {
+            id,
+            voters: voters.into_iter().collect(),
+            heartbeat_tick: Tick(1),
+            election_tick: Tick(10),
+            seed: 0,
+            append_entries_max: 64,
+            inflight_max: 256,
+            uncommitted_entries_max: 4096,
+            outbox_max: 4096,
+        }
+    }
+
+    /// Checks the configuration, naming the first problem found.
+    pub fn validate(&self) -> Result<(), Error> {
+        let problem = if !self.voters.contains(&self.id) {
+            Some("id is not among the voters")
+        } else if self.heartbeat_tick == Tick(0) {
+            Some("heartbeat_tick must be at least 1")
+        } else if self.election_tick <= self.heartbeat_tick {
+            Some("election_tick must exceed heartbeat_tick")
+        } else if self.append_entries_max == 0 || self.inflight_max == 0 {
+            Some("append_entries_max and inflight_max must be at least 1")
+        } else if self.uncommitted_entries_max == 0 || self.outbox_max == 0 {
+            Some("uncommitted_entries_max and outbox_max must be at least 1")
+        } else {
+            None
+        };
+        match problem {
+            Some(problem) => Err(Error::InvalidConfig { problem }),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validate_names_the_problem() {
+        let ok = Config::new(NodeId(1), [NodeId(1), NodeId(2)]);
+        assert_eq!(ok.validate(), Ok(()));
+        let outsider = Config::new(NodeId(9), [NodeId(1)]);
+        assert_eq!(
+            outsider.validate(),
+            Err(Error::InvalidConfig { problem: "id is not among the voters" })
+        );
+        let mut slow = ok.clone();
+        slow.election_tick = slow.heartbeat_tick;
+        assert!(slow.validate().is_err());
+    }
+}

@@ -1,0 +1,89 @@
+//! The node's inherent state and the only code that moves it: the term, the
+//! vote, the commit index (the HardState) and the timers. Each mover keeps its
+//! rule: terms and commit never go back, one vote per term.
+
+use super::Context;
+use crate::utils::trace;
+use crate::{Index, LogStorage, Message, MessageVariant, NodeId, Term, Tick};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+impl<S: LogStorage> Context<S> {
+    /// Moves to `term` if it is newer, forgetting the old term's vote.
+    pub(super) fn enter_term(&mut self, term: Term) {
+        debug_assert!(term >= self.hard.term, "terms never decrease (§5.1)");
+        if term > self.hard.term {
+            trace::term_changed(self.config.id, self.hard.term, term);
+            self.hard.term = term;
+            self.hard.voted_node = None;
+        }
+    }
+
+    /// Records this node's vote in the current term.
+    pub(super) fn record_vote(&mut self, candidate: NodeId) {
+        debug_assert!(
+            self.hard.voted_node.is_none_or(|v| v == candidate),
+            "Election Safety (§5.2): at most one vote per term"
+        );
+        self.hard.voted_node = Some(candidate);
+    }
+
+    /// Raises the commit index to `index` (never lowers it).
+    pub(super) fn commit_to(&mut self, index: Index) {
+        if index <= self.hard.committed_index {
+            return;
+        }
+        debug_assert!(
+            index <= self.log.last().index,
+            "Log Matching (§5.3): only entries in the log can be committed"
+        );
+        trace::committed(self.config.id, self.hard.term, self.hard.committed_index, index);
+        self.hard.committed_index = index;
+    }
+
+    /// Restarts both timers and draws the election timeout for this term.
+    pub(super) fn reset_timers(&mut self) {
+        self.election_elapsed.reset();
+        self.heartbeat_elapsed.reset();
+        self.election_timeout = election_timeout(
+            self.config.seed,
+            self.config.id,
+            self.hard.term,
+            self.config.election_tick,
+        );
+    }
+
+    /// Queues a message to `dst` in the current term.
+    pub(super) fn send(&mut self, dst: NodeId, variant: MessageVariant) {
+        let msg = Message::new(self.config.id, self.hard.term, dst, variant);
+        if let Err(msg) = self.outbox.prepare(msg, self.config.outbox_max) {
+            trace::outbox_full(self.config.id, &msg, self.config.outbox_max);
+        }
+    }
+}
+
+/// The randomized election timeout in `[election_tick, 2 * election_tick)` for
+/// node `id` in `term` (§5.2). A pure function of its inputs, so runs replay
+/// exactly from a seed and the engine holds no random-generator state.
+pub fn election_timeout(seed: u64, id: NodeId, term: Term, election_tick: Tick) -> Tick {
+    let mix = seed ^ id.0.rotate_left(32) ^ term.0.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mut rng = ChaCha8Rng::seed_from_u64(mix);
+    let base = election_tick.0.max(1);
+    Tick(base + rng.random_range(0..base))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn election_timeout_covers_its_range_and_replays() {
+        let seen: BTreeSet<u64> = (0..200)
+            .map(|t| election_timeout(7, NodeId(1), Term(t), Tick(10)).0)
+            .collect();
+        assert_eq!(seen, (10..20).collect(), "every value in [et, 2et) occurs");
+        let again = election_timeout(7, NodeId(1), Term(3), Tick(10));
+        assert_eq!(again, election_timeout(7, NodeId(1), Term(3), Tick(10)));
+    }
+}

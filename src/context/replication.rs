@@ -1,0 +1,253 @@
+//! Log replication (§5.3) and commitment (§5.4.2): proposals, AppendEntries,
+//! heartbeats and their responses. Backtracking on a rejection is explained in
+//! `docs/001-structure.md#fast-backtracking`.
+
+use super::role::RoleState;
+use super::Context;
+use crate::{
+    AppendOutcome, DropReason, Entry, EntryKey, Error, Index, LogStorage, MessageVariant, NodeId,
+    Rejection, StepOutcome, StorageResult,
+};
+use bytes::Bytes;
+
+impl<S: LogStorage> Context<S> {
+    /// A client command: the leader appends it in its term and replicates it.
+    pub(crate) async fn on_propose(&mut self, payload: Bytes) -> Result<EntryKey, Error> {
+        if !matches!(self.role, RoleState::Leader { .. }) {
+            return Err(Error::NotLeader { leader: self.leader() });
+        }
+        let last = self.log.last();
+        let uncommitted = self.hard.committed_index.distance_to(last.index);
+        if uncommitted >= self.config.uncommitted_entries_max {
+            return Err(Error::ProposalsFull { max: self.config.uncommitted_entries_max });
+        }
+        let key = EntryKey::new(self.hard.term, last.index.next());
+        self.log.append_local(&[Entry::normal(key, payload)]);
+        self.broadcast_append().await?;
+        Ok(key)
+    }
+
+    /// The heartbeat timer fired: a leader tells every follower it is alive,
+    /// with the commit index each may safely adopt.
+    pub(super) fn on_beat(&mut self) -> StepOutcome {
+        let RoleState::Leader { tracker, .. } = &self.role else {
+            return self.not_for_role();
+        };
+        let committed = self.hard.committed_index;
+        let beats: Vec<(NodeId, Index)> = self
+            .peers()
+            .map(|p| (p, tracker.get(p).map_or(Index(0), |pr| pr.matched().min(committed))))
+            .collect();
+        for (peer, commit) in beats {
+            self.send(peer, MessageVariant::Heartbeat { commit });
+        }
+        self.heartbeat_elapsed.reset();
+        StepOutcome::Handled
+    }
+
+    /// AppendEntries: accept entries that follow a matching `prev` (§5.3),
+    /// replace a conflicting suffix, and commit up to what is known to match.
+    pub(super) async fn on_append_entries(
+        &mut self,
+        leader: NodeId,
+        prev: EntryKey,
+        entries: Vec<Entry>,
+        commit: Index,
+    ) -> Result<StepOutcome, Error> {
+        let last_new = self.check_append_shape(leader, prev, &entries)?;
+        if !self.follow(leader) {
+            return Ok(self.not_for_role());
+        }
+        let committed = self.hard.committed_index;
+        if prev.index < committed {
+            // Everything up to our commit index matches any leader's log (§5.4.3).
+            self.send_append_outcome(leader, AppendOutcome::Accepted { matched: committed });
+            return Ok(StepOutcome::Handled);
+        }
+        let ours = self.log.last();
+        let rejection = match self.log.term(prev.index).await? {
+            None => Some(Rejection::PrevBeyondLog { prev, last: ours }),
+            Some(term) if term != prev.term => {
+                let hint = self.log.last_key_at_or_below(prev.index, prev.term).await?;
+                Some(Rejection::PrevTermMismatch { prev, hint })
+            }
+            Some(_) => None,
+        };
+        if let Some(rejection) = rejection {
+            let hint = match rejection {
+                Rejection::PrevTermMismatch { hint, .. } => hint,
+                _ => ours,
+            };
+            let outcome = AppendOutcome::Rejected { rejected: prev.index, hint };
+            self.send_append_outcome(leader, outcome);
+            return Ok(StepOutcome::Rejected(rejection));
+        }
+        if let Some(appended) = self.log.append_from_leader(prev, &entries).await? {
+            debug_assert!(
+                appended.from > committed,
+                "State Machine Safety (§5.4.3): committed entries are never replaced"
+            );
+        }
+        self.commit_to(commit.min(last_new));
+        self.send_append_outcome(leader, AppendOutcome::Accepted { matched: last_new });
+        Ok(StepOutcome::Handled)
+    }
+
+    /// Refuses an append whose entries do not follow `prev` one by one, with
+    /// terms between `prev.term` and the current term. Returns the last new index.
+    fn check_append_shape(
+        &self,
+        leader: NodeId,
+        prev: EntryKey,
+        entries: &[Entry],
+    ) -> Result<Index, Error> {
+        let malformed = Error::MalformedAppend { src: leader };
+        let last_new = prev.index.checked_add(entries.len()).ok_or(malformed)?;
+        let mut expected = prev;
+        for entry in entries {
+            let in_order = entry.index() == expected.index.next() && entry.term() >= expected.term;
+            if !in_order || entry.term() > self.hard.term {
+                return Err(malformed);
+            }
+            expected = entry.key;
+        }
+        Ok(last_new)
+    }
+
+    /// A message from the current term's leader: a candidate steps down, a
+    /// follower notes the leader and restarts its election timer. Returns false
+    /// on a leader (two leaders in one term cannot happen, §5.2; traced drop).
+    fn follow(&mut self, leader: NodeId) -> bool {
+        match &mut self.role {
+            RoleState::Leader { .. } => return false,
+            RoleState::Candidate { .. } => self.become_follower(self.hard.term, Some(leader)),
+            RoleState::Follower { leader: known } => *known = Some(leader),
+        }
+        self.election_elapsed.reset();
+        true
+    }
+
+    fn send_append_outcome(&mut self, leader: NodeId, outcome: AppendOutcome) {
+        self.send(leader, MessageVariant::AppendEntriesResponse { outcome });
+    }
+
+    /// The leader hears how a follower's log relates to its own.
+    pub(super) async fn on_append_entries_response(
+        &mut self,
+        follower: NodeId,
+        outcome: AppendOutcome,
+    ) -> Result<StepOutcome, Error> {
+        if !matches!(self.role, RoleState::Leader { .. }) {
+            return Ok(self.not_for_role());
+        }
+        let last = self.log.last().index;
+        let progressed = match outcome {
+            AppendOutcome::Accepted { matched } if matched > last => {
+                return Err(Error::AckBeyondLast { src: follower, matched, last });
+            }
+            AppendOutcome::Accepted { matched } => {
+                let advanced = self.progress_mut(follower).is_some_and(|p| p.on_accepted(matched));
+                if advanced {
+                    self.maybe_commit();
+                }
+                true
+            }
+            AppendOutcome::Rejected { rejected, hint } => {
+                let target = self.log.last_key_at_or_below(hint.index, hint.term).await?.index;
+                self.progress_mut(follower).is_some_and(|p| p.on_rejected(rejected, target))
+            }
+        };
+        if !progressed {
+            return Ok(StepOutcome::Dropped(DropReason::StaleResponse));
+        }
+        self.send_append(follower).await?;
+        Ok(StepOutcome::Handled)
+    }
+
+    /// Heartbeat: `commit` is at most what this follower matched, so it is safe
+    /// to adopt as is.
+    pub(super) fn on_heartbeat(
+        &mut self,
+        leader: NodeId,
+        commit: Index,
+    ) -> Result<StepOutcome, Error> {
+        let last = self.log.last().index;
+        if commit > last {
+            return Err(Error::CommitBeyondLast { commit, last });
+        }
+        if !self.follow(leader) {
+            return Ok(self.not_for_role());
+        }
+        self.commit_to(commit);
+        self.send(leader, MessageVariant::HeartbeatResponse);
+        Ok(StepOutcome::Handled)
+    }
+
+    /// A follower answered a heartbeat: resume probing, send what it lacks.
+    pub(super) async fn on_heartbeat_response(
+        &mut self,
+        follower: NodeId,
+    ) -> Result<StepOutcome, Error> {
+        if !matches!(self.role, RoleState::Leader { .. }) {
+            return Ok(self.not_for_role());
+        }
+        if let Some(p) = self.progress_mut(follower) {
+            p.on_heartbeat_response();
+        }
+        self.send_append(follower).await?;
+        Ok(StepOutcome::Handled)
+    }
+
+    /// Commits the highest index a quorum matched, if it is of the current term:
+    /// entries of older terms are committed only indirectly (§5.4.2).
+    pub(super) fn maybe_commit(&mut self) {
+        let RoleState::Leader { tracker, term_start } = &self.role else {
+            return;
+        };
+        let quorum = tracker.quorum_matched(&self.config.voters);
+        if quorum >= *term_start {
+            self.commit_to(quorum);
+        }
+    }
+
+    /// Sends every follower what it lacks.
+    pub(super) async fn broadcast_append(&mut self) -> StorageResult<()> {
+        let peers: Vec<NodeId> = self.peers().collect();
+        for peer in peers {
+            self.send_append(peer).await?;
+        }
+        Ok(())
+    }
+
+    /// Sends `to` the entries from its `next` index (at most `append_entries_max`),
+    /// unless its progress is paused or, while replicating, there is nothing new.
+    async fn send_append(&mut self, to: NodeId) -> StorageResult<()> {
+        let inflight_max = self.config.inflight_max;
+        let last = self.log.last().index;
+        let Some(progress) = self.progress_mut(to) else {
+            return Ok(());
+        };
+        let probing = matches!(progress.state(), crate::ProgressState::Probe { .. });
+        let next = progress.next();
+        if progress.is_paused(inflight_max) || (!probing && next > last) {
+            return Ok(());
+        }
+        let prev_index = next.prev();
+        let prev = EntryKey::new(self.log.term_within(prev_index).await?, prev_index);
+        let entries = self.log.entries(next, last.next(), self.config.append_entries_max).await?;
+        let last_sent = entries.last().map(Entry::index);
+        let commit = self.hard.committed_index;
+        self.send(to, MessageVariant::AppendEntries { prev, entries, commit });
+        if let Some(progress) = self.progress_mut(to) {
+            progress.on_sent(last_sent);
+        }
+        Ok(())
+    }
+
+    fn progress_mut(&mut self, id: NodeId) -> Option<&mut crate::Progress> {
+        match &mut self.role {
+            RoleState::Leader { tracker, .. } if id != self.config.id => tracker.get_mut(id),
+            _ => None,
+        }
+    }
+}

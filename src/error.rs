@@ -1,0 +1,123 @@
+//! [`Error`]: every way a call into ruft can be refused.
+//!
+//! A refused call leaves the node unchanged and usable. Messages that are
+//! well-formed but no longer relevant (a stale term, a response to a role the
+//! node has left) are not errors: they are dropped and reported as
+//! [`crate::StepOutcome::Dropped`].
+
+use crate::{Index, NodeId, Term};
+use thiserror::Error as ThisError;
+
+/// Errors of the storage backend behind [`crate::LogStorage`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ThisError)]
+pub enum StorageError {
+    /// The index lies outside the entries the storage holds.
+    #[error("index {index} is outside the stored log [{first}, {last}]")]
+    OutOfRange {
+        /// The index asked for.
+        index: Index,
+        /// The first stored index.
+        first: Index,
+        /// The last stored index.
+        last: Index,
+    },
+    /// An append would leave a hole: its first entry is beyond `last + 1`.
+    #[error("append at {head} would leave a gap after {last}")]
+    Gap {
+        /// The first index of the append.
+        head: Index,
+        /// The storage's last index.
+        last: Index,
+    },
+    /// The backend failed (disk, network, ...).
+    #[error("storage backend failed: {kind:?}")]
+    Io {
+        /// What kind of failure.
+        kind: std::io::ErrorKind,
+    },
+}
+
+/// The result of a storage operation.
+pub type StorageResult<T> = Result<T, StorageError>;
+
+/// Why ruft refused a call. The node's state is unchanged by a refused call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ThisError)]
+pub enum Error {
+    /// The configuration is inconsistent.
+    #[error("invalid config: {problem}")]
+    InvalidConfig {
+        /// What is wrong.
+        problem: &'static str,
+    },
+    /// A proposal reached a node that is not the leader.
+    #[error("not the leader (leader hint: {leader:?})")]
+    NotLeader {
+        /// The leader this node knows of in its current term, if any.
+        leader: Option<NodeId>,
+    },
+    /// The leader already holds `uncommitted_entries_max` uncommitted entries.
+    #[error("too many uncommitted entries (max {max})")]
+    ProposalsFull {
+        /// The configured limit.
+        max: usize,
+    },
+    /// The message is addressed to another node.
+    #[error("message for {dst} delivered to {local}")]
+    WrongDestination {
+        /// The message's destination.
+        dst: NodeId,
+        /// This node.
+        local: NodeId,
+    },
+    /// The sender is not a voter of this cluster (or is this node itself).
+    #[error("message from unknown sender {src}")]
+    UnknownSender {
+        /// The sender.
+        src: NodeId,
+    },
+    /// A remote message carried term 0, which only local messages may carry.
+    #[error("remote message from {src} carries term 0")]
+    RemoteTermZero {
+        /// The sender.
+        src: NodeId,
+    },
+    /// A local message (Hup, Beat, Propose) arrived with a term or a foreign sender.
+    #[error("local message from {src} with term {term}")]
+    LocalFromRemote {
+        /// The sender.
+        src: NodeId,
+        /// The term it carried.
+        term: Term,
+    },
+    /// An AppendEntries whose entries do not follow `prev` contiguously with
+    /// terms in `[prev.term, message term]`, or whose indexes overflow.
+    #[error("malformed append from {src}")]
+    MalformedAppend {
+        /// The sender.
+        src: NodeId,
+    },
+    /// A heartbeat claimed a commit index beyond this node's log.
+    #[error("commit {commit} is beyond the last index {last}")]
+    CommitBeyondLast {
+        /// The claimed commit index.
+        commit: Index,
+        /// This node's last index.
+        last: Index,
+    },
+    /// A follower acknowledged an index beyond the leader's log.
+    #[error("ack of {matched} from {src} is beyond the last index {last}")]
+    AckBeyondLast {
+        /// The acknowledging follower.
+        src: NodeId,
+        /// The index it claimed to match.
+        matched: Index,
+        /// The leader's last index.
+        last: Index,
+    },
+    /// `ready()` was called again before `advance()` acknowledged the previous Ready.
+    #[error("the previous Ready has not been advanced")]
+    ReadyOutstanding,
+    /// The storage failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}

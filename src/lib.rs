@@ -1,0 +1,41 @@
+//! # ruft
+//!
+//! A type-safe Raft core in the style of etcd's raft: a pure, deterministic
+//! engine behind the [`Node`] API. ruft does no I/O. The application feeds it
+//! ticks, messages and proposals, and carries out each [`Ready`]: persist,
+//! then send, then apply, then [`Node::advance`].
+//!
+//! Every Raft number has its own type: [`NodeId`], [`Tick`], [`Index`], [`Term`].
+//! Storage is read through the async [`LogStorage`] trait; [`MemStorage`] is the
+//! in-memory implementation used by tests, examples and the model checker.
+//!
+//! See `docs/001-structure.md` for how the engine and the application divide the
+//! work, and the `models/` package for the model-checked safety properties.
+#![warn(missing_docs)]
+
+pub mod config;
+mod context;
+mod error;
+pub mod log;
+pub mod message;
+mod node;
+mod outcome;
+pub mod progress;
+pub mod state;
+pub mod types;
+pub mod utils;
+
+pub use config::Config;
+pub use context::{election_timeout, relabel_message};
+pub use context::role::Role;
+pub use error::{Error, StorageError, StorageResult};
+pub use log::entry::{Entry, EntryKey, EntryVariant, Index, Term};
+pub use log::log_buffer::{AppendCase, LogBuffer};
+pub use log::log_storage::{LogStorage, MemStorage};
+pub use log::LogView;
+pub use message::{AppendOutcome, Message, MessageVariant, Staleness};
+pub use node::{Node, Ready, Status};
+pub use outcome::{DropReason, Rejection, StepOutcome};
+pub use progress::{Progress, ProgressState, Tracker};
+pub use state::HardState;
+pub use types::{NodeId, Tick};

@@ -1,0 +1,236 @@
+//! The replicated log as a node sees it: [`LogView`] reads the unpersisted
+//! [`LogBuffer`] first and falls back to the application's [`LogStorage`].
+
+pub mod entry;
+pub mod log_buffer;
+pub mod log_storage;
+
+use crate::{Entry, EntryKey, Index, StorageError, StorageResult, Term};
+use log_buffer::{AppendCase, LogBuffer};
+use log_storage::LogStorage;
+
+/// The whole log: persisted entries in `S`, newer ones in the buffer.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LogView<S> {
+    storage: S,
+    buffer: LogBuffer,
+}
+
+/// What a follower's append did to its log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Appended {
+    /// Which buffer case applied.
+    pub case: AppendCase,
+    /// The first index whose entry changed or was added.
+    pub from: Index,
+    /// Whether an existing (conflicting) entry was removed.
+    pub truncated: bool,
+}
+
+impl<S: LogStorage> LogView<S> {
+    /// Opens the log over storage, reading where the persisted log ends.
+    pub async fn open(storage: S) -> StorageResult<LogView<S>> {
+        let last = storage.last_index().await?;
+        let term = storage.term(last).await?;
+        Ok(LogView {
+            storage,
+            buffer: LogBuffer::new(EntryKey::new(term, last)),
+        })
+    }
+
+    /// The storage, for the application's writes.
+    pub fn storage(&self) -> &S {
+        &self.storage
+    }
+
+    /// The storage, for the application's writes.
+    pub fn storage_mut(&mut self) -> &mut S {
+        &mut self.storage
+    }
+
+    /// Key of the last entry.
+    pub fn last(&self) -> EntryKey {
+        self.buffer.last()
+    }
+
+    /// Key of the last entry that is persisted and still part of the log.
+    pub fn persisted(&self) -> EntryKey {
+        self.buffer.persisted()
+    }
+
+    /// The term at `index`, or `None` beyond the last entry.
+    pub async fn term(&self, index: Index) -> StorageResult<Option<Term>> {
+        if index > self.last().index {
+            return Ok(None);
+        }
+        match self.buffer.term(index) {
+            Some(term) => Ok(Some(term)),
+            None => self.storage.term(index).await.map(Some),
+        }
+    }
+
+    /// The term at `index`, which the caller knows lies within the log.
+    pub async fn term_within(&self, index: Index) -> StorageResult<Term> {
+        let last = self.last().index;
+        self.term(index).await?.ok_or(StorageError::OutOfRange {
+            index,
+            first: Index(1),
+            last,
+        })
+    }
+
+    /// Whether the log holds an entry with this key (index 0 always matches).
+    pub async fn matches(&self, key: EntryKey) -> StorageResult<bool> {
+        Ok(self.term(key.index).await? == Some(key.term))
+    }
+
+    /// Entries in `[low, high)`, at most `count_max` of them, clipped to the log.
+    pub async fn entries(
+        &self,
+        low: Index,
+        high: Index,
+        count_max: usize,
+    ) -> StorageResult<Vec<Entry>> {
+        let high = high.min(self.last().index.next());
+        let high = low.checked_add(count_max).map_or(high, |cap| cap.min(high));
+        if low >= high {
+            return Ok(Vec::new());
+        }
+        let stored_end = high.min(self.persisted().index.next());
+        let mut out = if low < stored_end {
+            self.storage.entries(low, stored_end).await?
+        } else {
+            Vec::new()
+        };
+        out.extend_from_slice(self.buffer.slice(low.max(stored_end), high));
+        Ok(out)
+    }
+
+    /// The leader appends its own entries after the last one.
+    pub fn append_local(&mut self, entries: &[Entry]) {
+        let prev = self.last();
+        self.buffer.append(prev, entries);
+    }
+
+    /// A follower appends a leader's entries that follow `prev`, which the caller
+    /// verified is in the log. Entries it already has are skipped; from the first
+    /// conflicting one on, its log is replaced. Returns `None` if nothing changed.
+    pub async fn append_from_leader(
+        &mut self,
+        prev: EntryKey,
+        entries: &[Entry],
+    ) -> StorageResult<Option<Appended>> {
+        let mut skip = 0;
+        let mut truncated = false;
+        for entry in entries {
+            match self.term(entry.index()).await? {
+                Some(term) if term == entry.term() => skip += 1,
+                Some(_) => {
+                    truncated = true;
+                    break;
+                }
+                None => break,
+            }
+        }
+        let Some(first_new) = entries.get(skip) else {
+            return Ok(None);
+        };
+        let prev = if skip == 0 { prev } else { entries[skip - 1].key };
+        let from = first_new.index();
+        let case = self.buffer.append(prev, &entries[skip..]);
+        Ok(case.map(|case| Appended { case, from, truncated }))
+    }
+
+    /// The largest index at or below `index` whose term is at most `term`
+    /// (the follower's reject hint and the leader's backtracking target).
+    /// Terms never decrease along a log, so the scan stops at the first hit;
+    /// it visits at most `index` entries.
+    pub async fn last_key_at_or_below(&self, index: Index, term: Term) -> StorageResult<EntryKey> {
+        let mut i = index.min(self.last().index);
+        loop {
+            let t = self.term_within(i).await?;
+            if t <= term || i == Index(0) {
+                return Ok(EntryKey::new(t, i));
+            }
+            i = i.prev();
+        }
+    }
+
+    /// Entries not yet handed to the application, marking them handed.
+    pub fn take_unpersisted(&mut self) -> Vec<Entry> {
+        self.buffer.take_unhanded().to_vec()
+    }
+
+    /// Whether entries wait to be handed to the application.
+    pub fn has_unpersisted(&self) -> bool {
+        self.buffer.has_unhanded()
+    }
+
+    /// The application persisted the log up to `key`.
+    pub fn on_persisted(&mut self, key: EntryKey) {
+        self.buffer.on_persisted(key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{MemStorage, Term};
+    use futures::executor::block_on;
+
+    fn k(term: u64, index: u64) -> EntryKey {
+        EntryKey::new(Term(term), Index(index))
+    }
+
+    fn es(keys: &[(u64, u64)]) -> Vec<Entry> {
+        keys.iter().map(|&(t, i)| Entry::empty(k(t, i))).collect()
+    }
+
+    /// Storage holds 1@1 2@1 3@2; the buffer holds 4@2 5@3.
+    fn view() -> LogView<MemStorage> {
+        let mut s = MemStorage::default();
+        s.append(&es(&[(1, 1), (1, 2), (2, 3)])).unwrap();
+        let mut v = block_on(LogView::open(s)).unwrap();
+        v.append_local(&es(&[(2, 4), (3, 5)]));
+        v
+    }
+
+    #[test]
+    fn reads_span_storage_and_buffer() {
+        let v = view();
+        assert_eq!(v.last(), k(3, 5));
+        assert_eq!(v.persisted(), k(2, 3));
+        assert_eq!(block_on(v.term(Index(2))), Ok(Some(Term(1))));
+        assert_eq!(block_on(v.term(Index(5))), Ok(Some(Term(3))));
+        assert_eq!(block_on(v.term(Index(6))), Ok(None));
+        let got = block_on(v.entries(Index(2), Index(9), 3)).unwrap();
+        assert_eq!(got, es(&[(1, 2), (2, 3), (2, 4)]));
+    }
+
+    #[test]
+    fn leader_entries_already_held_are_skipped() {
+        let mut v = view();
+        let r = block_on(v.append_from_leader(k(1, 2), &es(&[(2, 3), (2, 4)]))).unwrap();
+        assert_eq!(r, None);
+        assert_eq!(v.last(), k(3, 5), "a stale append never truncates a matching log");
+    }
+
+    #[test]
+    fn a_conflict_replaces_the_suffix_and_hides_storage() {
+        let mut v = view();
+        let r = block_on(v.append_from_leader(k(1, 1), &es(&[(1, 2), (4, 3)]))).unwrap();
+        let r = r.unwrap();
+        assert_eq!((r.case, r.from, r.truncated), (AppendCase::Replace, Index(3), true));
+        assert_eq!(v.last(), k(4, 3));
+        assert_eq!(block_on(v.term(Index(3))), Ok(Some(Term(4))));
+        assert_eq!(v.take_unpersisted(), es(&[(4, 3)]));
+    }
+
+    #[test]
+    fn backtracking_target_skips_whole_terms() {
+        let v = view();
+        assert_eq!(block_on(v.last_key_at_or_below(Index(5), Term(2))), Ok(k(2, 4)));
+        assert_eq!(block_on(v.last_key_at_or_below(Index(5), Term(1))), Ok(k(1, 2)));
+        assert_eq!(block_on(v.last_key_at_or_below(Index(9), Term(0))), Ok(k(0, 0)));
+    }
+}

@@ -1,0 +1,243 @@
+//! [`Node`]: the public entry point, and the [`Ready`] hand-off to the application.
+
+use crate::context::Context;
+use crate::log::LogView;
+use crate::{
+    Config, Entry, EntryKey, Error, HardState, Index, LogStorage, Message, MessageVariant, NodeId,
+    Role, StepOutcome, Term, Tick,
+};
+use bytes::Bytes;
+
+/// One Raft node. Drive it with [`Node::tick`], [`Node::step`] and
+/// [`Node::propose`]; whenever [`Node::has_ready`] says so, take a [`Ready`],
+/// carry it out (persist, then send, then apply) and hand it back with
+/// [`Node::advance`].
+///
+/// A single-voter cluster, end to end:
+/// ```
+/// use futures::executor::block_on;
+/// use ruft::{Config, MemStorage, Node, NodeId, Role};
+///
+/// let mut node = block_on(Node::new(Config::new(NodeId(1), [NodeId(1)]), MemStorage::default())).unwrap();
+/// block_on(node.campaign()).unwrap();
+/// assert_eq!(node.status().role, Role::Leader);
+/// block_on(node.propose("hello".into())).unwrap();
+/// let mut applied = Vec::new();
+/// while node.has_ready() {
+///     let rd = block_on(node.ready()).unwrap();
+///     node.storage_mut().append(&rd.entries).unwrap();          // 1. persist
+///     if let Some(hs) = rd.hard_state { node.storage_mut().set_hard_state(hs); }
+///     assert!(rd.messages.is_empty());                          // 2. send (no peers)
+///     applied.extend(rd.committed_entries.iter().map(|e| e.key)); // 3. apply
+///     node.advance(rd);                                         // 4. acknowledge
+/// }
+/// assert_eq!(applied.len(), 2); // the leader's no-op and "hello"
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Node<S> {
+    ctx: Context<S>,
+    /// What the Ready in the application's hands will acknowledge.
+    outstanding: Option<Outstanding>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct Outstanding {
+    last_entry: Option<EntryKey>,
+    applying: Index,
+}
+
+/// What the application must do, in this order:
+/// 1. persist `entries` (replacing any stored entries from the first one's
+///    index on), then `hard_state` if present;
+/// 2. send `messages` (only after step 1: votes and acks promise durability);
+/// 3. apply `committed_entries` to the state machine, in order;
+/// 4. call [`Node::advance`] with this Ready.
+///
+/// Between [`Node::ready`] and [`Node::advance`] the node may keep stepping
+/// messages and ticking (the write may be in flight); it just hands out no new
+/// Ready. ruft keeps one message list: every message waits for the write.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Ready {
+    /// Entries to append to storage.
+    pub entries: Vec<Entry>,
+    /// The HardState to persist, if it changed since the last Ready.
+    pub hard_state: Option<HardState>,
+    /// Messages to send once the writes are durable.
+    pub messages: Vec<Message>,
+    /// Committed entries to apply, in index order.
+    pub committed_entries: Vec<Entry>,
+}
+
+/// A snapshot of a node's state for display and tests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Status {
+    /// This node.
+    pub id: NodeId,
+    /// Its role.
+    pub role: Role,
+    /// Its term.
+    pub term: Term,
+    /// Its vote in `term`.
+    pub voted_node: Option<NodeId>,
+    /// The leader it knows of in `term`.
+    pub leader: Option<NodeId>,
+    /// Its commit index.
+    pub committed: Index,
+    /// The highest index the application acknowledged applying.
+    pub applied: Index,
+    /// Its last entry.
+    pub last: EntryKey,
+    /// Its last persisted entry.
+    pub persisted: EntryKey,
+    /// Ticks since it last heard from a leader (or, as leader, since a heartbeat).
+    pub election_elapsed: Tick,
+    /// This term's election timeout.
+    pub election_timeout: Tick,
+    /// Messages dropped because the outbox was full.
+    pub outbox_dropped: usize,
+}
+
+impl<S: LogStorage> Node<S> {
+    /// Builds a node from its configuration and storage. On empty storage this is
+    /// a new node; otherwise it resumes from the persisted HardState and entries
+    /// (after a crash, volatile state is rebuilt: it starts as a follower).
+    pub async fn new(config: Config, storage: S) -> Result<Node<S>, Error> {
+        Ok(Node {
+            ctx: Context::open(config, storage).await?,
+            outstanding: None,
+        })
+    }
+
+    /// Advances the logical clock by one tick.
+    pub async fn tick(&mut self) -> Result<(), Error> {
+        self.ctx.tick().await
+    }
+
+    /// Steps a message from the network (or a local event, see [`Message::local`]).
+    pub async fn step(&mut self, msg: Message) -> Result<StepOutcome, Error> {
+        self.ctx.step(msg).await
+    }
+
+    /// Starts an election now, as if the election timer fired.
+    pub async fn campaign(&mut self) -> Result<StepOutcome, Error> {
+        self.step(Message::local(self.ctx.config().id, MessageVariant::Hup)).await
+    }
+
+    /// Sends heartbeats now, if leader, as if the heartbeat timer fired.
+    pub async fn heartbeat(&mut self) -> Result<StepOutcome, Error> {
+        self.step(Message::local(self.ctx.config().id, MessageVariant::Beat)).await
+    }
+
+    /// Proposes a command. On the leader it is appended and its key returned;
+    /// elsewhere [`Error::NotLeader`] names the leader this node knows of.
+    pub async fn propose(&mut self, payload: Bytes) -> Result<EntryKey, Error> {
+        self.ctx.on_propose(payload).await
+    }
+
+    /// Whether [`Node::ready`] has something to hand out (always false while a
+    /// Ready is outstanding).
+    pub fn has_ready(&self) -> bool {
+        self.outstanding.is_none() && self.ctx.has_ready()
+    }
+
+    /// Hands out what the application must persist, send and apply.
+    pub async fn ready(&mut self) -> Result<Ready, Error> {
+        if self.outstanding.is_some() {
+            return Err(Error::ReadyOutstanding);
+        }
+        let parts = self.ctx.take_ready().await?;
+        self.outstanding = Some(Outstanding {
+            last_entry: parts.entries.last().map(|e| e.key),
+            applying: self.ctx.apply_indexes().1,
+        });
+        Ok(Ready {
+            entries: parts.entries,
+            hard_state: parts.hard_state,
+            messages: parts.messages,
+            committed_entries: parts.committed_entries,
+        })
+    }
+
+    /// Acknowledges that the outstanding Ready was carried out. A Ready that is
+    /// not outstanding (advanced twice) changes nothing.
+    pub fn advance(&mut self, ready: Ready) {
+        drop(ready);
+        if let Some(done) = self.outstanding.take() {
+            self.ctx.advance(done.last_entry, done.applying);
+        } else {
+            tracing::warn!(target: "ruft::drop", node = %self.ctx.config().id, "advance without an outstanding Ready");
+        }
+    }
+
+    /// The node's state at a glance.
+    pub fn status(&self) -> Status {
+        let hs = self.ctx.hard_state();
+        let (elapsed, timeout) = self.ctx.election_clock();
+        Status {
+            id: self.ctx.config().id,
+            role: self.ctx.role().role(),
+            term: hs.term,
+            voted_node: hs.voted_node,
+            leader: self.ctx.leader(),
+            committed: hs.committed_index,
+            applied: self.ctx.apply_indexes().0,
+            last: self.ctx.log().last(),
+            persisted: self.ctx.log().persisted(),
+            election_elapsed: elapsed,
+            election_timeout: timeout,
+            outbox_dropped: self.ctx.outbox().dropped(),
+        }
+    }
+
+    /// Entries in `[low, high)`, read through the buffer and storage.
+    pub async fn entries(&self, low: Index, high: Index) -> Result<Vec<Entry>, Error> {
+        Ok(self.ctx.log().entries(low, high, usize::MAX).await?)
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        self.ctx.config()
+    }
+
+    /// Whether a Ready is in the application's hands.
+    pub fn is_ready_outstanding(&self) -> bool {
+        self.outstanding.is_some()
+    }
+
+    /// The storage, to read what was persisted.
+    pub fn storage(&self) -> &S {
+        self.ctx.log().storage()
+    }
+
+    /// The storage, for the application's writes (step 1 of a Ready).
+    pub fn storage_mut(&mut self) -> &mut S {
+        self.ctx.log_mut().storage_mut()
+    }
+
+    /// This node with every node id mapped through `f`, a permutation of the
+    /// voters. Ids carry no behaviour, so the result is an equivalent node; model
+    /// checkers use it for symmetry reduction. An outstanding Ready carries no ids.
+    ///
+    /// ```
+    /// use futures::executor::block_on;
+    /// use ruft::{Config, MemStorage, Node, NodeId};
+    /// let cfg = Config::new(NodeId(1), [NodeId(1), NodeId(2)]);
+    /// let node = block_on(Node::new(cfg, MemStorage::default())).unwrap();
+    /// let swap = |id: NodeId| NodeId(3 - id.0);
+    /// assert_eq!(node.relabel(&swap).status().id, NodeId(2));
+    /// ```
+    pub fn relabel(&self, f: &impl Fn(NodeId) -> NodeId) -> Node<S>
+    where
+        S: Clone,
+    {
+        Node {
+            ctx: self.ctx.relabel(f),
+            outstanding: self.outstanding,
+        }
+    }
+
+    /// The log as the node sees it.
+    pub fn log(&self) -> &LogView<S> {
+        self.ctx.log()
+    }
+}

@@ -1,0 +1,73 @@
+//! What stepping a message did: [`StepOutcome`], with the typed reasons for
+//! rejections (answered negatively) and drops (ignored, traced).
+
+use crate::{EntryKey, NodeId, Role, Term};
+
+/// The result of a successful [`crate::Node::step`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepOutcome {
+    /// The message was acted on (any reply is queued in the next Ready).
+    Handled,
+    /// The request was answered negatively (the reply is queued): a vote
+    /// refused or an append whose consistency check failed.
+    Rejected(Rejection),
+    /// The message was ignored and traced; nothing changed and nothing is sent.
+    Dropped(DropReason),
+}
+
+/// Why a request was refused. The sender learns it from the reply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rejection {
+    /// This node already voted for another candidate in this term (§5.2).
+    VoteAlreadyCast {
+        /// Whom it voted for.
+        voted: NodeId,
+    },
+    /// This node follows a live leader in this term and does not vote.
+    LeaderKnown {
+        /// The leader.
+        leader: NodeId,
+    },
+    /// The candidate's log is less up to date than this node's (§5.4.1).
+    LogNotUpToDate {
+        /// This node's last entry.
+        ours: EntryKey,
+        /// The candidate's last entry.
+        theirs: EntryKey,
+    },
+    /// The append's previous entry lies beyond this node's log (§5.3).
+    PrevBeyondLog {
+        /// The append's previous entry.
+        prev: EntryKey,
+        /// This node's last entry (sent back as the hint).
+        last: EntryKey,
+    },
+    /// This node's entry at the append's previous index has another term (§5.3).
+    PrevTermMismatch {
+        /// The append's previous entry.
+        prev: EntryKey,
+        /// The hint sent back: the last entry at or before `prev.index` whose
+        /// term is at most `prev.term`.
+        hint: EntryKey,
+    },
+}
+
+/// Why a message was dropped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DropReason {
+    /// The message is from an older term (§5.1).
+    StaleTerm {
+        /// The message's term.
+        term: Term,
+        /// This node's term.
+        current: Term,
+    },
+    /// The message means nothing in this node's role (a vote response to a
+    /// follower, a heartbeat timer on a candidate, ...).
+    NotForRole {
+        /// This node's role.
+        role: Role,
+    },
+    /// A leader got an answer about an append it has since moved past.
+    StaleResponse,
+}

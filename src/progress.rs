@@ -1,0 +1,222 @@
+//! The leader's view of its followers: [`Tracker`] holds one [`Progress`] per voter.
+//!
+//! Every change of a follower's replication state is a method on [`Progress`];
+//! the leader's handlers only call them.
+
+pub mod config;
+
+use crate::{Index, NodeId};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+/// How the leader currently sends to one follower.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ProgressState {
+    /// Searching for the point where the logs agree: one append at a time;
+    /// `paused` after sending until an answer or a heartbeat response arrives.
+    Probe {
+        /// Whether an append is outstanding.
+        paused: bool,
+    },
+    /// Logs agree up to `matched`: stream appends optimistically, at most
+    /// `inflight_max` at once; `inflight` holds the last index of each.
+    Replicate {
+        /// Last index of each append in flight, oldest first (bounded by `inflight_max`).
+        inflight: VecDeque<Index>,
+    },
+}
+
+/// What the leader knows of one follower's log.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Progress {
+    matched: Index,
+    next: Index,
+    state: ProgressState,
+}
+
+impl Progress {
+    /// A follower the leader knows nothing about: probe from `next`.
+    pub fn new(next: Index) -> Progress {
+        Progress {
+            matched: Index(0),
+            next,
+            state: ProgressState::Probe { paused: false },
+        }
+    }
+
+    /// The highest index known to match the leader's log.
+    pub fn matched(&self) -> Index {
+        self.matched
+    }
+
+    /// The next index to send.
+    pub fn next(&self) -> Index {
+        self.next
+    }
+
+    /// The replication state.
+    pub fn state(&self) -> &ProgressState {
+        &self.state
+    }
+
+    /// Whether the leader must wait before sending another append.
+    pub fn is_paused(&self, inflight_max: usize) -> bool {
+        match &self.state {
+            ProgressState::Probe { paused } => *paused,
+            ProgressState::Replicate { inflight } => inflight.len() >= inflight_max,
+        }
+    }
+
+    /// An append ending at `last_sent` went out (`None` if it carried no entries).
+    pub fn on_sent(&mut self, last_sent: Option<Index>) {
+        match &mut self.state {
+            ProgressState::Probe { paused } => *paused = true,
+            ProgressState::Replicate { inflight } => {
+                if let Some(last) = last_sent {
+                    inflight.push_back(last);
+                    self.next = last.next();
+                }
+            }
+        }
+    }
+
+    /// The follower matches up to `matched`. Returns whether `matched` advanced.
+    /// A probe that is answered (even with no news) switches to replicating.
+    pub fn on_accepted(&mut self, matched: Index) -> bool {
+        let advanced = matched > self.matched;
+        if advanced {
+            self.matched = matched;
+            self.next = self.next.max(matched.next());
+        }
+        match &mut self.state {
+            ProgressState::Probe { .. } if matched >= self.matched => {
+                self.next = self.matched.next();
+                self.state = ProgressState::Replicate {
+                    inflight: VecDeque::new(),
+                };
+            }
+            ProgressState::Probe { .. } => {}
+            ProgressState::Replicate { inflight } => {
+                while inflight.front().is_some_and(|&i| i <= matched) {
+                    inflight.pop_front();
+                }
+            }
+        }
+        advanced
+    }
+
+    /// The follower rejected an append whose prev was `rejected`; `target` is
+    /// the leader's guess of the last agreeing index. Returns false for a stale
+    /// rejection (one about an append the leader has since moved past).
+    pub fn on_rejected(&mut self, rejected: Index, target: Index) -> bool {
+        let next = match &self.state {
+            ProgressState::Replicate { .. } if rejected <= self.matched => return false,
+            ProgressState::Replicate { .. } => self.matched.next(),
+            ProgressState::Probe { .. } if rejected != self.next.prev() => return false,
+            ProgressState::Probe { .. } => rejected.min(target.next()),
+        };
+        self.next = next.max(self.matched.next());
+        self.state = ProgressState::Probe { paused: false };
+        true
+    }
+
+    /// The follower answered a heartbeat: a paused probe may send again.
+    pub fn on_heartbeat_response(&mut self) {
+        if let ProgressState::Probe { paused } = &mut self.state {
+            *paused = false;
+        }
+    }
+
+    /// The leader's own entry: its persisted log is what it has matched.
+    pub fn on_self_persisted(&mut self, persisted: Index) {
+        self.matched = persisted;
+        self.next = persisted.next();
+    }
+}
+
+/// The leader's progress for every voter, itself included.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Tracker {
+    progress: BTreeMap<NodeId, Progress>,
+}
+
+impl Tracker {
+    /// Fresh progress for each voter, probing from `next`.
+    pub fn new(voters: &BTreeSet<NodeId>, next: Index) -> Tracker {
+        Tracker {
+            progress: voters.iter().map(|&id| (id, Progress::new(next))).collect(),
+        }
+    }
+
+    /// The progress of `id`, if it is a voter.
+    pub fn get(&self, id: NodeId) -> Option<&Progress> {
+        self.progress.get(&id)
+    }
+
+    /// The progress of `id`, if it is a voter.
+    pub fn get_mut(&mut self, id: NodeId) -> Option<&mut Progress> {
+        self.progress.get_mut(&id)
+    }
+
+    /// Every voter and its progress.
+    pub fn iter(&self) -> impl Iterator<Item = (NodeId, &Progress)> {
+        self.progress.iter().map(|(&id, p)| (id, p))
+    }
+
+    /// The highest index a quorum of `voters` has matched.
+    pub fn quorum_matched(&self, voters: &BTreeSet<NodeId>) -> Index {
+        config::committed_index(voters, |id| self.get(id).map_or(Index(0), Progress::matched))
+    }
+
+    /// The same tracker with every node id mapped through `f`.
+    pub fn relabel(&self, f: &impl Fn(NodeId) -> NodeId) -> Tracker {
+        Tracker {
+            progress: self.progress.iter().map(|(&id, p)| (f(id), p.clone())).collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probe_pauses_until_answered_then_replicates() {
+        let mut p = Progress::new(Index(5));
+        assert!(!p.is_paused(2));
+        p.on_sent(Some(Index(5)));
+        assert!(p.is_paused(2));
+        p.on_heartbeat_response();
+        assert!(!p.is_paused(2));
+        assert!(p.on_accepted(Index(5)));
+        assert_eq!((p.matched(), p.next()), (Index(5), Index(6)));
+        assert!(matches!(p.state(), ProgressState::Replicate { .. }));
+    }
+
+    #[test]
+    fn replicate_streams_within_the_inflight_window() {
+        let mut p = Progress::new(Index(1));
+        p.on_accepted(Index(0));
+        p.on_sent(Some(Index(3)));
+        p.on_sent(Some(Index(6)));
+        assert_eq!(p.next(), Index(7));
+        assert!(p.is_paused(2));
+        p.on_accepted(Index(3));
+        assert!(!p.is_paused(2));
+        assert!(!p.on_accepted(Index(2)), "an old ack changes nothing");
+    }
+
+    #[test]
+    fn rejection_backs_up_by_the_hint_and_ignores_stale_ones() {
+        let mut p = Progress::new(Index(10));
+        p.on_sent(Some(Index(12)));
+        assert!(!p.on_rejected(Index(7), Index(3)), "not the probe in flight");
+        assert!(p.on_rejected(Index(9), Index(3)));
+        assert_eq!(p.next(), Index(4), "skips to the hint, not one entry back");
+        assert!(!p.is_paused(1));
+        let mut r = Progress::new(Index(1));
+        r.on_accepted(Index(4));
+        assert!(!r.on_rejected(Index(4), Index(0)), "at or below matched: stale");
+        assert!(r.on_rejected(Index(6), Index(0)));
+        assert_eq!(r.next(), Index(5), "never below matched + 1");
+    }
+}

@@ -1,0 +1,39 @@
+//! One-line `tracing` events with fields, one helper per kind of event, so the
+//! protocol code stays free of logging noise. Targets are `ruft::*`.
+
+use crate::{DropReason, Index, Message, NodeId, Role, Term};
+
+/// A node changed role (and possibly term).
+pub fn role_changed(id: NodeId, term: Term, from: Role, to: Role) {
+    tracing::info!(target: "ruft::role", node = %id, term = term.0, ?from, ?to, "role change");
+}
+
+/// A node moved to a newer term.
+pub fn term_changed(id: NodeId, from: Term, to: Term) {
+    tracing::debug!(target: "ruft::term", node = %id, from = from.0, to = to.0, "term change");
+}
+
+/// A node granted or refused its vote.
+pub fn vote(id: NodeId, term: Term, candidate: NodeId, granted: bool) {
+    tracing::debug!(target: "ruft::vote", node = %id, term = term.0, %candidate, granted, "vote");
+}
+
+/// A node's commit index advanced.
+pub fn committed(id: NodeId, term: Term, from: Index, to: Index) {
+    tracing::debug!(target: "ruft::commit", node = %id, term = term.0, from = from.0, to = to.0, "commit");
+}
+
+/// A message was dropped.
+pub fn dropped(id: NodeId, msg: &Message, reason: DropReason) {
+    tracing::debug!(target: "ruft::drop", node = %id, %msg, ?reason, "drop");
+}
+
+/// An outgoing message was dropped because the outbox is full.
+pub fn outbox_full(id: NodeId, msg: &Message, outbox_max: usize) {
+    tracing::warn!(target: "ruft::drop", node = %id, %msg, outbox_max, "outbox full, message dropped");
+}
+
+/// A message was refused with an error.
+pub fn refused(id: NodeId, msg: &Message, error: &crate::Error) {
+    tracing::debug!(target: "ruft::drop", node = %id, %msg, %error, "refused");
+}
