@@ -135,10 +135,18 @@ impl<S: LogStorage> LogView<S> {
         let Some(first_new) = entries.get(skip) else {
             return Ok(None);
         };
-        let prev = if skip == 0 { prev } else { entries[skip - 1].key };
+        let prev = if skip == 0 {
+            prev
+        } else {
+            entries[skip - 1].key
+        };
         let from = first_new.index();
         let case = self.buffer.append(prev, &entries[skip..]);
-        Ok(case.map(|case| Appended { case, from, truncated }))
+        Ok(case.map(|case| Appended {
+            case,
+            from,
+            truncated,
+        }))
     }
 
     /// The largest index at or below `index` whose term is at most `term`
@@ -169,6 +177,19 @@ impl<S: LogStorage> LogView<S> {
     /// The application persisted the log up to `key`.
     pub fn on_persisted(&mut self, key: EntryKey) {
         self.buffer.on_persisted(key);
+    }
+}
+
+impl LogView<crate::MemStorage> {
+    /// Every entry of the log in index order, read without awaiting: in-memory
+    /// storage only (tests and model checkers).
+    pub fn iter(&self) -> impl Iterator<Item = &Entry> + '_ {
+        let persisted = Index(0).distance_to(self.persisted().index);
+        let stored = &self.storage.stored_entries()[..persisted];
+        let buffered = self
+            .buffer
+            .slice(self.persisted().index.next(), self.last().index.next());
+        stored.iter().chain(buffered)
     }
 }
 
@@ -208,11 +229,22 @@ mod tests {
     }
 
     #[test]
+    fn in_memory_iteration_sees_storage_then_buffer() {
+        let v = view();
+        let keys: Vec<EntryKey> = v.iter().map(|e| e.key).collect();
+        assert_eq!(keys, vec![k(1, 1), k(1, 2), k(2, 3), k(2, 4), k(3, 5)]);
+    }
+
+    #[test]
     fn leader_entries_already_held_are_skipped() {
         let mut v = view();
         let r = block_on(v.append_from_leader(k(1, 2), &es(&[(2, 3), (2, 4)]))).unwrap();
         assert_eq!(r, None);
-        assert_eq!(v.last(), k(3, 5), "a stale append never truncates a matching log");
+        assert_eq!(
+            v.last(),
+            k(3, 5),
+            "a stale append never truncates a matching log"
+        );
     }
 
     #[test]
@@ -220,7 +252,10 @@ mod tests {
         let mut v = view();
         let r = block_on(v.append_from_leader(k(1, 1), &es(&[(1, 2), (4, 3)]))).unwrap();
         let r = r.unwrap();
-        assert_eq!((r.case, r.from, r.truncated), (AppendCase::Replace, Index(3), true));
+        assert_eq!(
+            (r.case, r.from, r.truncated),
+            (AppendCase::Replace, Index(3), true)
+        );
         assert_eq!(v.last(), k(4, 3));
         assert_eq!(block_on(v.term(Index(3))), Ok(Some(Term(4))));
         assert_eq!(v.take_unpersisted(), es(&[(4, 3)]));
@@ -229,8 +264,17 @@ mod tests {
     #[test]
     fn backtracking_target_skips_whole_terms() {
         let v = view();
-        assert_eq!(block_on(v.last_key_at_or_below(Index(5), Term(2))), Ok(k(2, 4)));
-        assert_eq!(block_on(v.last_key_at_or_below(Index(5), Term(1))), Ok(k(1, 2)));
-        assert_eq!(block_on(v.last_key_at_or_below(Index(9), Term(0))), Ok(k(0, 0)));
+        assert_eq!(
+            block_on(v.last_key_at_or_below(Index(5), Term(2))),
+            Ok(k(2, 4))
+        );
+        assert_eq!(
+            block_on(v.last_key_at_or_below(Index(5), Term(1))),
+            Ok(k(1, 2))
+        );
+        assert_eq!(
+            block_on(v.last_key_at_or_below(Index(9), Term(0))),
+            Ok(k(0, 0))
+        );
     }
 }

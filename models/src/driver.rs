@@ -1,0 +1,344 @@
+//! A deterministic in-process cluster: real ruft nodes over [`MemStorage`], an
+//! in-memory network that holds messages until an event delivers them, and the
+//! application loop (persist, send, apply, advance). One driver serves the
+//! proptest suites, the scenario tests and the examples.
+//!
+//! Every event is a method; with property checking on, the driver records each
+//! node's [`Ghost`] after every event and [`Cluster::check`] judges the whole
+//! cluster with the shared [`crate::properties`].
+
+use crate::properties::{self, Ghost, NodeObs};
+use bytes::Bytes;
+use futures::executor::block_on;
+use ruft::{
+    Config, EntryKey, Error, MemStorage, Message, Node, NodeId, Ready, StepOutcome, StorageError,
+};
+use std::collections::BTreeSet;
+
+/// One node's seat in the cluster: the node (its last state if crashed), its
+/// ghost, and a Ready whose writes are still in flight.
+#[derive(Clone, Debug)]
+pub struct Slot {
+    /// The node; while crashed, its state at the crash.
+    pub node: Node<MemStorage>,
+    /// Whether it runs.
+    pub up: bool,
+    /// A Ready handed out but not yet persisted (only with `delay_persist`).
+    pub pending: Option<Ready>,
+    /// Hold each Ready until [`Cluster::persist`] instead of carrying it out at once.
+    pub delay_persist: bool,
+    /// What the properties know of this node's history.
+    pub ghost: Ghost,
+}
+
+/// Counters of what happened, for reports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Messages delivered to a running node.
+    pub delivered: usize,
+    /// Messages lost (dropped, to a crashed node, or across a partition).
+    pub lost: usize,
+    /// Entries applied, summed over nodes.
+    pub applied: usize,
+}
+
+/// Why the driver could not carry out an event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DriveError {
+    /// ruft refused a call.
+    Node(Error),
+    /// The application's storage refused a write.
+    Storage(StorageError),
+}
+
+impl From<Error> for DriveError {
+    fn from(e: Error) -> Self {
+        DriveError::Node(e)
+    }
+}
+
+/// N real nodes, a network, and the application loop.
+#[derive(Clone, Debug)]
+pub struct Cluster {
+    slots: Vec<Slot>,
+    network: Vec<Message>,
+    /// Nodes on one side of a partition; messages crossing it are lost.
+    partition: Option<BTreeSet<NodeId>>,
+    check_properties: bool,
+    stats: Stats,
+}
+
+impl Cluster {
+    /// `n` voters `n1..=n`, each configured by `configure` from the default
+    /// [`Config`], with property checking on.
+    pub fn new(n: usize, configure: impl Fn(&mut Config)) -> Cluster {
+        let ids: Vec<NodeId> = (1..=n as u64).map(NodeId).collect();
+        let slots = ids
+            .iter()
+            .map(|&id| {
+                let mut cfg = Config::new(id, ids.iter().copied());
+                configure(&mut cfg);
+                let node = block_on(Node::new(cfg, MemStorage::default())).expect("valid config");
+                Slot {
+                    node,
+                    up: true,
+                    pending: None,
+                    delay_persist: false,
+                    ghost: Ghost::default(),
+                }
+            })
+            .collect();
+        Cluster {
+            slots,
+            network: Vec::new(),
+            partition: None,
+            check_properties: true,
+            stats: Stats::default(),
+        }
+    }
+
+    /// Turns ghost recording off (for throughput runs) or on.
+    pub fn set_check_properties(&mut self, on: bool) {
+        self.check_properties = on;
+    }
+
+    /// Number of nodes.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Whether the cluster has no nodes.
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// The slot of node `id`.
+    pub fn slot(&self, id: NodeId) -> &Slot {
+        &self.slots[Self::at(id)]
+    }
+
+    /// The slot of node `id`, to set `delay_persist`.
+    pub fn slot_mut(&mut self, id: NodeId) -> &mut Slot {
+        &mut self.slots[Self::at(id)]
+    }
+
+    /// The node `id`.
+    pub fn node(&self, id: NodeId) -> &Node<MemStorage> {
+        &self.slot(id).node
+    }
+
+    /// Every node id.
+    pub fn ids(&self) -> impl Iterator<Item = NodeId> {
+        (1..=self.slots.len() as u64).map(NodeId)
+    }
+
+    /// Messages in flight, oldest first.
+    pub fn network(&self) -> &[Message] {
+        &self.network
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    fn at(id: NodeId) -> usize {
+        usize::try_from(id.0.saturating_sub(1)).unwrap_or(usize::MAX)
+    }
+
+    /// The cluster as the properties see it.
+    pub fn observe(&self) -> Vec<NodeObs<'_>> {
+        self.slots
+            .iter()
+            .map(|s| NodeObs {
+                node: &s.node,
+                up: s.up,
+                ghost: &s.ghost,
+            })
+            .collect()
+    }
+
+    /// Names of the Always properties the cluster violates now.
+    pub fn check(&self) -> Vec<&'static str> {
+        properties::violations(&self.observe())
+    }
+
+    /// Ticks node `id` once.
+    pub fn tick(&mut self, id: NodeId) -> Result<(), DriveError> {
+        self.with_node(id, |n| block_on(n.tick()).map(|_| StepOutcome::Handled))
+            .map(drop)
+    }
+
+    /// Starts an election on `id` now.
+    pub fn campaign(&mut self, id: NodeId) -> Result<StepOutcome, DriveError> {
+        self.with_node(id, |n| block_on(n.campaign()))
+    }
+
+    /// Makes leader `id` send heartbeats now.
+    pub fn heartbeat(&mut self, id: NodeId) -> Result<StepOutcome, DriveError> {
+        self.with_node(id, |n| block_on(n.heartbeat()))
+    }
+
+    /// Proposes `payload` on `id`.
+    pub fn propose(&mut self, id: NodeId, payload: Bytes) -> Result<EntryKey, DriveError> {
+        let mut key = None;
+        self.with_node(id, |n| {
+            key = Some(block_on(n.propose(payload))?);
+            Ok(StepOutcome::Handled)
+        })?;
+        key.ok_or(DriveError::Node(Error::ReadyOutstanding))
+    }
+
+    /// Steps `msg` into its destination (wherever it came from).
+    pub fn step(&mut self, msg: Message) -> Result<StepOutcome, DriveError> {
+        self.with_node(msg.dst, |n| block_on(n.step(msg)))
+    }
+
+    /// Delivers the `i`-th message in flight (lost if its destination is down).
+    /// Returns `None` when there is no such message.
+    pub fn deliver(&mut self, i: usize) -> Option<Result<StepOutcome, DriveError>> {
+        if i >= self.network.len() {
+            return None;
+        }
+        let msg = self.network.remove(i);
+        let dst = self.slots.get(Self::at(msg.dst));
+        if !dst.is_some_and(|s| s.up) {
+            self.stats.lost += 1;
+            return Some(Ok(StepOutcome::Handled));
+        }
+        self.stats.delivered += 1;
+        Some(self.step(msg))
+    }
+
+    /// Delivers messages oldest first until none is left or `steps_max` were
+    /// delivered; returns how many were delivered.
+    pub fn deliver_all(&mut self, steps_max: usize) -> Result<usize, DriveError> {
+        let mut n = 0;
+        while n < steps_max && !self.network.is_empty() {
+            self.deliver(0).transpose()?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// Loses the `i`-th message in flight.
+    pub fn drop_message(&mut self, i: usize) -> Option<Message> {
+        (i < self.network.len()).then(|| {
+            self.stats.lost += 1;
+            self.network.remove(i)
+        })
+    }
+
+    /// Sends a copy of the `i`-th message in flight.
+    pub fn duplicate(&mut self, i: usize) {
+        if let Some(m) = self.network.get(i).cloned() {
+            self.network.push(m);
+        }
+    }
+
+    /// Crashes `id`: volatile state and unpersisted writes are lost.
+    pub fn crash(&mut self, id: NodeId) {
+        let slot = &mut self.slots[Self::at(id)];
+        slot.up = false;
+        slot.pending = None;
+    }
+
+    /// Restarts a crashed `id` from its storage alone.
+    pub fn restart(&mut self, id: NodeId) -> Result<(), DriveError> {
+        let slot = &mut self.slots[Self::at(id)];
+        if slot.up {
+            return Ok(());
+        }
+        let cfg = slot.node.config().clone();
+        slot.node = block_on(Node::new(cfg, slot.node.storage().clone()))?;
+        slot.up = true;
+        if self.check_properties {
+            slot.ghost.observe_restart(&slot.node);
+        }
+        Ok(())
+    }
+
+    /// Cuts the cluster in two: `side` and everyone else.
+    pub fn partition(&mut self, side: BTreeSet<NodeId>) {
+        self.partition = Some(side);
+    }
+
+    /// Removes the partition.
+    pub fn heal(&mut self) {
+        self.partition = None;
+    }
+
+    /// Completes `id`'s write in flight, then sends and applies that Ready.
+    pub fn persist(&mut self, id: NodeId) -> Result<(), DriveError> {
+        let i = Self::at(id);
+        if let Some(rd) = self.slots[i].pending.take() {
+            self.carry_out(i, rd)?;
+            self.drive(i)?;
+        }
+        Ok(())
+    }
+
+    /// Runs `f` on a running node, then the application loop and the ghost update.
+    fn with_node(
+        &mut self,
+        id: NodeId,
+        f: impl FnOnce(&mut Node<MemStorage>) -> Result<StepOutcome, Error>,
+    ) -> Result<StepOutcome, DriveError> {
+        let i = Self::at(id);
+        let Some(slot) = self.slots.get_mut(i).filter(|s| s.up) else {
+            return Ok(StepOutcome::Handled);
+        };
+        let before = self.check_properties.then(|| slot.node.clone());
+        let outcome = f(&mut slot.node);
+        if let Some(before) = before {
+            slot.ghost.observe_step(&before, &slot.node);
+        }
+        self.drive(i)?;
+        Ok(outcome?)
+    }
+
+    /// The application loop: take Readys until none is left (or one is held).
+    fn drive(&mut self, i: usize) -> Result<(), DriveError> {
+        while self.slots[i].pending.is_none() && self.slots[i].node.has_ready() {
+            let rd = block_on(self.slots[i].node.ready())?;
+            if self.slots[i].delay_persist {
+                self.slots[i].pending = Some(rd);
+            } else {
+                self.carry_out(i, rd)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Persist, then send, then apply, then advance.
+    fn carry_out(&mut self, i: usize, rd: Ready) -> Result<(), DriveError> {
+        let slot = &mut self.slots[i];
+        let storage = slot.node.storage_mut();
+        storage.append(&rd.entries).map_err(DriveError::Storage)?;
+        if let Some(hs) = rd.hard_state {
+            storage.set_hard_state(hs);
+        }
+        if self.check_properties {
+            slot.ghost.observe_ready(&rd);
+        }
+        self.stats.applied += rd.committed_entries.len();
+        let before = self.check_properties.then(|| slot.node.clone());
+        let messages = rd.messages.clone();
+        slot.node.advance(rd);
+        if let Some(before) = before {
+            slot.ghost.observe_step(&before, &slot.node);
+        }
+        for msg in messages {
+            let crosses = self
+                .partition
+                .as_ref()
+                .is_some_and(|side| side.contains(&msg.src) != side.contains(&msg.dst));
+            if crosses {
+                self.stats.lost += 1;
+            } else {
+                self.network.push(msg);
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,10 @@
+//! # ruft-models: the verification harness for ruft
+//!
+//! - [`properties`]: the Raft safety properties, one implementation for every engine;
+//! - [`driver`]: a deterministic in-process cluster of real nodes (proptest,
+//!   scenarios, examples);
+//! - [`model`]: the same nodes as a stateright actor model, explored exhaustively
+//!   by the `check` binary.
+
+pub mod driver;
+pub mod properties;

@@ -1,0 +1,460 @@
+//! The Raft safety properties (Figure 3 of the paper), one implementation
+//! shared by the model checker, the proptest suites and the scenario tests.
+//!
+//! Properties read the cluster through [`NodeObs`]: each node's current state
+//! (if it is up) and its [`Ghost`], a record kept beside the node that survives
+//! its crashes and that the node itself never reads. Ghosts are updated by the
+//! `observe_*` methods after every transition, and history-wide facts (who led
+//! which term, which votes went out) are judged from them.
+
+use ruft::{Entry, Index, MemStorage, MessageVariant, Node, NodeId, Ready, Role, Term};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Always or Sometimes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expect {
+    /// Must hold in every reachable state.
+    Always,
+    /// Must hold in at least one reachable state (non-vacuity witness).
+    Sometimes,
+}
+
+/// One property: name as printed, kind, the check, and its pair.
+#[derive(Clone, Copy, Debug)]
+pub struct PropertyDef {
+    /// The printed name (`check list` shows exactly this).
+    pub name: &'static str,
+    /// Always or Sometimes.
+    pub expect: Expect,
+    /// The condition over the whole cluster.
+    pub check: fn(&[NodeObs<'_>]) -> bool,
+    /// The statement, in one line.
+    pub about: &'static str,
+    /// For an Always, the Sometimes that shows it is not vacuous, and vice versa.
+    pub pair: &'static str,
+}
+
+/// One node as the properties see it.
+#[derive(Clone, Copy, Debug)]
+pub struct NodeObs<'a> {
+    /// The node's state (for a crashed node: its state when it crashed).
+    pub node: &'a Node<MemStorage>,
+    /// Whether it is running.
+    pub up: bool,
+    /// What was observed of it over the whole history.
+    pub ghost: &'a Ghost,
+}
+
+/// Violations a single transition can show; each names the rule broken.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Flags {
+    /// A leader removed or changed an entry of its own log (§5.3).
+    pub append_only_broken: bool,
+    /// A running node's term went down (§5.1).
+    pub term_went_back: bool,
+    /// The persisted term went down.
+    pub persisted_term_went_back: bool,
+    /// Two granted votes for different candidates in one term (§5.2).
+    pub second_vote: bool,
+    /// An entry this node had seen committed changed (§5.4.3).
+    pub committed_changed: bool,
+    /// A different entry was applied at an index already applied (§5.4.3).
+    pub applied_changed: bool,
+    /// Witness: a node lost an entry to a conflicting leader.
+    pub truncated: bool,
+    /// Witness: a node restarted with an entry it had seen committed.
+    pub survived_crash: bool,
+}
+
+/// The history of one node, kept outside it and across its crashes.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Ghost {
+    /// Terms in which the node was leader.
+    pub led: BTreeSet<Term>,
+    /// Granted votes it sent, by term.
+    pub votes: BTreeMap<Term, NodeId>,
+    /// The committed prefix it has seen, each entry with the node's term when
+    /// it first saw it committed.
+    pub committed: Vec<(Entry, Term)>,
+    /// Entries its state machine applied, in order (re-applied after restarts).
+    pub applied: Vec<Entry>,
+    /// The highest term it persisted.
+    pub persisted_term: Term,
+    /// Violations and witnesses seen on single transitions.
+    pub flags: Flags,
+}
+
+impl Ghost {
+    /// Records a transition of a running node from `before` to `after`.
+    pub fn observe_step(&mut self, before: &Node<MemStorage>, after: &Node<MemStorage>) {
+        let (b, a) = (before.status(), after.status());
+        if a.term < b.term {
+            self.flags.term_went_back = true;
+        }
+        if a.role == Role::Leader {
+            self.led.insert(a.term);
+        }
+        let same_leader = b.role == Role::Leader && a.role == Role::Leader && a.term == b.term;
+        let mut after_log = after.log().iter();
+        let kept_all = before.log().iter().all(|e| after_log.next() == Some(e));
+        if same_leader && !kept_all {
+            self.flags.append_only_broken = true;
+        }
+        if !kept_all {
+            self.flags.truncated = true;
+        }
+        self.observe_commit(after);
+    }
+
+    /// Records the node's state after it was rebuilt from storage.
+    pub fn observe_restart(&mut self, node: &Node<MemStorage>) {
+        if let Some((last, _)) = self.committed.last() {
+            if node.log().iter().any(|e| e == last) {
+                self.flags.survived_crash = true;
+            }
+        }
+        self.observe_commit(node);
+    }
+
+    /// Records what a Ready hands out: granted votes, the persisted term and
+    /// the entries applied.
+    pub fn observe_ready(&mut self, ready: &Ready) {
+        for msg in &ready.messages {
+            if let MessageVariant::RequestVoteResponse { granted: true } = msg.variant {
+                let voted = *self.votes.entry(msg.src_term).or_insert(msg.dst);
+                if voted != msg.dst {
+                    self.flags.second_vote = true;
+                }
+            }
+        }
+        if let Some(hs) = ready.hard_state {
+            if hs.term < self.persisted_term {
+                self.flags.persisted_term_went_back = true;
+            }
+            self.persisted_term = self.persisted_term.max(hs.term);
+        }
+        for entry in &ready.committed_entries {
+            let position = Index(0).distance_to(entry.index().prev());
+            match self.applied.get(position) {
+                Some(seen) if seen != entry => self.flags.applied_changed = true,
+                Some(_) => {}
+                None if position == self.applied.len() => self.applied.push(entry.clone()),
+                None => self.flags.applied_changed = true,
+            }
+        }
+    }
+
+    /// Compares the node's committed prefix with what was seen before, and
+    /// extends the record.
+    fn observe_commit(&mut self, node: &Node<MemStorage>) {
+        let status = node.status();
+        let committed = Index(0).distance_to(status.committed);
+        for (position, entry) in node.log().iter().take(committed).enumerate() {
+            match self.committed.get(position) {
+                Some((seen, _)) if seen != entry => self.flags.committed_changed = true,
+                Some(_) => {}
+                None => self.committed.push((entry.clone(), status.term)),
+            }
+        }
+    }
+}
+
+/// Every property, Always ones first; names are printed exactly so.
+pub const PROPERTIES: &[PropertyDef] = &[
+    PropertyDef {
+        name: "election safety",
+        expect: Expect::Always,
+        check: election_safety,
+        about: "at most one leader per term, over the whole history (§5.2)",
+        pair: "a leader is elected",
+    },
+    PropertyDef {
+        name: "leader append-only",
+        expect: Expect::Always,
+        check: leader_append_only,
+        about: "a leader never overwrites or deletes entries in its log (§5.3)",
+        pair: "a conflicting entry is truncated",
+    },
+    PropertyDef {
+        name: "log matching",
+        expect: Expect::Always,
+        check: log_matching,
+        about: "logs with an entry of the same index and term agree up to it (§5.3)",
+        pair: "an entry is committed",
+    },
+    PropertyDef {
+        name: "leader completeness",
+        expect: Expect::Always,
+        check: leader_completeness,
+        about: "an entry committed in term T is in every leader's log for terms > T (§5.4)",
+        pair: "a later leader holds a committed entry",
+    },
+    PropertyDef {
+        name: "state machine safety",
+        expect: Expect::Always,
+        check: state_machine_safety,
+        about: "no two nodes apply different entries at an index; committed prefixes never change (§5.4.3)",
+        pair: "two nodes apply the same entry",
+    },
+    PropertyDef {
+        name: "index order",
+        expect: Expect::Always,
+        check: index_order,
+        about: "applied <= committed <= last; terms never decrease; one vote per term across restarts",
+        pair: "a committed entry survives a crash",
+    },
+    PropertyDef {
+        name: "a leader is elected",
+        expect: Expect::Sometimes,
+        check: leader_elected,
+        about: "some node becomes leader",
+        pair: "election safety",
+    },
+    PropertyDef {
+        name: "an entry is committed",
+        expect: Expect::Sometimes,
+        check: entry_committed,
+        about: "some node sees an entry committed",
+        pair: "log matching",
+    },
+    PropertyDef {
+        name: "a committed entry survives a crash",
+        expect: Expect::Sometimes,
+        check: committed_survives_crash,
+        about: "a node restarts from storage holding an entry it had seen committed",
+        pair: "index order",
+    },
+    PropertyDef {
+        name: "a conflicting entry is truncated",
+        expect: Expect::Sometimes,
+        check: conflicting_truncated,
+        about: "a node's entry is replaced by a later leader's",
+        pair: "leader append-only",
+    },
+    PropertyDef {
+        name: "a later leader holds a committed entry",
+        expect: Expect::Sometimes,
+        check: later_leader_holds_committed,
+        about: "a leader of a term after an entry's commit holds that entry",
+        pair: "leader completeness",
+    },
+    PropertyDef {
+        name: "two nodes apply the same entry",
+        expect: Expect::Sometimes,
+        check: two_nodes_apply,
+        about: "two state machines applied an entry at the same index",
+        pair: "state machine safety",
+    },
+];
+
+/// Looks a property up by its printed name.
+pub fn property(name: &str) -> Option<&'static PropertyDef> {
+    PROPERTIES.iter().find(|p| p.name == name)
+}
+
+/// The names of the properties that fail on `nodes`: violated Always ones.
+pub fn violations(nodes: &[NodeObs<'_>]) -> Vec<&'static str> {
+    PROPERTIES
+        .iter()
+        .filter(|p| p.expect == Expect::Always && !(p.check)(nodes))
+        .map(|p| p.name)
+        .collect()
+}
+
+fn up<'a>(nodes: &'a [NodeObs<'a>]) -> impl Iterator<Item = &'a NodeObs<'a>> + 'a {
+    nodes.iter().filter(|n| n.up)
+}
+
+/// Election Safety: no term has two leaders, ever.
+pub fn election_safety(nodes: &[NodeObs<'_>]) -> bool {
+    let mut led = BTreeSet::new();
+    nodes
+        .iter()
+        .flat_map(|n| &n.ghost.led)
+        .all(|t| led.insert(*t))
+}
+
+/// Leader Append-Only: no leader's log lost or changed an entry within its term.
+pub fn leader_append_only(nodes: &[NodeObs<'_>]) -> bool {
+    nodes.iter().all(|n| !n.ghost.flags.append_only_broken)
+}
+
+/// Log Matching: two logs holding an entry with the same index and term hold
+/// identical entries up to it.
+pub fn log_matching(nodes: &[NodeObs<'_>]) -> bool {
+    let logs: Vec<Vec<&Entry>> = up(nodes).map(|n| n.node.log().iter().collect()).collect();
+    logs.iter().enumerate().all(|(i, a)| {
+        logs[i + 1..].iter().all(|b| {
+            // The last position where both hold the same key bounds the prefix that must agree.
+            let agree = a.iter().zip(b.iter()).rposition(|(x, y)| x.key == y.key);
+            agree.is_none_or(|last| a[..=last] == b[..=last])
+        })
+    })
+}
+
+/// Leader Completeness: a leader of term T holds every entry committed in a term before T.
+pub fn leader_completeness(nodes: &[NodeObs<'_>]) -> bool {
+    up(nodes)
+        .filter(|n| n.node.status().role == Role::Leader)
+        .all(|leader| {
+            let term = leader.node.status().term;
+            let log: Vec<&Entry> = leader.node.log().iter().collect();
+            nodes
+                .iter()
+                .flat_map(|n| &n.ghost.committed)
+                .all(|(entry, seen_in)| {
+                    *seen_in >= term || log.get(position(entry.index())) == Some(&entry)
+                })
+        })
+}
+
+/// State Machine Safety: state machines and committed prefixes agree everywhere
+/// and never change.
+pub fn state_machine_safety(nodes: &[NodeObs<'_>]) -> bool {
+    let flagged = nodes
+        .iter()
+        .any(|n| n.ghost.flags.committed_changed || n.ghost.flags.applied_changed);
+    let agree = |a: &[Entry], b: &[Entry]| a.iter().zip(b).all(|(x, y)| x == y);
+    let pairs_agree = nodes.iter().enumerate().all(|(i, a)| {
+        nodes[i + 1..].iter().all(|b| {
+            let committed = |n: &NodeObs<'_>| {
+                n.ghost
+                    .committed
+                    .iter()
+                    .map(|(e, _)| e.clone())
+                    .collect::<Vec<_>>()
+            };
+            agree(&a.ghost.applied, &b.ghost.applied) && agree(&committed(a), &committed(b))
+        })
+    });
+    !flagged && pairs_agree
+}
+
+/// Index order: applied <= committed <= last on running nodes; terms never go
+/// back; one vote per term across restarts.
+pub fn index_order(nodes: &[NodeObs<'_>]) -> bool {
+    let ordered = up(nodes).all(|n| {
+        let s = n.node.status();
+        s.applied <= s.committed && s.committed <= s.last.index
+    });
+    let flags = nodes.iter().all(|n| {
+        let f = &n.ghost.flags;
+        !(f.term_went_back || f.persisted_term_went_back || f.second_vote)
+    });
+    ordered && flags
+}
+
+/// Witness: a leader was elected.
+pub fn leader_elected(nodes: &[NodeObs<'_>]) -> bool {
+    nodes.iter().any(|n| !n.ghost.led.is_empty())
+}
+
+/// Witness: an entry was committed.
+pub fn entry_committed(nodes: &[NodeObs<'_>]) -> bool {
+    nodes.iter().any(|n| !n.ghost.committed.is_empty())
+}
+
+/// Witness: a committed entry survived a crash.
+pub fn committed_survives_crash(nodes: &[NodeObs<'_>]) -> bool {
+    nodes.iter().any(|n| n.ghost.flags.survived_crash)
+}
+
+/// Witness: a conflicting entry was truncated.
+pub fn conflicting_truncated(nodes: &[NodeObs<'_>]) -> bool {
+    nodes.iter().any(|n| n.ghost.flags.truncated)
+}
+
+/// Witness: a leader of a later term holds an entry committed earlier.
+pub fn later_leader_holds_committed(nodes: &[NodeObs<'_>]) -> bool {
+    up(nodes)
+        .filter(|n| n.node.status().role == Role::Leader)
+        .any(|leader| {
+            let term = leader.node.status().term;
+            let log: Vec<&Entry> = leader.node.log().iter().collect();
+            nodes
+                .iter()
+                .flat_map(|n| &n.ghost.committed)
+                .any(|(entry, seen_in)| {
+                    *seen_in < term && log.get(position(entry.index())) == Some(&entry)
+                })
+        })
+}
+
+/// Witness: two state machines applied an entry at the same index.
+pub fn two_nodes_apply(nodes: &[NodeObs<'_>]) -> bool {
+    nodes.iter().filter(|n| !n.ghost.applied.is_empty()).count() >= 2
+}
+
+fn position(index: Index) -> usize {
+    Index(0).distance_to(index.prev())
+}
+
+/// The names of every property, in order.
+pub fn names() -> Vec<&'static str> {
+    PROPERTIES.iter().map(|p| p.name).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ruft::{EntryKey, Term};
+
+    #[test]
+    fn every_always_has_a_sometimes_partner_and_back() {
+        for p in PROPERTIES {
+            let partner = property(p.pair).expect("pair names a property");
+            assert_ne!(
+                p.expect, partner.expect,
+                "{} pairs with {}",
+                p.name, partner.name
+            );
+            assert_eq!(partner.pair, p.name, "pairs are mutual");
+        }
+    }
+
+    #[test]
+    fn a_second_vote_in_a_term_is_flagged() {
+        let mut g = Ghost::default();
+        let vote = |to| {
+            ruft::Message::new(
+                NodeId(1),
+                Term(2),
+                NodeId(to),
+                MessageVariant::RequestVoteResponse { granted: true },
+            )
+        };
+        g.observe_ready(&Ready {
+            messages: vec![vote(2), vote(2)],
+            ..Ready::default()
+        });
+        assert!(!g.flags.second_vote, "the same candidate twice is one vote");
+        g.observe_ready(&Ready {
+            messages: vec![vote(3)],
+            ..Ready::default()
+        });
+        assert!(g.flags.second_vote);
+    }
+
+    #[test]
+    fn applying_another_entry_at_an_index_is_flagged() {
+        let mut g = Ghost::default();
+        let e = |t| Entry::empty(EntryKey::new(Term(t), Index(1)));
+        g.observe_ready(&Ready {
+            committed_entries: vec![e(1)],
+            ..Ready::default()
+        });
+        g.observe_ready(&Ready {
+            committed_entries: vec![e(1)],
+            ..Ready::default()
+        });
+        assert!(
+            !g.flags.applied_changed,
+            "re-applying after a restart is fine"
+        );
+        g.observe_ready(&Ready {
+            committed_entries: vec![e(2)],
+            ..Ready::default()
+        });
+        assert!(g.flags.applied_changed);
+    }
+}
