@@ -86,7 +86,9 @@ mod tests {
         let outsider = Config::new(NodeId(9), [NodeId(1)]);
         assert_eq!(
             outsider.validate(),
-            Err(Error::InvalidConfig { problem: "id is not among the voters" })
+            Err(Error::InvalidConfig {
+                problem: "id is not among the voters"
+            })
         );
         let mut slow = ok.clone();
         slow.election_tick = slow.heartbeat_tick;

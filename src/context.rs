@@ -140,11 +140,17 @@ impl<S: LogStorage> Context<S> {
     fn check_envelope(&self, msg: &Message) -> Result<(), Error> {
         let id = self.config.id;
         if msg.dst != id {
-            return Err(Error::WrongDestination { dst: msg.dst, local: id });
+            return Err(Error::WrongDestination {
+                dst: msg.dst,
+                local: id,
+            });
         }
         if msg.variant.is_local() {
             if msg.src != id || msg.src_term != Term(0) {
-                return Err(Error::LocalFromRemote { src: msg.src, term: msg.src_term });
+                return Err(Error::LocalFromRemote {
+                    src: msg.src,
+                    term: msg.src_term,
+                });
             }
             return Ok(());
         }
@@ -171,9 +177,11 @@ impl<S: LogStorage> Context<S> {
             MessageVariant::RequestVoteResponse { granted } => {
                 self.on_request_vote_response(src, granted).await
             }
-            MessageVariant::AppendEntries { prev, entries, commit } => {
-                self.on_append_entries(src, prev, entries, commit).await
-            }
+            MessageVariant::AppendEntries {
+                prev,
+                entries,
+                commit,
+            } => self.on_append_entries(src, prev, entries, commit).await,
             MessageVariant::AppendEntriesResponse { outcome } => {
                 self.on_append_entries_response(src, outcome).await
             }
@@ -184,7 +192,9 @@ impl<S: LogStorage> Context<S> {
 
     /// A drop for a message this role has no use for.
     fn not_for_role(&self) -> StepOutcome {
-        StepOutcome::Dropped(DropReason::NotForRole { role: self.role.role() })
+        StepOutcome::Dropped(DropReason::NotForRole {
+            role: self.role.role(),
+        })
     }
 
     /// Whether the application has something to do.
@@ -199,8 +209,10 @@ impl<S: LogStorage> Context<S> {
     /// changing anything, so a storage error leaves the engine as it was.
     pub async fn take_ready(&mut self) -> StorageResult<ReadyParts> {
         let committed = self.hard.committed_index;
-        let committed_entries =
-            self.log.entries(self.applying.next(), committed.next(), usize::MAX).await?;
+        let committed_entries = self
+            .log
+            .entries(self.applying.next(), committed.next(), usize::MAX)
+            .await?;
         let hard_state = (self.hard != self.hard_handed).then_some(self.hard);
         self.hard_handed = self.hard;
         self.applying = committed;
@@ -220,7 +232,10 @@ impl<S: LogStorage> Context<S> {
         if let Some(key) = persisted {
             self.log.on_persisted(key);
         }
-        debug_assert!(applied <= self.applying, "only handed-out entries are applied");
+        debug_assert!(
+            applied <= self.applying,
+            "only handed-out entries are applied"
+        );
         self.applied = self.applied.max(applied);
         let persisted = self.log.persisted().index;
         if let RoleState::Leader { tracker, .. } = &mut self.role {
@@ -245,7 +260,10 @@ impl<S: LogStorage> Context<S> {
         );
         debug_assert!(self.log.persisted().index <= last);
         if let RoleState::Leader { term_start, .. } = &self.role {
-            debug_assert!(*term_start <= last, "Leader Append-Only (§5.3): the no-op stays");
+            debug_assert!(
+                *term_start <= last,
+                "Leader Append-Only (§5.3): the no-op stays"
+            );
             debug_assert_eq!(self.hard.voted_node, Some(self.config.id));
         }
         if let RoleState::Candidate { .. } = &self.role {

@@ -26,8 +26,8 @@ pub mod types;
 pub mod utils;
 
 pub use config::Config;
-pub use context::{election_timeout, relabel_message};
 pub use context::role::Role;
+pub use context::{election_timeout, relabel_message};
 pub use error::{Error, StorageError, StorageResult};
 pub use log::entry::{Entry, EntryKey, EntryVariant, Index, Term};
 pub use log::log_buffer::{AppendCase, LogBuffer};

@@ -198,7 +198,9 @@ impl fmt::Display for Message {
                 write!(f, "], commit {commit}}}")
             }
             MessageVariant::AppendEntriesResponse { outcome } => match outcome {
-                AppendOutcome::Accepted { matched } => write!(f, "AppendOk{{{t}, match {matched}}}"),
+                AppendOutcome::Accepted { matched } => {
+                    write!(f, "AppendOk{{{t}, match {matched}}}")
+                }
                 AppendOutcome::Rejected { rejected, hint } => {
                     write!(f, "AppendReject{{{t}, at {rejected}, hint {hint}}}")
                 }
@@ -215,7 +217,14 @@ mod tests {
 
     #[test]
     fn staleness_is_decided_by_term_alone() {
-        let m = |t| Message::new(NodeId(1), Term(t), NodeId(2), MessageVariant::HeartbeatResponse);
+        let m = |t| {
+            Message::new(
+                NodeId(1),
+                Term(t),
+                NodeId(2),
+                MessageVariant::HeartbeatResponse,
+            )
+        };
         for current in 0..4u64 {
             for sent in 1..5u64 {
                 let expected = match sent.cmp(&current) {
@@ -223,7 +232,11 @@ mod tests {
                     std::cmp::Ordering::Equal => Staleness::Consistent,
                     std::cmp::Ordering::Greater => Staleness::Fresh,
                 };
-                assert_eq!(m(sent).staleness(Term(current)), expected, "sent {sent} current {current}");
+                assert_eq!(
+                    m(sent).staleness(Term(current)),
+                    expected,
+                    "sent {sent} current {current}"
+                );
             }
             assert_eq!(m(0).staleness(Term(current)), Staleness::Local);
         }
@@ -242,6 +255,9 @@ mod tests {
                 commit: Index(1),
             },
         );
-        assert_eq!(m.to_string(), "n1->n2 Append{t2, prev 1@1, entries [2@2], commit 1}");
+        assert_eq!(
+            m.to_string(),
+            "n1->n2 Append{t2, prev 1@1, entries [2@2], commit 1}"
+        );
     }
 }

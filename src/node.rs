@@ -120,12 +120,14 @@ impl<S: LogStorage> Node<S> {
 
     /// Starts an election now, as if the election timer fired.
     pub async fn campaign(&mut self) -> Result<StepOutcome, Error> {
-        self.step(Message::local(self.ctx.config().id, MessageVariant::Hup)).await
+        self.step(Message::local(self.ctx.config().id, MessageVariant::Hup))
+            .await
     }
 
     /// Sends heartbeats now, if leader, as if the heartbeat timer fired.
     pub async fn heartbeat(&mut self) -> Result<StepOutcome, Error> {
-        self.step(Message::local(self.ctx.config().id, MessageVariant::Beat)).await
+        self.step(Message::local(self.ctx.config().id, MessageVariant::Beat))
+            .await
     }
 
     /// Proposes a command. On the leader it is appended and its key returned;

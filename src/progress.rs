@@ -164,13 +164,19 @@ impl Tracker {
 
     /// The highest index a quorum of `voters` has matched.
     pub fn quorum_matched(&self, voters: &BTreeSet<NodeId>) -> Index {
-        config::committed_index(voters, |id| self.get(id).map_or(Index(0), Progress::matched))
+        config::committed_index(voters, |id| {
+            self.get(id).map_or(Index(0), Progress::matched)
+        })
     }
 
     /// The same tracker with every node id mapped through `f`.
     pub fn relabel(&self, f: &impl Fn(NodeId) -> NodeId) -> Tracker {
         Tracker {
-            progress: self.progress.iter().map(|(&id, p)| (f(id), p.clone())).collect(),
+            progress: self
+                .progress
+                .iter()
+                .map(|(&id, p)| (f(id), p.clone()))
+                .collect(),
         }
     }
 }
@@ -209,13 +215,19 @@ mod tests {
     fn rejection_backs_up_by_the_hint_and_ignores_stale_ones() {
         let mut p = Progress::new(Index(10));
         p.on_sent(Some(Index(12)));
-        assert!(!p.on_rejected(Index(7), Index(3)), "not the probe in flight");
+        assert!(
+            !p.on_rejected(Index(7), Index(3)),
+            "not the probe in flight"
+        );
         assert!(p.on_rejected(Index(9), Index(3)));
         assert_eq!(p.next(), Index(4), "skips to the hint, not one entry back");
         assert!(!p.is_paused(1));
         let mut r = Progress::new(Index(1));
         r.on_accepted(Index(4));
-        assert!(!r.on_rejected(Index(4), Index(0)), "at or below matched: stale");
+        assert!(
+            !r.on_rejected(Index(4), Index(0)),
+            "at or below matched: stale"
+        );
         assert!(r.on_rejected(Index(6), Index(0)));
         assert_eq!(r.next(), Index(5), "never below matched + 1");
     }

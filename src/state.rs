@@ -62,9 +62,21 @@ mod tests {
         assert!(hs(1, None, 0).may_become(&hs(1, Some(2), 0)));
         assert!(hs(1, Some(2), 0).may_become(&hs(2, Some(3), 0)));
         assert!(hs(1, Some(2), 0).may_become(&hs(1, Some(2), 3)));
-        assert!(!hs(1, Some(2), 0).may_become(&hs(1, Some(3), 0)), "second vote in a term");
-        assert!(!hs(2, None, 0).may_become(&hs(1, None, 0)), "term went back");
-        assert!(!hs(1, None, 3).may_become(&hs(1, None, 2)), "commit went back");
-        assert!(!hs(1, Some(2), 0).may_become(&hs(1, None, 0)), "vote forgotten");
+        assert!(
+            !hs(1, Some(2), 0).may_become(&hs(1, Some(3), 0)),
+            "second vote in a term"
+        );
+        assert!(
+            !hs(2, None, 0).may_become(&hs(1, None, 0)),
+            "term went back"
+        );
+        assert!(
+            !hs(1, None, 3).may_become(&hs(1, None, 2)),
+            "commit went back"
+        );
+        assert!(
+            !hs(1, Some(2), 0).may_become(&hs(1, None, 0)),
+            "vote forgotten"
+        );
     }
 }

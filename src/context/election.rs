@@ -30,10 +30,9 @@ impl<S: LogStorage> Context<S> {
         let refusal = match (self.hard.voted_node, self.leader()) {
             (Some(voted), _) if voted != candidate => Some(Rejection::VoteAlreadyCast { voted }),
             (None, Some(leader)) => Some(Rejection::LeaderKnown { leader }),
-            _ if !last.is_up_to_date_with(ours) => Some(Rejection::LogNotUpToDate {
-                ours,
-                theirs: last,
-            }),
+            _ if !last.is_up_to_date_with(ours) => {
+                Some(Rejection::LogNotUpToDate { ours, theirs: last })
+            }
             _ => None,
         };
         let granted = refusal.is_none();
@@ -76,6 +75,10 @@ impl<S: LogStorage> Context<S> {
     /// Every voter but this node.
     pub(super) fn peers(&self) -> impl Iterator<Item = NodeId> + '_ {
         let me = self.config.id;
-        self.config.voters.iter().copied().filter(move |&id| id != me)
+        self.config
+            .voters
+            .iter()
+            .copied()
+            .filter(move |&id| id != me)
     }
 }

@@ -37,7 +37,12 @@ impl<S: LogStorage> Context<S> {
             index <= self.log.last().index,
             "Log Matching (§5.3): only entries in the log can be committed"
         );
-        trace::committed(self.config.id, self.hard.term, self.hard.committed_index, index);
+        trace::committed(
+            self.config.id,
+            self.hard.term,
+            self.hard.committed_index,
+            index,
+        );
         self.hard.committed_index = index;
     }
 

@@ -17,11 +17,16 @@ impl<S: LogStorage + Clone> Context<S> {
         ctx.hard = relabel_hard(self.hard, f);
         ctx.hard_handed = relabel_hard(self.hard_handed, f);
         ctx.role = match &self.role {
-            RoleState::Follower { leader } => RoleState::Follower { leader: leader.map(f) },
+            RoleState::Follower { leader } => RoleState::Follower {
+                leader: leader.map(f),
+            },
             RoleState::Candidate { votes } => RoleState::Candidate {
                 votes: votes.iter().map(|(&id, &g)| (f(id), g)).collect(),
             },
-            RoleState::Leader { tracker, term_start } => RoleState::Leader {
+            RoleState::Leader {
+                tracker,
+                term_start,
+            } => RoleState::Leader {
                 tracker: tracker.relabel(f),
                 term_start: *term_start,
             },

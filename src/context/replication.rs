@@ -14,12 +14,16 @@ impl<S: LogStorage> Context<S> {
     /// A client command: the leader appends it in its term and replicates it.
     pub(crate) async fn on_propose(&mut self, payload: Bytes) -> Result<EntryKey, Error> {
         if !matches!(self.role, RoleState::Leader { .. }) {
-            return Err(Error::NotLeader { leader: self.leader() });
+            return Err(Error::NotLeader {
+                leader: self.leader(),
+            });
         }
         let last = self.log.last();
         let uncommitted = self.hard.committed_index.distance_to(last.index);
         if uncommitted >= self.config.uncommitted_entries_max {
-            return Err(Error::ProposalsFull { max: self.config.uncommitted_entries_max });
+            return Err(Error::ProposalsFull {
+                max: self.config.uncommitted_entries_max,
+            });
         }
         let key = EntryKey::new(self.hard.term, last.index.next());
         self.log.append_local(&[Entry::normal(key, payload)]);
@@ -36,7 +40,14 @@ impl<S: LogStorage> Context<S> {
         let committed = self.hard.committed_index;
         let beats: Vec<(NodeId, Index)> = self
             .peers()
-            .map(|p| (p, tracker.get(p).map_or(Index(0), |pr| pr.matched().min(committed))))
+            .map(|p| {
+                (
+                    p,
+                    tracker
+                        .get(p)
+                        .map_or(Index(0), |pr| pr.matched().min(committed)),
+                )
+            })
             .collect();
         for (peer, commit) in beats {
             self.send(peer, MessageVariant::Heartbeat { commit });
@@ -78,7 +89,10 @@ impl<S: LogStorage> Context<S> {
                 Rejection::PrevTermMismatch { hint, .. } => hint,
                 _ => ours,
             };
-            let outcome = AppendOutcome::Rejected { rejected: prev.index, hint };
+            let outcome = AppendOutcome::Rejected {
+                rejected: prev.index,
+                hint,
+            };
             self.send_append_outcome(leader, outcome);
             return Ok(StepOutcome::Rejected(rejection));
         }
@@ -143,18 +157,29 @@ impl<S: LogStorage> Context<S> {
         let last = self.log.last().index;
         let progressed = match outcome {
             AppendOutcome::Accepted { matched } if matched > last => {
-                return Err(Error::AckBeyondLast { src: follower, matched, last });
+                return Err(Error::AckBeyondLast {
+                    src: follower,
+                    matched,
+                    last,
+                });
             }
             AppendOutcome::Accepted { matched } => {
-                let advanced = self.progress_mut(follower).is_some_and(|p| p.on_accepted(matched));
+                let advanced = self
+                    .progress_mut(follower)
+                    .is_some_and(|p| p.on_accepted(matched));
                 if advanced {
                     self.maybe_commit();
                 }
                 true
             }
             AppendOutcome::Rejected { rejected, hint } => {
-                let target = self.log.last_key_at_or_below(hint.index, hint.term).await?.index;
-                self.progress_mut(follower).is_some_and(|p| p.on_rejected(rejected, target))
+                let target = self
+                    .log
+                    .last_key_at_or_below(hint.index, hint.term)
+                    .await?
+                    .index;
+                self.progress_mut(follower)
+                    .is_some_and(|p| p.on_rejected(rejected, target))
             }
         };
         if !progressed {
@@ -201,7 +226,11 @@ impl<S: LogStorage> Context<S> {
     /// Commits the highest index a quorum matched, if it is of the current term:
     /// entries of older terms are committed only indirectly (§5.4.2).
     pub(super) fn maybe_commit(&mut self) {
-        let RoleState::Leader { tracker, term_start } = &self.role else {
+        let RoleState::Leader {
+            tracker,
+            term_start,
+        } = &self.role
+        else {
             return;
         };
         let quorum = tracker.quorum_matched(&self.config.voters);
@@ -234,10 +263,20 @@ impl<S: LogStorage> Context<S> {
         }
         let prev_index = next.prev();
         let prev = EntryKey::new(self.log.term_within(prev_index).await?, prev_index);
-        let entries = self.log.entries(next, last.next(), self.config.append_entries_max).await?;
+        let entries = self
+            .log
+            .entries(next, last.next(), self.config.append_entries_max)
+            .await?;
         let last_sent = entries.last().map(Entry::index);
         let commit = self.hard.committed_index;
-        self.send(to, MessageVariant::AppendEntries { prev, entries, commit });
+        self.send(
+            to,
+            MessageVariant::AppendEntries {
+                prev,
+                entries,
+                commit,
+            },
+        );
         if let Some(progress) = self.progress_mut(to) {
             progress.on_sent(last_sent);
         }

@@ -75,7 +75,10 @@ impl<S: LogStorage> Context<S> {
         if let Some(me) = tracker.get_mut(self.config.id) {
             me.on_self_persisted(persisted);
         }
-        self.role = RoleState::Leader { tracker, term_start };
+        self.role = RoleState::Leader {
+            tracker,
+            term_start,
+        };
         self.reset_timers();
         let noop = Entry::empty(EntryKey::new(self.hard.term, term_start));
         self.log.append_local(&[noop]);

@@ -88,7 +88,8 @@ impl LogBuffer {
             self.entries.clear();
             AppendCase::Replace
         } else {
-            self.entries.truncate(self.prev.index.distance_to(prev.index));
+            self.entries
+                .truncate(self.prev.index.distance_to(prev.index));
             AppendCase::TruncateExtend
         };
         self.handed = self.handed.min(prev.index);
@@ -134,13 +135,19 @@ mod tests {
     }
 
     fn keys(b: &LogBuffer) -> Vec<EntryKey> {
-        b.slice(Index(0), Index(u64::MAX)).iter().map(|e| e.key).collect()
+        b.slice(Index(0), Index(u64::MAX))
+            .iter()
+            .map(|e| e.key)
+            .collect()
     }
 
     #[test]
     fn extend_at_the_end() {
         let mut b = LogBuffer::new(k(1, 2));
-        assert_eq!(b.append(k(1, 2), &es(&[(1, 3), (1, 4)])), Some(AppendCase::Extend));
+        assert_eq!(
+            b.append(k(1, 2), &es(&[(1, 3), (1, 4)])),
+            Some(AppendCase::Extend)
+        );
         assert_eq!(keys(&b), vec![k(1, 3), k(1, 4)]);
         assert_eq!(b.last(), k(1, 4));
         assert_eq!(b.persisted(), k(1, 2));
@@ -154,14 +161,21 @@ mod tests {
         assert_eq!(b.append(k(1, 3), &es(&[(2, 4)])), Some(AppendCase::Replace));
         assert_eq!(keys(&b), vec![k(2, 4)]);
         assert_eq!(b.persisted(), k(1, 3));
-        assert_eq!(b.term(Index(5)), None, "5 is neither buffered nor below the buffer");
+        assert_eq!(
+            b.term(Index(5)),
+            None,
+            "5 is neither buffered nor below the buffer"
+        );
     }
 
     #[test]
     fn truncate_then_extend_in_between() {
         let mut b = LogBuffer::new(k(1, 1));
         b.append(k(1, 1), &es(&[(1, 2), (1, 3), (1, 4)]));
-        assert_eq!(b.append(k(1, 2), &es(&[(3, 3)])), Some(AppendCase::TruncateExtend));
+        assert_eq!(
+            b.append(k(1, 2), &es(&[(3, 3)])),
+            Some(AppendCase::TruncateExtend)
+        );
         assert_eq!(keys(&b), vec![k(1, 2), k(3, 3)]);
         assert_eq!(b.last(), k(3, 3));
     }

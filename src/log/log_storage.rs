@@ -150,7 +150,10 @@ mod tests {
         let mut s = MemStorage::default();
         assert_eq!(
             s.append(&[e(1, 2)]),
-            Err(StorageError::Gap { head: Index(2), last: Index(0) })
+            Err(StorageError::Gap {
+                head: Index(2),
+                last: Index(0)
+            })
         );
         s.append(&[e(1, 1)]).unwrap();
         assert!(block_on(s.term(Index(2))).is_err());

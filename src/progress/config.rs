@@ -76,8 +76,12 @@ mod tests {
     fn election_tables_for_one_three_and_five_voters() {
         let tally = |n: u64, granted: &[u64], rejected: &[u64]| {
             let mut v = BTreeMap::new();
-            granted.iter().for_each(|&g| drop(v.insert(NodeId(g), true)));
-            rejected.iter().for_each(|&r| drop(v.insert(NodeId(r), false)));
+            granted
+                .iter()
+                .for_each(|&g| drop(v.insert(NodeId(g), true)));
+            rejected
+                .iter()
+                .for_each(|&r| drop(v.insert(NodeId(r), false)));
             vote_result(&voters(n), &v)
         };
         assert_eq!(tally(1, &[1], &[]), VoteResult::Won);
@@ -87,6 +91,10 @@ mod tests {
         assert_eq!(tally(5, &[1, 2], &[3, 4]), VoteResult::Pending);
         assert_eq!(tally(5, &[1, 2, 5], &[3, 4]), VoteResult::Won);
         assert_eq!(tally(5, &[1], &[2, 3, 4]), VoteResult::Lost);
-        assert_eq!(tally(3, &[1, 7, 8], &[]), VoteResult::Pending, "non-voters do not count");
+        assert_eq!(
+            tally(3, &[1, 7, 8], &[]),
+            VoteResult::Pending,
+            "non-voters do not count"
+        );
     }
 }
