@@ -76,12 +76,8 @@ mod tests {
     fn election_tables_for_one_three_and_five_voters() {
         let tally = |n: u64, granted: &[u64], rejected: &[u64]| {
             let mut v = BTreeMap::new();
-            granted
-                .iter()
-                .for_each(|&g| drop(v.insert(NodeId(g), true)));
-            rejected
-                .iter()
-                .for_each(|&r| drop(v.insert(NodeId(r), false)));
+            v.extend(granted.iter().map(|&g| (NodeId(g), true)));
+            v.extend(rejected.iter().map(|&r| (NodeId(r), false)));
             vote_result(&voters(n), &v)
         };
         assert_eq!(tally(1, &[1], &[]), VoteResult::Won);
