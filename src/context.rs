@@ -13,6 +13,8 @@ mod outbox;
 mod relabel;
 mod replication;
 pub(crate) mod role;
+#[cfg(test)]
+mod tests;
 
 pub use inherent::election_timeout;
 pub use outbox::Outbox;
