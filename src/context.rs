@@ -18,7 +18,7 @@ mod tests;
 
 pub use inherent::election_timeout;
 pub use outbox::Outbox;
-pub use relabel::relabel_message;
+pub use relabel::Relabel;
 use role::{Role, RoleState};
 
 use crate::log::LogView;
@@ -104,7 +104,10 @@ impl<S: LogStorage> Context<S> {
 
     /// Steps one message through the term gate and into its handler.
     pub async fn step(&mut self, msg: Message) -> Result<StepOutcome, Error> {
-        if let Err(error) = self.check_envelope(&msg) {
+        if let Err(error) = self
+            .check_envelope(&msg)
+            .and_then(|_| self.check_content(&msg))
+        {
             trace::refused(self.config.id, &msg, &error);
             return Err(error);
         }
@@ -163,6 +166,23 @@ impl<S: LogStorage> Context<S> {
             return Err(Error::RemoteTermZero { src: msg.src });
         }
         Ok(())
+    }
+
+    /// Refuses content no node of any term could accept, before the term gate
+    /// acts on the message: a refused message changes nothing.
+    fn check_content(&self, msg: &Message) -> Result<(), Error> {
+        match &msg.variant {
+            MessageVariant::AppendEntries { prev, entries, .. } => {
+                replication::check_append_shape(msg.src, msg.src_term, *prev, entries).map(drop)
+            }
+            MessageVariant::Heartbeat { commit } if *commit > self.log.last().index => {
+                Err(Error::CommitBeyondLast {
+                    commit: *commit,
+                    last: self.log.last().index,
+                })
+            }
+            _ => Ok(()),
+        }
     }
 
     /// One handler per variant; each sees a message of the node's term.

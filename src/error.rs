@@ -1,6 +1,7 @@
 //! [`Error`]: every way a call into ruft can be refused.
 //!
-//! A refused call leaves the node unchanged and usable. Messages that are
+//! A refused call leaves the node unchanged and usable (after a storage error:
+//! consistent and usable, see [`Error`]). Messages that are
 //! well-formed but no longer relevant (a stale term, a response to a role the
 //! node has left) are not errors: they are dropped and reported as
 //! [`crate::StepOutcome::Dropped`].
@@ -40,7 +41,10 @@ pub enum StorageError {
 /// The result of a storage operation.
 pub type StorageResult<T> = Result<T, StorageError>;
 
-/// Why ruft refused a call. The node's state is unchanged by a refused call.
+/// Why ruft refused a call. A refused call leaves the node unchanged, with one
+/// exception: [`Error::Storage`] may interrupt a handler after it updated the
+/// node and before it queued its reply. The node is then consistent and usable;
+/// the lost reply is a lost message, which Raft tolerates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ThisError)]
 pub enum Error {
     /// The configuration is inconsistent.

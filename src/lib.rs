@@ -27,13 +27,13 @@ pub mod utils;
 
 pub use config::Config;
 pub use context::role::Role;
-pub use context::{election_timeout, relabel_message};
+pub use context::{election_timeout, Relabel};
 pub use error::{Error, StorageError, StorageResult};
 pub use log::entry::{Entry, EntryKey, EntryVariant, Index, Term};
 pub use log::log_buffer::{AppendCase, LogBuffer};
 pub use log::log_storage::{LogStorage, MemStorage};
 pub use log::LogView;
-pub use message::{AppendOutcome, Message, MessageVariant, Staleness};
+pub use message::{AppendOutcome, Message, MessageBody, MessageVariant, Staleness};
 pub use node::{Node, Ready, Status};
 pub use outcome::{DropReason, Rejection, StepOutcome};
 pub use progress::{Progress, ProgressState, Tracker};

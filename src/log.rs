@@ -27,6 +27,18 @@ pub struct Appended {
     pub truncated: bool,
 }
 
+impl<S> LogView<S> {
+    /// The storage, as persisted by the application.
+    pub fn storage(&self) -> &S {
+        &self.storage
+    }
+
+    /// The storage, for the application's writes.
+    pub fn storage_mut(&mut self) -> &mut S {
+        &mut self.storage
+    }
+}
+
 impl<S: LogStorage> LogView<S> {
     /// Opens the log over storage, reading where the persisted log ends.
     pub async fn open(storage: S) -> StorageResult<LogView<S>> {
@@ -36,16 +48,6 @@ impl<S: LogStorage> LogView<S> {
             storage,
             buffer: LogBuffer::new(EntryKey::new(term, last)),
         })
-    }
-
-    /// The storage, for the application's writes.
-    pub fn storage(&self) -> &S {
-        &self.storage
-    }
-
-    /// The storage, for the application's writes.
-    pub fn storage_mut(&mut self) -> &mut S {
-        &mut self.storage
     }
 
     /// Key of the last entry.

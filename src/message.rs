@@ -174,12 +174,28 @@ impl Message {
     }
 }
 
+impl Message {
+    /// The message without its addresses (`Append{t2, prev 1@1, entries [2@2], commit 1}`),
+    /// for displays that name sender and receiver themselves.
+    pub fn body(&self) -> MessageBody<'_> {
+        MessageBody(self)
+    }
+}
+
+/// Displays a message's term and variant; see [`Message::body`].
+pub struct MessageBody<'a>(&'a Message);
+
 impl fmt::Display for Message {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}->{} ", self.src, self.dst)?;
-        let t = self.src_term;
-        match &self.variant {
-            MessageVariant::Hup | MessageVariant::Beat => write!(f, "{}", self.variant.name()),
+        write!(f, "{}->{} {}", self.src, self.dst, self.body())
+    }
+}
+
+impl fmt::Display for MessageBody<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let t = self.0.src_term;
+        match &self.0.variant {
+            MessageVariant::Hup | MessageVariant::Beat => write!(f, "{}", self.0.variant.name()),
             MessageVariant::Propose { payload } => write!(f, "Propose{{{} bytes}}", payload.len()),
             MessageVariant::RequestVote { last } => write!(f, "RequestVote{{{t}, last {last}}}"),
             MessageVariant::RequestVoteResponse { granted } => {

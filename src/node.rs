@@ -56,7 +56,7 @@ struct Outstanding {
 /// Between [`Node::ready`] and [`Node::advance`] the node may keep stepping
 /// messages and ticking (the write may be in flight); it just hands out no new
 /// Ready. ruft keeps one message list: every message waits for the write.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Ready {
     /// Entries to append to storage.
     pub entries: Vec<Entry>,
@@ -216,30 +216,28 @@ impl<S: LogStorage> Node<S> {
         self.ctx.log_mut().storage_mut()
     }
 
-    /// This node with every node id mapped through `f`, a permutation of the
-    /// voters. Ids carry no behaviour, so the result is an equivalent node; model
-    /// checkers use it for symmetry reduction. An outstanding Ready carries no ids.
-    ///
-    /// ```
-    /// use futures::executor::block_on;
-    /// use ruft::{Config, MemStorage, Node, NodeId};
-    /// let cfg = Config::new(NodeId(1), [NodeId(1), NodeId(2)]);
-    /// let node = block_on(Node::new(cfg, MemStorage::default())).unwrap();
-    /// let swap = |id: NodeId| NodeId(3 - id.0);
-    /// assert_eq!(node.relabel(&swap).status().id, NodeId(2));
-    /// ```
-    pub fn relabel(&self, f: &impl Fn(NodeId) -> NodeId) -> Node<S>
-    where
-        S: Clone,
-    {
+    /// The log as the node sees it.
+    pub fn log(&self) -> &LogView<S> {
+        self.ctx.log()
+    }
+}
+
+/// Ids carry no behaviour, so a relabelled node is an equivalent node; model
+/// checkers use this for symmetry reduction. An outstanding Ready names no node.
+///
+/// ```
+/// use futures::executor::block_on;
+/// use ruft::{Config, MemStorage, Node, NodeId, Relabel};
+/// let cfg = Config::new(NodeId(1), [NodeId(1), NodeId(2)]);
+/// let node = block_on(Node::new(cfg, MemStorage::default())).unwrap();
+/// let swap = |id: NodeId| NodeId(3 - id.0);
+/// assert_eq!(node.relabel(&swap).status().id, NodeId(2));
+/// ```
+impl<S: crate::Relabel + Clone> crate::Relabel for Node<S> {
+    fn relabel(&self, f: &dyn Fn(NodeId) -> NodeId) -> Self {
         Node {
             ctx: self.ctx.relabel(f),
             outstanding: self.outstanding,
         }
-    }
-
-    /// The log as the node sees it.
-    pub fn log(&self) -> &LogView<S> {
-        self.ctx.log()
     }
 }

@@ -170,7 +170,7 @@ impl Tracker {
     }
 
     /// The same tracker with every node id mapped through `f`.
-    pub fn relabel(&self, f: &impl Fn(NodeId) -> NodeId) -> Tracker {
+    pub fn relabel(&self, f: &dyn Fn(NodeId) -> NodeId) -> Tracker {
         Tracker {
             progress: self
                 .progress

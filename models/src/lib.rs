@@ -6,5 +6,8 @@
 //! - [`model`]: the same nodes as a stateright actor model, explored exhaustively
 //!   by the `check` binary.
 
+pub mod display;
 pub mod driver;
+pub mod model;
 pub mod properties;
+mod symmetry;

@@ -6,16 +6,59 @@
 
 use super::role::RoleState;
 use super::Context;
-use crate::{HardState, LogStorage, Message, NodeId};
+use crate::{HardState, MemStorage, Message, NodeId};
 
-impl<S: LogStorage + Clone> Context<S> {
-    /// This state with every node id mapped through `f` (a permutation of the voters).
-    pub fn relabel(&self, f: &impl Fn(NodeId) -> NodeId) -> Context<S> {
+/// Values that mention node ids and can be rewritten under a renaming of the
+/// nodes (a permutation of the voters).
+///
+/// ```
+/// use ruft::{HardState, NodeId, Relabel};
+/// let hs = HardState { voted_node: Some(NodeId(1)), ..HardState::default() };
+/// let swapped = hs.relabel(&|id: NodeId| NodeId(3 - id.0));
+/// assert_eq!(swapped.voted_node, Some(NodeId(2)));
+/// ```
+pub trait Relabel: Sized {
+    /// `self` with every node id mapped through `f`.
+    fn relabel(&self, f: &dyn Fn(NodeId) -> NodeId) -> Self;
+}
+
+impl Relabel for HardState {
+    fn relabel(&self, f: &dyn Fn(NodeId) -> NodeId) -> Self {
+        HardState {
+            voted_node: self.voted_node.map(f),
+            ..*self
+        }
+    }
+}
+
+/// Sender and receiver are mapped; no variant carries a node id.
+impl Relabel for Message {
+    fn relabel(&self, f: &dyn Fn(NodeId) -> NodeId) -> Self {
+        Message {
+            src: f(self.src),
+            dst: f(self.dst),
+            ..self.clone()
+        }
+    }
+}
+
+/// The persisted HardState names the vote; entries name no node.
+impl Relabel for MemStorage {
+    fn relabel(&self, f: &dyn Fn(NodeId) -> NodeId) -> Self {
+        let mut s = self.clone();
+        s.set_hard_state(self.hard_state().relabel(f));
+        s
+    }
+}
+
+impl<S: Relabel + Clone> Context<S> {
+    /// This state with every node id mapped through `f`.
+    pub fn relabel(&self, f: &dyn Fn(NodeId) -> NodeId) -> Context<S> {
         let mut ctx = self.clone();
         ctx.config.id = f(self.config.id);
         ctx.config.voters = self.config.voters.iter().map(|&id| f(id)).collect();
-        ctx.hard = relabel_hard(self.hard, f);
-        ctx.hard_handed = relabel_hard(self.hard_handed, f);
+        ctx.hard = self.hard.relabel(f);
+        ctx.hard_handed = self.hard_handed.relabel(f);
         ctx.role = match &self.role {
             RoleState::Follower { leader } => RoleState::Follower {
                 leader: leader.map(f),
@@ -27,11 +70,12 @@ impl<S: LogStorage + Clone> Context<S> {
                 tracker,
                 term_start,
             } => RoleState::Leader {
-                tracker: tracker.relabel(f),
+                tracker: tracker.relabel(&f),
                 term_start: *term_start,
             },
         };
-        ctx.outbox.map(|m| relabel_message(m, f));
+        ctx.outbox.map(|m| m.relabel(f));
+        *ctx.log.storage_mut() = self.log.storage().relabel(f);
         ctx.election_timeout = super::election_timeout(
             ctx.config.seed,
             ctx.config.id,
@@ -39,21 +83,5 @@ impl<S: LogStorage + Clone> Context<S> {
             ctx.config.election_tick,
         );
         ctx
-    }
-}
-
-fn relabel_hard(hs: HardState, f: &impl Fn(NodeId) -> NodeId) -> HardState {
-    HardState {
-        voted_node: hs.voted_node.map(f),
-        ..hs
-    }
-}
-
-/// `msg` with its sender and receiver mapped through `f` (no variant carries an id).
-pub fn relabel_message(msg: &Message, f: &impl Fn(NodeId) -> NodeId) -> Message {
-    Message {
-        src: f(msg.src),
-        dst: f(msg.dst),
-        ..msg.clone()
     }
 }

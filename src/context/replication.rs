@@ -65,7 +65,7 @@ impl<S: LogStorage> Context<S> {
         entries: Vec<Entry>,
         commit: Index,
     ) -> Result<StepOutcome, Error> {
-        let last_new = self.check_append_shape(leader, prev, &entries)?;
+        let last_new = check_append_shape(leader, self.hard.term, prev, &entries)?;
         if !self.follow(leader) {
             return Ok(self.not_for_role());
         }
@@ -105,27 +105,6 @@ impl<S: LogStorage> Context<S> {
         self.commit_to(commit.min(last_new));
         self.send_append_outcome(leader, AppendOutcome::Accepted { matched: last_new });
         Ok(StepOutcome::Handled)
-    }
-
-    /// Refuses an append whose entries do not follow `prev` one by one, with
-    /// terms between `prev.term` and the current term. Returns the last new index.
-    fn check_append_shape(
-        &self,
-        leader: NodeId,
-        prev: EntryKey,
-        entries: &[Entry],
-    ) -> Result<Index, Error> {
-        let malformed = Error::MalformedAppend { src: leader };
-        let last_new = prev.index.checked_add(entries.len()).ok_or(malformed)?;
-        let mut expected = prev;
-        for entry in entries {
-            let in_order = entry.index() == expected.index.next() && entry.term() >= expected.term;
-            if !in_order || entry.term() > self.hard.term {
-                return Err(malformed);
-            }
-            expected = entry.key;
-        }
-        Ok(last_new)
     }
 
     /// A message from the current term's leader: a candidate steps down, a
@@ -196,10 +175,10 @@ impl<S: LogStorage> Context<S> {
         leader: NodeId,
         commit: Index,
     ) -> Result<StepOutcome, Error> {
-        let last = self.log.last().index;
-        if commit > last {
-            return Err(Error::CommitBeyondLast { commit, last });
-        }
+        debug_assert!(
+            commit <= self.log.last().index,
+            "checked before the term gate"
+        );
         if !self.follow(leader) {
             return Ok(self.not_for_role());
         }
@@ -289,4 +268,29 @@ impl<S: LogStorage> Context<S> {
             _ => None,
         }
     }
+}
+
+/// Refuses an append whose entries do not follow `prev` one by one, with terms
+/// between `prev.term` and the message's `term`, or whose indexes overflow.
+/// Returns the index of the last entry it carries (or `prev.index`).
+pub(super) fn check_append_shape(
+    leader: NodeId,
+    term: crate::Term,
+    prev: EntryKey,
+    entries: &[Entry],
+) -> Result<Index, Error> {
+    let malformed = Error::MalformedAppend { src: leader };
+    let last_new = prev.index.checked_add(entries.len()).ok_or(malformed)?;
+    if prev.term > term {
+        return Err(malformed);
+    }
+    let mut expected = prev;
+    for entry in entries {
+        let in_order = entry.index() == expected.index.next() && entry.term() >= expected.term;
+        if !in_order || entry.term() > term {
+            return Err(malformed);
+        }
+        expected = entry.key;
+    }
+    Ok(last_new)
 }

@@ -1,0 +1,104 @@
+//! The compact, readable form shared by counterexamples, the explorer and
+//! test transcripts: `n2 Follower t2 log[1@1 2@2] commit 1`.
+
+use crate::model::{node_id, ModelTimer, NodeState, RaftActor, Wire};
+use ruft::Entry;
+use stateright::actor::{ActorModelAction, ActorModelState};
+use std::fmt;
+
+/// Writes entry keys separated by spaces (`1@1 2@2`).
+pub fn keys<'a>(f: &mut impl fmt::Write, entries: impl Iterator<Item = &'a Entry>) -> fmt::Result {
+    for (i, e) in entries.enumerate() {
+        write!(f, "{}{}", if i == 0 { "" } else { " " }, e.key)?;
+    }
+    Ok(())
+}
+
+/// One node: role, term, vote, log, commit, applied, and a write in flight.
+pub fn node_line(f: &mut impl fmt::Write, st: &NodeState) -> fmt::Result {
+    let s = st.node.status();
+    write!(f, "{} {:?} t{}", s.id, s.role, s.term.0)?;
+    if let Some(v) = s.voted_node {
+        write!(f, " vote {v}")?;
+    }
+    write!(f, " log[")?;
+    keys(f, st.node.log().iter())?;
+    write!(f, "] commit {}", s.committed.0)?;
+    if s.applied.0 > 0 {
+        write!(f, " applied {}", s.applied.0)?;
+    }
+    if let Some(rd) = &st.pending {
+        write!(f, " (writing {} entries)", rd.entries.len())?;
+    }
+    Ok(())
+}
+
+/// A node line as a `String`.
+pub fn node_string(st: &NodeState) -> String {
+    let mut s = String::new();
+    let _ = node_line(&mut s, st);
+    s
+}
+
+/// The action, from the receiving node's point of view
+/// (`n2 <- n1 Append{t2, prev 1@1, entries [2@2], commit 1}`).
+pub fn action(a: &ActorModelAction<Wire, ModelTimer, ()>) -> String {
+    match a {
+        ActorModelAction::Deliver { msg, .. } => {
+            format!("{} <- {} {}", msg.0.dst, msg.0.src, msg.0.body())
+        }
+        ActorModelAction::Drop(env) => format!("network loses {}", env.msg.0),
+        ActorModelAction::Timeout(id, timer) => {
+            let what = match timer {
+                ModelTimer::Election => "election timeout (Hup)",
+                ModelTimer::Heartbeat => "heartbeat timeout (Beat)",
+                ModelTimer::Propose => "client proposes",
+                ModelTimer::Persist => "write completes",
+            };
+            format!("{} {what}", node_id(*id))
+        }
+        ActorModelAction::Crash(id) => format!("{} crashes", node_id(*id)),
+        ActorModelAction::Recover(id) => format!("{} restarts from storage", node_id(*id)),
+        ActorModelAction::SelectRandom { actor, .. } => {
+            format!("{} random choice", node_id(*actor))
+        }
+    }
+}
+
+/// The node an action acts on.
+pub fn actor_of(a: &ActorModelAction<Wire, ModelTimer, ()>) -> Option<usize> {
+    match a {
+        ActorModelAction::Deliver { dst, .. } => Some(usize::from(*dst)),
+        ActorModelAction::Timeout(id, _)
+        | ActorModelAction::Crash(id)
+        | ActorModelAction::Recover(id) => Some(usize::from(*id)),
+        ActorModelAction::SelectRandom { actor, .. } => Some(usize::from(*actor)),
+        ActorModelAction::Drop(_) => None,
+    }
+}
+
+/// The whole cluster, one node per line, then the messages in flight.
+pub fn cluster(state: &ActorModelState<RaftActor>) -> String {
+    let mut out = String::new();
+    for (st, &crashed) in state.actor_states.iter().zip(&state.crashed) {
+        out.push_str(&node_string(st));
+        if crashed {
+            out.push_str(" (down)");
+        }
+        out.push('\n');
+    }
+    let msgs: Vec<String> = state
+        .network
+        .iter_deliverable()
+        .map(|e| e.msg.0.to_string())
+        .collect();
+    out.push_str(&format!(
+        "in flight: {}",
+        if msgs.is_empty() {
+            "none".into()
+        } else {
+            msgs.join(", ")
+        }
+    ));
+    out
+}

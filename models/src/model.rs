@@ -1,0 +1,512 @@
+//! A ruft cluster as a stateright actor model.
+//!
+//! Each actor owns one real [`Node`] over [`MemStorage`] and runs the whole
+//! application loop inside every handler: step, then persist, send, apply and
+//! advance, exactly as an application would. There is no Raft logic here: the
+//! model only decides *when* things happen.
+//!
+//! - Timers are abstract: an election timer (armed on followers and
+//!   candidates) steps a local `Hup`; a leader's heartbeat timer steps `Beat`;
+//!   a leader's client timer proposes a command while the cluster is under
+//!   `proposals_max`; with asynchronous durability a persist timer completes
+//!   the write of the Ready in flight.
+//! - Durable vs volatile: stateright's `Storage` holds exactly what the node
+//!   persisted ([`Durable`]); a crash loses everything else, and recovery
+//!   rebuilds the node from storage alone. The [`Ghost`] rides along in
+//!   storage so that it survives crashes; the node never reads it.
+//! - Bounds (`within_boundary`): highest term, proposals, messages in flight;
+//!   crashes are bounded by stateright's `max_crashes` (nodes down at once).
+
+use crate::properties::{Expect, Ghost, NodeObs, PROPERTIES};
+use futures::executor::block_on;
+use ruft::{Config, MemStorage, Message, MessageVariant, Node, NodeId, Ready, Role, Term};
+use stateright::actor::{
+    model_timeout, Actor, ActorModel, ActorModelAction, ActorModelState, Id, LossyNetwork, Network,
+    Out,
+};
+use stateright::{Model, Path, Property};
+use std::borrow::Cow;
+use std::collections::BTreeSet;
+use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+/// How the network treats messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum NetworkKind {
+    /// Any order, each message delivered at most once (the default).
+    Unordered,
+    /// Any order, and a message may be delivered again and again.
+    Duplicating,
+    /// FIFO per (sender, receiver) pair.
+    Ordered,
+}
+
+/// When an application's writes become durable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Durability {
+    /// Each Ready is persisted, sent and applied within the handler that produced it.
+    Sync,
+    /// A Ready's write completes in a later, separate step (the persist timer);
+    /// the node keeps stepping meanwhile, and a crash loses the write.
+    Async,
+}
+
+/// Everything that shapes the explored state space.
+#[derive(Clone, Debug)]
+pub struct ModelConfig {
+    /// Cluster size.
+    pub nodes: usize,
+    /// No state with a term above this is explored.
+    pub term_max: u64,
+    /// Client proposals, cluster-wide.
+    pub proposals_max: usize,
+    /// Nodes down at once.
+    pub crashes_max: usize,
+    /// Messages in flight.
+    pub in_flight_max: usize,
+    /// Network semantics.
+    pub network: NetworkKind,
+    /// Whether the network may lose messages.
+    pub lossy: bool,
+    /// Synchronous or asynchronous persistence.
+    pub durability: Durability,
+    /// How many states each bound kept out of the search.
+    pub cuts: Arc<BoundCuts>,
+}
+
+/// Counts of states kept out of the search, per bound (reported by `check`).
+#[derive(Debug, Default)]
+pub struct BoundCuts {
+    /// States beyond `term_max`.
+    pub term: AtomicUsize,
+    /// States beyond `proposals_max`.
+    pub proposals: AtomicUsize,
+    /// States beyond `in_flight_max`.
+    pub in_flight: AtomicUsize,
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        ModelConfig {
+            nodes: 3,
+            term_max: 2,
+            proposals_max: 1,
+            crashes_max: 1,
+            in_flight_max: 4,
+            network: NetworkKind::Unordered,
+            lossy: false,
+            durability: Durability::Sync,
+            cuts: Arc::default(),
+        }
+    }
+}
+
+/// A ruft message on the model's network.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Wire(pub Message);
+
+impl fmt::Debug for Wire {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// The model's timers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ModelTimer {
+    /// Followers and candidates: start an election.
+    Election,
+    /// Leaders: send heartbeats.
+    Heartbeat,
+    /// Leaders: a client proposes a command.
+    Propose,
+    /// The Ready in flight becomes durable (asynchronous durability only).
+    Persist,
+}
+
+/// What survives a crash: the node's persisted state, and the ghost.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Durable {
+    /// What the node persisted.
+    pub storage: MemStorage,
+    /// The properties' record of this node.
+    pub ghost: Ghost,
+    /// Client proposals this node made as leader (bounds the search).
+    pub proposals: usize,
+}
+
+impl fmt::Debug for Durable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} log[", self.storage.hard_state())?;
+        crate::display::keys(f, self.storage.stored_entries().iter())?;
+        write!(f, "]")
+    }
+}
+
+/// One actor's state. Its order (see `symmetry.rs`) compares id-free facts
+/// first, so that sorting states is a good canonical form under relabelling.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct NodeState {
+    /// The real ruft node.
+    pub node: Node<MemStorage>,
+    /// A Ready whose write is in flight (asynchronous durability).
+    pub pending: Option<Ready>,
+    /// Client proposals this node made as leader.
+    pub proposals: usize,
+    /// The properties' record of this node (also saved in [`Durable`]).
+    pub ghost: Ghost,
+}
+
+impl fmt::Debug for NodeState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        crate::display::node_line(f, self)
+    }
+}
+
+/// The actor: one ruft node with its configuration.
+#[derive(Clone)]
+pub struct RaftActor {
+    config: Config,
+    cfg: ModelConfig,
+}
+
+impl RaftActor {
+    /// The actor for node `id` of the cluster described by `cfg`.
+    pub fn new(id: NodeId, cfg: &ModelConfig) -> RaftActor {
+        let voters = (1..=cfg.nodes as u64).map(NodeId);
+        RaftActor {
+            config: Config::new(id, voters),
+            cfg: cfg.clone(),
+        }
+    }
+
+    /// Runs `event` on a copy of the state, then the application loop, then
+    /// records the transition; stores the copy only if something changed.
+    fn transition(
+        &self,
+        state: &mut Cow<NodeState>,
+        fired: Option<ModelTimer>,
+        o: &mut Out<Self>,
+        event: impl FnOnce(&mut NodeState, &mut Out<Self>),
+    ) {
+        let old = state.as_ref();
+        let mut next = old.clone();
+        event(&mut next, o);
+        self.run_ready(&mut next, o);
+        next.ghost.observe_step(&old.node, &next.node);
+        let mut armed = self.timers(old);
+        if let Some(t) = fired {
+            armed.remove(&t);
+        }
+        self.sync_timers(&armed, &self.timers(&next), o);
+        let durable_changed = next.node.storage() != old.node.storage()
+            || next.ghost != old.ghost
+            || next.proposals != old.proposals;
+        if durable_changed {
+            o.save(durable(&next));
+        }
+        if next != *old {
+            *state = Cow::Owned(next);
+        }
+    }
+
+    /// Takes Readys until none is left; with asynchronous durability the first
+    /// one is held as `pending` until the persist timer fires.
+    fn run_ready(&self, st: &mut NodeState, o: &mut Out<Self>) {
+        while st.pending.is_none() && st.node.has_ready() {
+            let Ok(rd) = block_on(st.node.ready()) else {
+                return;
+            };
+            match self.cfg.durability {
+                Durability::Async => st.pending = Some(rd),
+                Durability::Sync => carry_out(st, rd, o),
+            }
+        }
+    }
+
+    /// The timers the state calls for.
+    fn timers(&self, st: &NodeState) -> BTreeSet<ModelTimer> {
+        let mut t = BTreeSet::new();
+        if st.node.status().role == Role::Leader {
+            t.insert(ModelTimer::Heartbeat);
+            if st.proposals < self.cfg.proposals_max {
+                t.insert(ModelTimer::Propose);
+            }
+        } else {
+            t.insert(ModelTimer::Election);
+        }
+        if st.pending.is_some() {
+            t.insert(ModelTimer::Persist);
+        }
+        t
+    }
+
+    fn sync_timers(
+        &self,
+        armed: &BTreeSet<ModelTimer>,
+        wanted: &BTreeSet<ModelTimer>,
+        o: &mut Out<Self>,
+    ) {
+        for &t in wanted.difference(armed) {
+            o.set_timer(t, model_timeout());
+        }
+        for &t in armed.difference(wanted) {
+            o.cancel_timer(t);
+        }
+    }
+}
+
+/// Persist, then send, then apply, then advance.
+fn carry_out(st: &mut NodeState, rd: Ready, o: &mut Out<RaftActor>) {
+    let storage = st.node.storage_mut();
+    if storage.append(&rd.entries).is_err() {
+        return; // a Ready never leaves a gap; the node would be stuck, which the properties show
+    }
+    if let Some(hs) = rd.hard_state {
+        storage.set_hard_state(hs);
+    }
+    st.ghost.observe_ready(&rd);
+    for msg in &rd.messages {
+        o.send(actor_id(msg.dst), Wire(msg.clone()));
+    }
+    st.node.advance(rd);
+}
+
+fn durable(st: &NodeState) -> Durable {
+    Durable {
+        storage: st.node.storage().clone(),
+        ghost: st.ghost.clone(),
+        proposals: st.proposals,
+    }
+}
+
+/// The stateright id of a node.
+pub fn actor_id(id: NodeId) -> Id {
+    Id::from(usize::try_from(id.0.saturating_sub(1)).unwrap_or(usize::MAX))
+}
+
+/// The node id of a stateright actor.
+pub fn node_id(id: Id) -> NodeId {
+    NodeId(usize::from(id) as u64 + 1)
+}
+
+impl Actor for RaftActor {
+    type Msg = Wire;
+    type State = NodeState;
+    type Timer = ModelTimer;
+    type Storage = Durable;
+    type Random = ();
+
+    fn name(&self) -> String {
+        self.config.id.to_string()
+    }
+
+    fn on_start(&self, _id: Id, storage: &Option<Durable>, o: &mut Out<Self>) -> NodeState {
+        let saved = storage.clone().unwrap_or(Durable {
+            storage: MemStorage::default(),
+            ghost: Ghost::default(),
+            proposals: 0,
+        });
+        let node = block_on(Node::new(self.config.clone(), saved.storage))
+            .expect("a node restarts from any storage it wrote");
+        let mut st = NodeState {
+            node,
+            pending: None,
+            proposals: saved.proposals,
+            ghost: saved.ghost,
+        };
+        if storage.is_some() {
+            st.ghost.observe_restart(&st.node);
+            o.save(durable(&st));
+        }
+        self.sync_timers(&BTreeSet::new(), &self.timers(&st), o);
+        st
+    }
+
+    fn on_msg(&self, _id: Id, state: &mut Cow<NodeState>, _src: Id, msg: Wire, o: &mut Out<Self>) {
+        self.transition(state, None, o, |st, _| {
+            // An honest peer's message is never refused; if it were, the node
+            // stays as it was and the properties judge the outcome.
+            let _ = block_on(st.node.step(msg.0));
+        });
+    }
+
+    fn on_timeout(
+        &self,
+        _id: Id,
+        state: &mut Cow<NodeState>,
+        timer: &ModelTimer,
+        o: &mut Out<Self>,
+    ) {
+        let id = self.config.id;
+        self.transition(state, Some(*timer), o, |st, o| match timer {
+            ModelTimer::Election => drop(block_on(
+                st.node.step(Message::local(id, MessageVariant::Hup)),
+            )),
+            ModelTimer::Heartbeat => drop(block_on(
+                st.node.step(Message::local(id, MessageVariant::Beat)),
+            )),
+            ModelTimer::Propose => {
+                let payload = vec![u8::try_from(st.proposals).unwrap_or(u8::MAX)];
+                if block_on(st.node.propose(payload.into())).is_ok() {
+                    st.proposals += 1;
+                }
+            }
+            ModelTimer::Persist => {
+                if let Some(rd) = st.pending.take() {
+                    carry_out(st, rd, o);
+                }
+            }
+        });
+    }
+}
+
+/// The cluster state as the properties see it.
+pub fn observe(state: &ActorModelState<RaftActor>) -> Vec<NodeObs<'_>> {
+    state
+        .actor_states
+        .iter()
+        .zip(&state.crashed)
+        .map(|(s, &crashed)| NodeObs {
+            node: &s.node,
+            up: !crashed,
+            ghost: &s.ghost,
+        })
+        .collect()
+}
+
+/// Whether `state` lies within the configured bounds; counts what each bound cuts.
+pub fn within_boundary(cfg: &ModelConfig, state: &ActorModelState<RaftActor>) -> bool {
+    let term = state
+        .actor_states
+        .iter()
+        .map(|s| s.node.status().term)
+        .max()
+        .unwrap_or(Term(0));
+    let proposals: usize = state.actor_states.iter().map(|s| s.proposals).sum();
+    let cut = |counter: &AtomicUsize| {
+        counter.fetch_add(1, Ordering::Relaxed);
+        false
+    };
+    if term > Term(cfg.term_max) {
+        return cut(&cfg.cuts.term);
+    }
+    if proposals > cfg.proposals_max {
+        return cut(&cfg.cuts.proposals);
+    }
+    if state.network.len() > cfg.in_flight_max {
+        return cut(&cfg.cuts.in_flight);
+    }
+    true
+}
+
+/// The cluster model as `check` and the tests use it: stateright's actor model
+/// wrapped so that actions, steps and states read like the rest of ruft, with
+/// the shared properties attached.
+pub struct RuftModel {
+    inner: ActorModel<RaftActor, ModelConfig, ()>,
+    /// The configuration it was built from.
+    pub cfg: ModelConfig,
+}
+
+impl RuftModel {
+    /// Builds the model described by `cfg`.
+    pub fn new(cfg: ModelConfig) -> RuftModel {
+        let network = match cfg.network {
+            NetworkKind::Unordered => Network::new_unordered_nonduplicating([]),
+            NetworkKind::Duplicating => Network::new_unordered_duplicating([]),
+            NetworkKind::Ordered => Network::new_ordered([]),
+        };
+        let lossy = if cfg.lossy {
+            LossyNetwork::Yes
+        } else {
+            LossyNetwork::No
+        };
+        let inner = ActorModel::new(cfg.clone(), ())
+            .actors((1..=cfg.nodes as u64).map(|i| RaftActor::new(NodeId(i), &cfg)))
+            .init_network(network)
+            .lossy_network(lossy)
+            .max_crashes(cfg.crashes_max)
+            .within_boundary(within_boundary);
+        RuftModel { inner, cfg }
+    }
+}
+
+/// The model's state.
+pub type State = ActorModelState<RaftActor>;
+/// The model's action.
+pub type Action = ActorModelAction<Wire, ModelTimer, ()>;
+
+/// Property `I` of [`PROPERTIES`] as a stateright condition.
+fn condition<const I: usize>(_: &RuftModel, state: &State) -> bool {
+    (PROPERTIES[I].check)(&observe(state))
+}
+
+const CONDITIONS: [fn(&RuftModel, &State) -> bool; 12] = [
+    condition::<0>,
+    condition::<1>,
+    condition::<2>,
+    condition::<3>,
+    condition::<4>,
+    condition::<5>,
+    condition::<6>,
+    condition::<7>,
+    condition::<8>,
+    condition::<9>,
+    condition::<10>,
+    condition::<11>,
+];
+const _: () = assert!(
+    CONDITIONS.len() == PROPERTIES.len(),
+    "one condition per property"
+);
+
+impl Model for RuftModel {
+    type State = State;
+    type Action = Action;
+
+    fn init_states(&self) -> Vec<State> {
+        self.inner.init_states()
+    }
+
+    fn actions(&self, state: &State, actions: &mut Vec<Action>) {
+        self.inner.actions(state, actions)
+    }
+
+    fn next_state(&self, last: &State, action: Action) -> Option<State> {
+        self.inner.next_state(last, action)
+    }
+
+    fn format_action(&self, action: &Action) -> String {
+        crate::display::action(action)
+    }
+
+    fn format_step(&self, last: &State, action: Action) -> Option<String> {
+        let next = self.inner.next_state(last, action.clone())?;
+        Some(format!(
+            "{}\n\n{}",
+            crate::display::action(&action),
+            crate::display::cluster(&next)
+        ))
+    }
+
+    fn as_svg(&self, path: Path<State, Action>) -> Option<String> {
+        self.inner.as_svg(path)
+    }
+
+    fn properties(&self) -> Vec<Property<Self>> {
+        PROPERTIES
+            .iter()
+            .zip(CONDITIONS)
+            .map(|(p, cond)| match p.expect {
+                Expect::Always => Property::always(p.name, cond),
+                Expect::Sometimes => Property::sometimes(p.name, cond),
+            })
+            .collect()
+    }
+
+    fn within_boundary(&self, state: &State) -> bool {
+        Model::within_boundary(&self.inner, state)
+    }
+}
