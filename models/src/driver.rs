@@ -319,7 +319,7 @@ impl Cluster {
             storage.set_hard_state(hs);
         }
         if self.check_properties {
-            slot.ghost.observe_ready(&rd);
+            slot.ghost.observe_ready(&slot.node, &rd);
         }
         self.stats.applied += rd.committed_entries.len();
         let before = self.check_properties.then(|| slot.node.clone());

@@ -134,6 +134,8 @@ pub struct Durable {
     pub ghost: Ghost,
     /// Client proposals this node made as leader (bounds the search).
     pub proposals: usize,
+    /// Times this node crashed (bounds the search).
+    pub crashes: usize,
 }
 
 impl fmt::Debug for Durable {
@@ -154,6 +156,8 @@ pub struct NodeState {
     pub pending: Option<Ready>,
     /// Client proposals this node made as leader.
     pub proposals: usize,
+    /// Times this node crashed.
+    pub crashes: usize,
     /// The properties' record of this node (also saved in [`Durable`]).
     pub ghost: Ghost,
 }
@@ -178,6 +182,25 @@ impl RaftActor {
         RaftActor {
             config: Config::new(id, voters),
             cfg: cfg.clone(),
+        }
+    }
+
+    /// The node as rebuilt from storage alone (a fresh node without storage).
+    pub fn rebuilt(&self, storage: &Option<Durable>) -> NodeState {
+        let saved = storage.clone().unwrap_or(Durable {
+            storage: MemStorage::default(),
+            ghost: Ghost::default(),
+            proposals: 0,
+            crashes: 0,
+        });
+        let node = block_on(Node::new(self.config.clone(), saved.storage))
+            .expect("a node restarts from any storage it wrote");
+        NodeState {
+            node,
+            pending: None,
+            proposals: saved.proposals,
+            crashes: saved.crashes,
+            ghost: saved.ghost,
         }
     }
 
@@ -229,7 +252,7 @@ impl RaftActor {
     fn timers(&self, st: &NodeState) -> BTreeSet<ModelTimer> {
         let mut t = BTreeSet::new();
         if st.node.status().role == Role::Leader {
-            t.insert(ModelTimer::Heartbeat);
+            if std::env::var("NOHB").is_err() { t.insert(ModelTimer::Heartbeat); }
             if st.proposals < self.cfg.proposals_max {
                 t.insert(ModelTimer::Propose);
             }
@@ -266,7 +289,7 @@ fn carry_out(st: &mut NodeState, rd: Ready, o: &mut Out<RaftActor>) {
     if let Some(hs) = rd.hard_state {
         storage.set_hard_state(hs);
     }
-    st.ghost.observe_ready(&rd);
+    st.ghost.observe_ready(&st.node, &rd);
     for msg in &rd.messages {
         o.send(actor_id(msg.dst), Wire(msg.clone()));
     }
@@ -278,6 +301,7 @@ fn durable(st: &NodeState) -> Durable {
         storage: st.node.storage().clone(),
         ghost: st.ghost.clone(),
         proposals: st.proposals,
+        crashes: st.crashes,
     }
 }
 
@@ -303,19 +327,7 @@ impl Actor for RaftActor {
     }
 
     fn on_start(&self, _id: Id, storage: &Option<Durable>, o: &mut Out<Self>) -> NodeState {
-        let saved = storage.clone().unwrap_or(Durable {
-            storage: MemStorage::default(),
-            ghost: Ghost::default(),
-            proposals: 0,
-        });
-        let node = block_on(Node::new(self.config.clone(), saved.storage))
-            .expect("a node restarts from any storage it wrote");
-        let mut st = NodeState {
-            node,
-            pending: None,
-            proposals: saved.proposals,
-            ghost: saved.ghost,
-        };
+        let mut st = self.rebuilt(storage);
         if storage.is_some() {
             st.ghost.observe_restart(&st.node);
             o.save(durable(&st));
@@ -470,12 +482,32 @@ impl Model for RuftModel {
         self.inner.init_states()
     }
 
+    /// stateright bounds the nodes down at once; ruft also bounds the crashes
+    /// of the whole run by `crashes_max`.
     fn actions(&self, state: &State, actions: &mut Vec<Action>) {
-        self.inner.actions(state, actions)
+        self.inner.actions(state, actions);
+        let crashes: usize = state.actor_states.iter().map(|s| s.crashes).sum();
+        if crashes >= self.cfg.crashes_max {
+            actions.retain(|a| !matches!(a, ActorModelAction::Crash(_)));
+        }
     }
 
+    /// A crashed node keeps only its storage: its state is replaced by what a
+    /// restart would rebuild, so crashes in different volatile states that
+    /// persisted the same things lead to one state, not many.
     fn next_state(&self, last: &State, action: Action) -> Option<State> {
-        self.inner.next_state(last, action)
+        let crashed = match action {
+            ActorModelAction::Crash(id) => Some(usize::from(id)),
+            _ => None,
+        };
+        let mut next = self.inner.next_state(last, action)?;
+        if let Some(i) = crashed {
+            let mut rebuilt = self.inner.actors[i].rebuilt(&next.actor_storages[i]);
+            rebuilt.crashes += 1;
+            next.actor_storages[i] = Some(durable(&rebuilt));
+            next.actor_states[i] = Arc::new(rebuilt);
+        }
+        Some(next)
     }
 
     fn format_action(&self, action: &Action) -> String {

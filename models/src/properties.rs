@@ -58,7 +58,7 @@ pub struct Flags {
     pub second_vote: bool,
     /// An entry this node had seen committed changed (§5.4.3).
     pub committed_changed: bool,
-    /// A different entry was applied at an index already applied (§5.4.3).
+    /// An entry was applied that differs from the one seen committed at its index (§5.4.3).
     pub applied_changed: bool,
     /// Witness: a node lost an entry to a conflicting leader.
     pub truncated: bool,
@@ -76,10 +76,6 @@ pub struct Ghost {
     /// The committed prefix it has seen, each entry with the node's term when
     /// it first saw it committed.
     pub committed: Vec<(Entry, Term)>,
-    /// Entries its state machine applied, in order (re-applied after restarts).
-    pub applied: Vec<Entry>,
-    /// The highest term it persisted.
-    pub persisted_term: Term,
     /// Violations and witnesses seen on single transitions.
     pub flags: Flags,
 }
@@ -90,6 +86,9 @@ impl Ghost {
         let (b, a) = (before.status(), after.status());
         if a.term < b.term {
             self.flags.term_went_back = true;
+        }
+        if after.storage().hard_state().term < before.storage().hard_state().term {
+            self.flags.persisted_term_went_back = true;
         }
         if a.role == Role::Leader {
             self.led.insert(a.term);
@@ -116,9 +115,9 @@ impl Ghost {
         self.observe_commit(node);
     }
 
-    /// Records what a Ready hands out: granted votes, the persisted term and
-    /// the entries applied.
-    pub fn observe_ready(&mut self, ready: &Ready) {
+    /// Records what a Ready of `node` hands out: the granted votes, and the
+    /// entries applied, each of which must be the one seen committed at its index.
+    pub fn observe_ready(&mut self, node: &Node<MemStorage>, ready: &Ready) {
         for msg in &ready.messages {
             if let MessageVariant::RequestVoteResponse { granted: true } = msg.variant {
                 let voted = *self.votes.entry(msg.src_term).or_insert(msg.dst);
@@ -127,19 +126,11 @@ impl Ghost {
                 }
             }
         }
-        if let Some(hs) = ready.hard_state {
-            if hs.term < self.persisted_term {
-                self.flags.persisted_term_went_back = true;
-            }
-            self.persisted_term = self.persisted_term.max(hs.term);
-        }
+        self.observe_commit(node);
         for entry in &ready.committed_entries {
             let position = Index(0).distance_to(entry.index().prev());
-            match self.applied.get(position) {
-                Some(seen) if seen != entry => self.flags.applied_changed = true,
-                Some(_) => {}
-                None if position == self.applied.len() => self.applied.push(entry.clone()),
-                None => self.flags.applied_changed = true,
+            if self.committed.get(position).is_none_or(|(seen, _)| seen != entry) {
+                self.flags.applied_changed = true;
             }
         }
     }
@@ -308,23 +299,16 @@ pub fn leader_completeness(nodes: &[NodeObs<'_>]) -> bool {
         })
 }
 
-/// State Machine Safety: state machines and committed prefixes agree everywhere
-/// and never change.
+/// State Machine Safety: committed prefixes agree everywhere and never change,
+/// and every applied entry is the one seen committed at its index.
 pub fn state_machine_safety(nodes: &[NodeObs<'_>]) -> bool {
     let flagged = nodes
         .iter()
         .any(|n| n.ghost.flags.committed_changed || n.ghost.flags.applied_changed);
-    let agree = |a: &[Entry], b: &[Entry]| a.iter().zip(b).all(|(x, y)| x == y);
     let pairs_agree = nodes.iter().enumerate().all(|(i, a)| {
         nodes[i + 1..].iter().all(|b| {
-            let committed = |n: &NodeObs<'_>| {
-                n.ghost
-                    .committed
-                    .iter()
-                    .map(|(e, _)| e.clone())
-                    .collect::<Vec<_>>()
-            };
-            agree(&a.ghost.applied, &b.ghost.applied) && agree(&committed(a), &committed(b))
+            let both = a.ghost.committed.iter().zip(&b.ghost.committed);
+            both.into_iter().all(|((x, _), (y, _))| x == y)
         })
     });
     !flagged && pairs_agree
@@ -380,9 +364,9 @@ pub fn later_leader_holds_committed(nodes: &[NodeObs<'_>]) -> bool {
         })
 }
 
-/// Witness: two state machines applied an entry at the same index.
+/// Witness: two running state machines applied an entry.
 pub fn two_nodes_apply(nodes: &[NodeObs<'_>]) -> bool {
-    nodes.iter().filter(|n| !n.ghost.applied.is_empty()).count() >= 2
+    up(nodes).filter(|n| n.node.status().applied > Index(0)).count() >= 2
 }
 
 fn position(index: Index) -> usize {
@@ -414,6 +398,11 @@ mod tests {
 
     #[test]
     fn a_second_vote_in_a_term_is_flagged() {
+        let node = futures::executor::block_on(Node::new(
+            ruft::Config::new(NodeId(1), [NodeId(1)]),
+            MemStorage::default(),
+        ))
+        .unwrap();
         let mut g = Ghost::default();
         let vote = |to| {
             ruft::Message::new(
@@ -423,38 +412,24 @@ mod tests {
                 MessageVariant::RequestVoteResponse { granted: true },
             )
         };
-        g.observe_ready(&Ready {
-            messages: vec![vote(2), vote(2)],
-            ..Ready::default()
-        });
+        let ready = |messages| Ready { messages, ..Ready::default() };
+        g.observe_ready(&node, &ready(vec![vote(2), vote(2)]));
         assert!(!g.flags.second_vote, "the same candidate twice is one vote");
-        g.observe_ready(&Ready {
-            messages: vec![vote(3)],
-            ..Ready::default()
-        });
+        g.observe_ready(&node, &ready(vec![vote(3)]));
         assert!(g.flags.second_vote);
     }
 
     #[test]
-    fn applying_another_entry_at_an_index_is_flagged() {
+    fn applying_an_entry_not_seen_committed_is_flagged() {
+        let node = futures::executor::block_on(Node::new(
+            ruft::Config::new(NodeId(1), [NodeId(1)]),
+            MemStorage::default(),
+        ))
+        .unwrap();
         let mut g = Ghost::default();
-        let e = |t| Entry::empty(EntryKey::new(Term(t), Index(1)));
-        g.observe_ready(&Ready {
-            committed_entries: vec![e(1)],
-            ..Ready::default()
-        });
-        g.observe_ready(&Ready {
-            committed_entries: vec![e(1)],
-            ..Ready::default()
-        });
-        assert!(
-            !g.flags.applied_changed,
-            "re-applying after a restart is fine"
-        );
-        g.observe_ready(&Ready {
-            committed_entries: vec![e(2)],
-            ..Ready::default()
-        });
-        assert!(g.flags.applied_changed);
+        let e = Entry::empty(EntryKey::new(Term(1), Index(1)));
+        let ready = Ready { committed_entries: vec![e], ..Ready::default() };
+        g.observe_ready(&node, &ready);
+        assert!(g.flags.applied_changed, "nothing was committed");
     }
 }

@@ -40,7 +40,7 @@ impl Rewrite<Id> for Durable {
         Durable {
             storage: self.storage.relabel(&f),
             ghost: rewrite_ghost(&self.ghost, &f),
-            proposals: self.proposals,
+            ..self.clone()
         }
     }
 }
@@ -56,6 +56,7 @@ impl Rewrite<Id> for NodeState {
             node: self.node.relabel(&f),
             pending,
             proposals: self.proposals,
+            crashes: self.crashes,
             ghost: rewrite_ghost(&self.ghost, &f),
         }
     }

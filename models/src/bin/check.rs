@@ -1,3 +1,5 @@
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use ruft_models::model::{ModelConfig, RuftModel};
 use stateright::{Checker, HasDiscoveries, Model};
 use std::time::Instant;
