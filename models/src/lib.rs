@@ -10,4 +10,5 @@ pub mod display;
 pub mod driver;
 pub mod model;
 pub mod properties;
+pub mod search;
 mod symmetry;

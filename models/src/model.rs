@@ -71,6 +71,9 @@ pub struct ModelConfig {
     pub lossy: bool,
     /// Synchronous or asynchronous persistence.
     pub durability: Durability,
+    /// Whether leaders' heartbeat timers fire (heartbeats carry the commit index
+    /// and resume paused probes; appends alone also carry the commit index).
+    pub heartbeats: bool,
     /// How many states each bound kept out of the search.
     pub cuts: Arc<BoundCuts>,
 }
@@ -97,6 +100,7 @@ impl Default for ModelConfig {
             network: NetworkKind::Unordered,
             lossy: false,
             durability: Durability::Sync,
+            heartbeats: true,
             cuts: Arc::default(),
         }
     }
@@ -252,7 +256,9 @@ impl RaftActor {
     fn timers(&self, st: &NodeState) -> BTreeSet<ModelTimer> {
         let mut t = BTreeSet::new();
         if st.node.status().role == Role::Leader {
-            if std::env::var("NOHB").is_err() { t.insert(ModelTimer::Heartbeat); }
+            if self.cfg.heartbeats {
+                t.insert(ModelTimer::Heartbeat);
+            }
             if st.proposals < self.cfg.proposals_max {
                 t.insert(ModelTimer::Propose);
             }

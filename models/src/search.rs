@@ -1,0 +1,354 @@
+//! Running the model: the exhaustive search (stateright's BFS or DFS), an exact
+//! shortest-path search for counterexamples, reproducible random walks, and the
+//! figures `check` reports.
+//!
+//! stateright's BFS works through its queue last-in first-out within each
+//! thread, so the path it records for a discovery is often far from the
+//! shortest (trap 5 of the stateright notes). When the exhaustive search finds
+//! a violation, [`shortest_path`] searches again breadth-first, level by level,
+//! and returns a path of minimum length.
+
+use crate::model::{Action, RuftModel, State};
+use crate::properties::{Expect, PROPERTIES};
+use stateright::{Checker, HasDiscoveries, Model, Path};
+use std::collections::hash_map::DefaultHasher;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::time::{Duration, Instant};
+
+/// Which engine explores the state space.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    /// Breadth first (stateright BFS).
+    Bfs,
+    /// Depth first (stateright DFS); bounded by `within_boundary` only.
+    Dfs,
+}
+
+/// How a search may run.
+#[derive(Clone, Debug)]
+pub struct SearchOptions {
+    /// BFS or DFS.
+    pub engine: Engine,
+    /// Worker threads.
+    pub threads: usize,
+    /// Symmetry reduction over node ids (applies to DFS; see `docs/checking.md`).
+    pub symmetry: bool,
+    /// Give up after this long (the result is then incomplete).
+    pub timeout: Option<Duration>,
+    /// Give up after this many unique states (the result is then incomplete).
+    pub states_max: Option<usize>,
+    /// Called every `progress_every` with the figures so far.
+    pub progress_every: Duration,
+}
+
+impl Default for SearchOptions {
+    fn default() -> Self {
+        SearchOptions {
+            engine: Engine::Bfs,
+            threads: 2,
+            symmetry: false,
+            timeout: None,
+            states_max: None,
+            progress_every: Duration::from_secs(3),
+        }
+    }
+}
+
+/// What happened to one property.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Always property, no counterexample.
+    Holds,
+    /// Always property, counterexample found.
+    Violated,
+    /// Sometimes property, witness found.
+    Reached,
+    /// Sometimes property, no witness in the explored space.
+    NotReached,
+}
+
+impl Verdict {
+    /// The word printed in the table.
+    pub fn word(self) -> &'static str {
+        match self {
+            Verdict::Holds => "holds",
+            Verdict::Violated => "VIOLATED",
+            Verdict::Reached => "reached",
+            Verdict::NotReached => "NOT REACHED",
+        }
+    }
+}
+
+/// Figures of a finished (or abandoned) search.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// Whether every state within the bounds was explored (or a violation ended the search).
+    pub complete: bool,
+    /// Why the search stopped early, if it did.
+    pub cut_short: Option<String>,
+    /// States generated (with repeats).
+    pub states: usize,
+    /// Distinct states.
+    pub unique: usize,
+    /// Deepest level reached.
+    pub depth: usize,
+    /// Wall-clock time.
+    pub elapsed: Duration,
+    /// Peak resident memory of the process, in bytes, if known.
+    pub peak_memory: Option<u64>,
+    /// Each property and its verdict, in [`PROPERTIES`] order.
+    pub verdicts: Vec<(&'static str, Verdict)>,
+    /// Paths stateright recorded for violated properties.
+    pub violations: Vec<(&'static str, Path<State, Action>)>,
+}
+
+impl Outcome {
+    /// Generated states per second.
+    pub fn rate(&self) -> f64 {
+        self.states as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    /// Bytes of peak memory per unique state.
+    pub fn bytes_per_state(&self) -> Option<u64> {
+        self.peak_memory.map(|m| m / self.unique.max(1) as u64)
+    }
+
+    /// Exit code: 3 incomplete, 1 a violation or an unreached witness, 0 otherwise.
+    pub fn exit_code(&self) -> i32 {
+        let violated = self.verdicts.iter().any(|(_, v)| *v == Verdict::Violated);
+        let unreached = self.verdicts.iter().any(|(_, v)| *v == Verdict::NotReached);
+        if violated {
+            1
+        } else if !self.complete {
+            3
+        } else if unreached {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+/// Progress figures passed to the progress callback.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress {
+    /// States generated so far.
+    pub states: usize,
+    /// Distinct states so far.
+    pub unique: usize,
+    /// Deepest level so far.
+    pub depth: usize,
+    /// Time since the start.
+    pub elapsed: Duration,
+    /// Resident memory now, in bytes.
+    pub memory: Option<u64>,
+}
+
+/// Explores `model` exhaustively within its bounds, stopping at the first
+/// violation of an Always property.
+pub fn explore(model: RuftModel, opts: &SearchOptions, mut progress: impl FnMut(Progress)) -> Outcome {
+    let start = Instant::now();
+    let mut builder = model.checker().threads(opts.threads.max(1)).finish_when(HasDiscoveries::AnyFailures);
+    if opts.symmetry {
+        builder = builder.symmetry();
+    }
+    let checker = match opts.engine {
+        Engine::Bfs => Box::new(builder.spawn_bfs()) as Box<dyn Checker<RuftModel>>,
+        Engine::Dfs => Box::new(builder.spawn_dfs()),
+    };
+    let mut cut_short = None;
+    let mut last_report = Instant::now();
+    while !checker.is_done() {
+        std::thread::sleep(Duration::from_millis(50));
+        let elapsed = start.elapsed();
+        if opts.timeout.is_some_and(|t| elapsed >= t) {
+            cut_short = Some(format!("timeout after {:.0} s", elapsed.as_secs_f64()));
+            break;
+        }
+        if opts.states_max.is_some_and(|m| checker.unique_state_count() >= m) {
+            cut_short = Some(format!("state limit of {} unique states reached", checker.unique_state_count()));
+            break;
+        }
+        if last_report.elapsed() >= opts.progress_every {
+            last_report = Instant::now();
+            progress(Progress {
+                states: checker.state_count(),
+                unique: checker.unique_state_count(),
+                depth: checker.max_depth(),
+                elapsed,
+                memory: memory_now(),
+            });
+        }
+    }
+    let discoveries = checker.discoveries();
+    let mut verdicts = Vec::new();
+    let mut violations = Vec::new();
+    for p in PROPERTIES {
+        let found = discoveries.get(p.name);
+        let verdict = match (p.expect, found) {
+            (Expect::Always, Some(path)) => {
+                violations.push((p.name, path.clone()));
+                Verdict::Violated
+            }
+            (Expect::Always, None) => Verdict::Holds,
+            (Expect::Sometimes, Some(_)) => Verdict::Reached,
+            (Expect::Sometimes, None) => Verdict::NotReached,
+        };
+        verdicts.push((p.name, verdict));
+    }
+    Outcome {
+        complete: cut_short.is_none(),
+        cut_short,
+        states: checker.state_count(),
+        unique: checker.unique_state_count(),
+        depth: checker.max_depth(),
+        elapsed: start.elapsed(),
+        peak_memory: peak_memory(),
+        verdicts,
+        violations,
+    }
+}
+
+fn fingerprint(state: &State) -> u64 {
+    let mut h = DefaultHasher::new();
+    state.hash(&mut h);
+    h.finish()
+}
+
+/// A shortest path from an initial state to a state where `holds` is false,
+/// searching level by level no deeper than `depth_max` actions. Single
+/// threaded and exact: the first level holding such a state is the shortest.
+pub fn shortest_path(
+    model: &RuftModel,
+    holds: impl Fn(&State) -> bool,
+    depth_max: usize,
+) -> Option<Path<State, Action>> {
+    // fingerprint -> (parent fingerprint, the action that led here)
+    let mut parents: HashMap<u64, Option<(u64, Action)>> = HashMap::new();
+    let mut level: Vec<State> = Vec::new();
+    for s in model.init_states() {
+        if parents.insert(fingerprint(&s), None).is_none() {
+            level.push(s);
+        }
+    }
+    let mut actions = Vec::new();
+    for _depth in 0..=depth_max {
+        if let Some(bad) = level.iter().find(|s| !holds(s)) {
+            return Some(rebuild(model, &parents, fingerprint(bad)));
+        }
+        let mut next_level = Vec::new();
+        for state in &level {
+            let fp = fingerprint(state);
+            actions.clear();
+            model.actions(state, &mut actions);
+            for action in actions.drain(..) {
+                let Some(next) = model.next_state(state, action.clone()) else { continue };
+                if !model.within_boundary(&next) {
+                    continue;
+                }
+                let nfp = fingerprint(&next);
+                if let std::collections::hash_map::Entry::Vacant(e) = parents.entry(nfp) {
+                    e.insert(Some((fp, action)));
+                    next_level.push(next);
+                }
+            }
+        }
+        if next_level.is_empty() {
+            return None;
+        }
+        level = next_level;
+    }
+    None
+}
+
+/// Replays the recorded actions from the initial state.
+fn rebuild(model: &RuftModel, parents: &HashMap<u64, Option<(u64, Action)>>, mut fp: u64) -> Path<State, Action> {
+    let mut actions = Vec::new();
+    while let Some(Some((parent, action))) = parents.get(&fp) {
+        actions.push(action.clone());
+        fp = *parent;
+    }
+    actions.reverse();
+    let init = model.init_states().remove(0);
+    Path::from_actions(model, init, &actions).expect("recorded actions replay")
+}
+
+/// The result of random walks.
+#[derive(Clone, Debug)]
+pub struct Walks {
+    /// Walks run.
+    pub runs: usize,
+    /// Steps taken in all.
+    pub steps: usize,
+    /// The first confirmed violation: property name and the walk that shows it.
+    pub violation: Option<(&'static str, Path<State, Action>)>,
+    /// Sometimes properties seen at least once.
+    pub reached: Vec<&'static str>,
+}
+
+/// Random walks from the initial state, reproducible from `seed`: at each step
+/// one enabled action within the bounds is chosen uniformly, for at most
+/// `steps_max` steps. Every state is checked; a violation is replayed from the
+/// initial state and confirmed before it is reported.
+pub fn simulate(model: &RuftModel, seed: u64, runs_max: usize, time_max: Option<Duration>, steps_max: usize) -> Walks {
+    use rand::{RngExt, SeedableRng};
+    let start = Instant::now();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut walks = Walks { runs: 0, steps: 0, violation: None, reached: Vec::new() };
+    let mut actions = Vec::new();
+    while walks.runs < runs_max && time_max.is_none_or(|t| start.elapsed() < t) {
+        walks.runs += 1;
+        let mut state = model.init_states().remove(0);
+        let mut taken: Vec<Action> = Vec::new();
+        for _ in 0..steps_max {
+            for p in PROPERTIES {
+                let ok = (p.check)(&crate::model::observe(&state));
+                match p.expect {
+                    Expect::Always if !ok => {
+                        let init = model.init_states().remove(0);
+                        let path = Path::from_actions(model, init, &taken);
+                        let confirmed = path.as_ref().is_some_and(|p2| !(p.check)(&crate::model::observe(p2.last_state())));
+                        if let (true, Some(path)) = (confirmed, path) {
+                            walks.violation = Some((p.name, path));
+                            return walks;
+                        }
+                    }
+                    Expect::Sometimes if ok && !walks.reached.contains(&p.name) => walks.reached.push(p.name),
+                    _ => {}
+                }
+            }
+            actions.clear();
+            model.actions(&state, &mut actions);
+            let mut options: Vec<(Action, State)> = actions
+                .drain(..)
+                .filter_map(|a| model.next_state(&state, a.clone()).map(|s| (a, s)))
+                .filter(|(_, s)| model.within_boundary(s))
+                .collect();
+            if options.is_empty() {
+                break;
+            }
+            let (action, next) = options.swap_remove(rng.random_range(0..options.len()));
+            taken.push(action);
+            state = next;
+            walks.steps += 1;
+        }
+    }
+    walks
+}
+
+/// Resident memory now (Linux), in bytes.
+pub fn memory_now() -> Option<u64> {
+    proc_status_kb("VmRSS:").map(|kb| kb * 1024)
+}
+
+/// Peak resident memory so far (Linux), in bytes.
+pub fn peak_memory() -> Option<u64> {
+    proc_status_kb("VmHWM:").map(|kb| kb * 1024)
+}
+
+fn proc_status_kb(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
