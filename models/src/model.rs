@@ -10,10 +10,14 @@
 //!   a leader's client timer proposes a command while the cluster is under
 //!   `proposals_max`; with asynchronous durability a persist timer completes
 //!   the write of the Ready in flight.
-//! - Durable vs volatile: stateright's `Storage` holds exactly what the node
-//!   persisted ([`Durable`]); a crash loses everything else, and recovery
-//!   rebuilds the node from storage alone. The [`Ghost`] rides along in
-//!   storage so that it survives crashes; the node never reads it.
+//! - Durable vs volatile: what a node persisted is exactly its [`MemStorage`]
+//!   (the application wrote it there from each Ready). A crash keeps only that:
+//!   the crashed actor's state is replaced at once by the node rebuilt from its
+//!   storage alone, and recovery rebuilds it again (see [`RuftModel`]). This is
+//!   stateright's crash/recover with the durable part kept in the actor state
+//!   instead of a second copy in stateright's `Storage`, which halves what each
+//!   state holds. The [`Ghost`] survives crashes the same way; the node never
+//!   reads it.
 //! - Bounds (`within_boundary`): highest term, proposals, messages in flight;
 //!   crashes are bounded by stateright's `max_crashes` (nodes down at once).
 
@@ -24,7 +28,7 @@ use stateright::actor::{
     model_timeout, Actor, ActorModel, ActorModelAction, ActorModelState, Id, LossyNetwork, Network,
     Out,
 };
-use stateright::{Model, Path, Property};
+use stateright::{Model, Path, Property, Representative};
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::fmt;
@@ -162,7 +166,7 @@ pub struct NodeState {
     pub proposals: usize,
     /// Times this node crashed.
     pub crashes: usize,
-    /// The properties' record of this node (also saved in [`Durable`]).
+    /// The properties' record of this node.
     pub ghost: Ghost,
 }
 
@@ -189,9 +193,9 @@ impl RaftActor {
         }
     }
 
-    /// The node as rebuilt from storage alone (a fresh node without storage).
-    pub fn rebuilt(&self, storage: &Option<Durable>) -> NodeState {
-        let saved = storage.clone().unwrap_or(Durable {
+    /// The node as rebuilt from `durable` alone (a fresh node without it).
+    pub fn rebuilt(&self, durable: Option<Durable>) -> NodeState {
+        let saved = durable.unwrap_or(Durable {
             storage: MemStorage::default(),
             ghost: Ghost::default(),
             proposals: 0,
@@ -227,12 +231,6 @@ impl RaftActor {
             armed.remove(&t);
         }
         self.sync_timers(&armed, &self.timers(&next), o);
-        let durable_changed = next.node.storage() != old.node.storage()
-            || next.ghost != old.ghost
-            || next.proposals != old.proposals;
-        if durable_changed {
-            o.save(durable(&next));
-        }
         if next != *old {
             *state = Cow::Owned(next);
         }
@@ -333,10 +331,9 @@ impl Actor for RaftActor {
     }
 
     fn on_start(&self, _id: Id, storage: &Option<Durable>, o: &mut Out<Self>) -> NodeState {
-        let mut st = self.rebuilt(storage);
+        let mut st = self.rebuilt(storage.clone());
         if storage.is_some() {
             st.ghost.observe_restart(&st.node);
-            o.save(durable(&st));
         }
         self.sync_timers(&BTreeSet::new(), &self.timers(&st), o);
         st
@@ -426,6 +423,9 @@ pub struct RuftModel {
     inner: ActorModel<RaftActor, ModelConfig, ()>,
     /// The configuration it was built from.
     pub cfg: ModelConfig,
+    /// Whether every next state is replaced by its canonical renaming
+    /// (symmetry reduction that works for BFS and DFS alike).
+    symmetric: bool,
 }
 
 impl RuftModel {
@@ -447,7 +447,17 @@ impl RuftModel {
             .lossy_network(lossy)
             .max_crashes(cfg.crashes_max)
             .within_boundary(within_boundary);
-        RuftModel { inner, cfg }
+        RuftModel { inner, cfg, symmetric: false }
+    }
+
+    /// The same model with symmetry reduction: every next state is replaced by
+    /// its representative under renaming of the nodes, so states that differ
+    /// only by node names are explored once. Sound because node ids carry no
+    /// behaviour and every property quantifies over all nodes. Paths of this
+    /// model jump between namings; re-search counterexamples on the plain model.
+    pub fn with_symmetry(mut self) -> RuftModel {
+        self.symmetric = true;
+        self
     }
 }
 
@@ -498,20 +508,28 @@ impl Model for RuftModel {
         }
     }
 
-    /// A crashed node keeps only its storage: its state is replaced by what a
-    /// restart would rebuild, so crashes in different volatile states that
-    /// persisted the same things lead to one state, not many.
+    /// A crashed node keeps only what it persisted: its state is replaced at once
+    /// by what a restart would rebuild (so crashes in different volatile states
+    /// that persisted the same things lead to one state), and a recovery
+    /// rebuilds it from that.
     fn next_state(&self, last: &State, action: Action) -> Option<State> {
-        let crashed = match action {
-            ActorModelAction::Crash(id) => Some(usize::from(id)),
-            _ => None,
+        let (rebuild, restart) = match action {
+            ActorModelAction::Crash(id) => (Some(usize::from(id)), false),
+            ActorModelAction::Recover(id) => (Some(usize::from(id)), true),
+            _ => (None, false),
         };
         let mut next = self.inner.next_state(last, action)?;
-        if let Some(i) = crashed {
-            let mut rebuilt = self.inner.actors[i].rebuilt(&next.actor_storages[i]);
-            rebuilt.crashes += 1;
-            next.actor_storages[i] = Some(durable(&rebuilt));
-            next.actor_states[i] = Arc::new(rebuilt);
+        if let Some(i) = rebuild {
+            let mut st = self.inner.actors[i].rebuilt(Some(durable(&last.actor_states[i])));
+            if restart {
+                st.ghost.observe_restart(&st.node);
+            } else {
+                st.crashes += 1;
+            }
+            next.actor_states[i] = Arc::new(st);
+        }
+        if self.symmetric {
+            next = next.representative();
         }
         Some(next)
     }

@@ -32,7 +32,7 @@ pub struct SearchOptions {
     pub engine: Engine,
     /// Worker threads.
     pub threads: usize,
-    /// Symmetry reduction over node ids (applies to DFS; see `docs/checking.md`).
+    /// Symmetry reduction over node ids (BFS and DFS; see [`RuftModel::with_symmetry`]).
     pub symmetry: bool,
     /// Give up after this long (the result is then incomplete).
     pub timeout: Option<Duration>,
@@ -149,10 +149,8 @@ pub struct Progress {
 /// violation of an Always property.
 pub fn explore(model: RuftModel, opts: &SearchOptions, mut progress: impl FnMut(Progress)) -> Outcome {
     let start = Instant::now();
-    let mut builder = model.checker().threads(opts.threads.max(1)).finish_when(HasDiscoveries::AnyFailures);
-    if opts.symmetry {
-        builder = builder.symmetry();
-    }
+    let model = if opts.symmetry { model.with_symmetry() } else { model };
+    let builder = model.checker().threads(opts.threads.max(1)).finish_when(HasDiscoveries::AnyFailures);
     let checker = match opts.engine {
         Engine::Bfs => Box::new(builder.spawn_bfs()) as Box<dyn Checker<RuftModel>>,
         Engine::Dfs => Box::new(builder.spawn_dfs()),

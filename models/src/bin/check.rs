@@ -95,7 +95,7 @@ enum Dur {
 struct SearchArgs {
     #[command(flatten)]
     model: ModelArgs,
-    /// Explore states that differ only by node names once (DFS only: stateright's BFS ignores it).
+    /// Explore states that differ only by node names once (BFS and DFS).
     #[arg(long)]
     symmetry: bool,
     /// Worker threads.
@@ -200,10 +200,6 @@ fn main() -> ExitCode {
 }
 
 fn search_command(engine: Engine, args: SearchArgs) -> u8 {
-    if args.symmetry && engine == Engine::Bfs {
-        eprintln!("check: --symmetry works with dfs only (stateright's BFS ignores it); use `check dfs --symmetry`");
-        return 2;
-    }
     let cfg = args.model.config();
     let opts = SearchOptions {
         engine,
