@@ -23,7 +23,9 @@
 
 use crate::properties::{Expect, Ghost, NodeObs, PROPERTIES};
 use futures::executor::block_on;
-use ruft::{Config, MemStorage, Message, MessageVariant, Node, NodeId, Ready, Role, Term};
+use ruft::{
+    Config, HardState, MemStorage, Message, MessageVariant, Node, NodeId, Ready, Role, Term,
+};
 use stateright::actor::{
     model_timeout, Actor, ActorModel, ActorModelAction, ActorModelState, Id, LossyNetwork, Network,
     Out,
@@ -77,7 +79,11 @@ pub struct ModelConfig {
     pub durability: Durability,
     /// Whether leaders' heartbeat timers fire (heartbeats carry the commit index
     /// and resume paused probes; appends alone also carry the commit index).
+    /// Off by default: with them the default space is three times larger.
     pub heartbeats: bool,
+    /// A deliberate bug in the *application* around the node, to show that the
+    /// properties can fail (tests and demonstrations only).
+    pub app_fault: Option<AppFault>,
     /// How many states each bound kept out of the search.
     pub cuts: Arc<BoundCuts>,
 }
@@ -104,10 +110,20 @@ impl Default for ModelConfig {
             network: NetworkKind::Unordered,
             lossy: false,
             durability: Durability::Sync,
-            heartbeats: true,
+            heartbeats: false,
+            app_fault: None,
             cuts: Arc::default(),
         }
     }
+}
+
+/// Deliberate application bugs (the library stays correct).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AppFault {
+    /// On restart the application hands the node a HardState without its vote
+    /// (the bug of stateright's own bundled Raft example): a node can vote twice
+    /// in one term, and two leaders can be elected.
+    ForgetVoteOnRestart,
 }
 
 /// A ruft message on the model's network.
@@ -195,12 +211,19 @@ impl RaftActor {
 
     /// The node as rebuilt from `durable` alone (a fresh node without it).
     pub fn rebuilt(&self, durable: Option<Durable>) -> NodeState {
-        let saved = durable.unwrap_or(Durable {
+        let mut saved = durable.unwrap_or(Durable {
             storage: MemStorage::default(),
             ghost: Ghost::default(),
             proposals: 0,
             crashes: 0,
         });
+        if self.cfg.app_fault == Some(AppFault::ForgetVoteOnRestart) {
+            let hs = HardState {
+                voted_node: None,
+                ..saved.storage.hard_state()
+            };
+            saved.storage.set_hard_state(hs);
+        }
         let node = block_on(Node::new(self.config.clone(), saved.storage))
             .expect("a node restarts from any storage it wrote");
         NodeState {
@@ -447,7 +470,11 @@ impl RuftModel {
             .lossy_network(lossy)
             .max_crashes(cfg.crashes_max)
             .within_boundary(within_boundary);
-        RuftModel { inner, cfg, symmetric: false }
+        RuftModel {
+            inner,
+            cfg,
+            symmetric: false,
+        }
     }
 
     /// The same model with symmetry reduction: every next state is replaced by

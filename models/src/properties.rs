@@ -73,9 +73,13 @@ pub struct Ghost {
     pub led: BTreeSet<Term>,
     /// Granted votes it sent, by term.
     pub votes: BTreeMap<Term, NodeId>,
-    /// The committed prefix it has seen, each entry with the node's term when
-    /// it first saw it committed.
-    pub committed: Vec<(Entry, Term)>,
+    /// The committed prefix it has seen.
+    pub committed: Vec<Entry>,
+    /// While leader: how far it committed in each term it led, as
+    /// `(commit index, term)`. Every commitment is first decided by a leader
+    /// (followers only adopt a leader's commit index), so these records give
+    /// each committed entry the term it was committed in.
+    pub commit_terms: Vec<(Index, Term)>,
     /// Violations and witnesses seen on single transitions.
     pub flags: Flags,
 }
@@ -107,7 +111,7 @@ impl Ghost {
 
     /// Records the node's state after it was rebuilt from storage.
     pub fn observe_restart(&mut self, node: &Node<MemStorage>) {
-        if let Some((last, _)) = self.committed.last() {
+        if let Some(last) = self.committed.last() {
             if node.log().iter().any(|e| e == last) {
                 self.flags.survived_crash = true;
             }
@@ -129,25 +133,55 @@ impl Ghost {
         self.observe_commit(node);
         for entry in &ready.committed_entries {
             let position = Index(0).distance_to(entry.index().prev());
-            if self.committed.get(position).is_none_or(|(seen, _)| seen != entry) {
+            if self.committed.get(position) != Some(entry) {
                 self.flags.applied_changed = true;
             }
         }
     }
 
     /// Compares the node's committed prefix with what was seen before, and
-    /// extends the record.
+    /// extends the record; a leader also records how far it committed in its term.
     fn observe_commit(&mut self, node: &Node<MemStorage>) {
         let status = node.status();
         let committed = Index(0).distance_to(status.committed);
         for (position, entry) in node.log().iter().take(committed).enumerate() {
             match self.committed.get(position) {
-                Some((seen, _)) if seen != entry => self.flags.committed_changed = true,
+                Some(seen) if seen != entry => self.flags.committed_changed = true,
                 Some(_) => {}
-                None => self.committed.push((entry.clone(), status.term)),
+                None => self.committed.push(entry.clone()),
+            }
+        }
+        if status.role == Role::Leader && status.committed > Index(0) {
+            match self.commit_terms.last_mut() {
+                Some((index, term)) if *term == status.term => {
+                    *index = (*index).max(status.committed)
+                }
+                _ => self.commit_terms.push((status.committed, status.term)),
             }
         }
     }
+}
+
+/// Every entry some leader committed before `term`, as `(entries, term)`
+/// prefixes of that leader's committed record.
+fn committed_before<'a>(
+    nodes: &'a [NodeObs<'a>],
+    term: Term,
+) -> impl Iterator<Item = &'a [Entry]> + 'a {
+    nodes.iter().flat_map(move |n| {
+        n.ghost
+            .commit_terms
+            .iter()
+            .filter(move |(_, t)| *t < term)
+            .map(move |(index, _)| {
+                &n.ghost.committed[..Index(0).distance_to(*index).min(n.ghost.committed.len())]
+            })
+    })
+}
+
+/// Whether `log` starts with `prefix`.
+fn holds_prefix<'a>(mut log: impl Iterator<Item = &'a Entry>, prefix: &[Entry]) -> bool {
+    prefix.iter().all(|e| log.next() == Some(e))
 }
 
 /// Every property, Always ones first; names are printed exactly so.
@@ -288,14 +322,8 @@ pub fn leader_completeness(nodes: &[NodeObs<'_>]) -> bool {
     up(nodes)
         .filter(|n| n.node.status().role == Role::Leader)
         .all(|leader| {
-            let term = leader.node.status().term;
-            let log: Vec<&Entry> = leader.node.log().iter().collect();
-            nodes
-                .iter()
-                .flat_map(|n| &n.ghost.committed)
-                .all(|(entry, seen_in)| {
-                    *seen_in >= term || log.get(position(entry.index())) == Some(&entry)
-                })
+            committed_before(nodes, leader.node.status().term)
+                .all(|prefix| holds_prefix(leader.node.log().iter(), prefix))
         })
 }
 
@@ -307,8 +335,11 @@ pub fn state_machine_safety(nodes: &[NodeObs<'_>]) -> bool {
         .any(|n| n.ghost.flags.committed_changed || n.ghost.flags.applied_changed);
     let pairs_agree = nodes.iter().enumerate().all(|(i, a)| {
         nodes[i + 1..].iter().all(|b| {
-            let both = a.ghost.committed.iter().zip(&b.ghost.committed);
-            both.into_iter().all(|((x, _), (y, _))| x == y)
+            a.ghost
+                .committed
+                .iter()
+                .zip(&b.ghost.committed)
+                .all(|(x, y)| x == y)
         })
     });
     !flagged && pairs_agree
@@ -353,24 +384,17 @@ pub fn later_leader_holds_committed(nodes: &[NodeObs<'_>]) -> bool {
     up(nodes)
         .filter(|n| n.node.status().role == Role::Leader)
         .any(|leader| {
-            let term = leader.node.status().term;
-            let log: Vec<&Entry> = leader.node.log().iter().collect();
-            nodes
-                .iter()
-                .flat_map(|n| &n.ghost.committed)
-                .any(|(entry, seen_in)| {
-                    *seen_in < term && log.get(position(entry.index())) == Some(&entry)
-                })
+            committed_before(nodes, leader.node.status().term)
+                .any(|prefix| !prefix.is_empty() && holds_prefix(leader.node.log().iter(), prefix))
         })
 }
 
 /// Witness: two running state machines applied an entry.
 pub fn two_nodes_apply(nodes: &[NodeObs<'_>]) -> bool {
-    up(nodes).filter(|n| n.node.status().applied > Index(0)).count() >= 2
-}
-
-fn position(index: Index) -> usize {
-    Index(0).distance_to(index.prev())
+    up(nodes)
+        .filter(|n| n.node.status().applied > Index(0))
+        .count()
+        >= 2
 }
 
 /// The names of every property, in order.
@@ -412,7 +436,10 @@ mod tests {
                 MessageVariant::RequestVoteResponse { granted: true },
             )
         };
-        let ready = |messages| Ready { messages, ..Ready::default() };
+        let ready = |messages| Ready {
+            messages,
+            ..Ready::default()
+        };
         g.observe_ready(&node, &ready(vec![vote(2), vote(2)]));
         assert!(!g.flags.second_vote, "the same candidate twice is one vote");
         g.observe_ready(&node, &ready(vec![vote(3)]));
@@ -428,7 +455,10 @@ mod tests {
         .unwrap();
         let mut g = Ghost::default();
         let e = Entry::empty(EntryKey::new(Term(1), Index(1)));
-        let ready = Ready { committed_entries: vec![e], ..Ready::default() };
+        let ready = Ready {
+            committed_entries: vec![e],
+            ..Ready::default()
+        };
         g.observe_ready(&node, &ready);
         assert!(g.flags.applied_changed, "nothing was committed");
     }

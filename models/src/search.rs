@@ -66,6 +66,8 @@ pub enum Verdict {
     Reached,
     /// Sometimes property, no witness in the explored space.
     NotReached,
+    /// Sometimes property not reached before a violation ended the search.
+    Unknown,
 }
 
 impl Verdict {
@@ -76,6 +78,7 @@ impl Verdict {
             Verdict::Violated => "VIOLATED",
             Verdict::Reached => "reached",
             Verdict::NotReached => "NOT REACHED",
+            Verdict::Unknown => "not reached before the violation",
         }
     }
 }
@@ -147,10 +150,21 @@ pub struct Progress {
 
 /// Explores `model` exhaustively within its bounds, stopping at the first
 /// violation of an Always property.
-pub fn explore(model: RuftModel, opts: &SearchOptions, mut progress: impl FnMut(Progress)) -> Outcome {
+pub fn explore(
+    model: RuftModel,
+    opts: &SearchOptions,
+    mut progress: impl FnMut(Progress),
+) -> Outcome {
     let start = Instant::now();
-    let model = if opts.symmetry { model.with_symmetry() } else { model };
-    let builder = model.checker().threads(opts.threads.max(1)).finish_when(HasDiscoveries::AnyFailures);
+    let model = if opts.symmetry {
+        model.with_symmetry()
+    } else {
+        model
+    };
+    let builder = model
+        .checker()
+        .threads(opts.threads.max(1))
+        .finish_when(HasDiscoveries::AnyFailures);
     let checker = match opts.engine {
         Engine::Bfs => Box::new(builder.spawn_bfs()) as Box<dyn Checker<RuftModel>>,
         Engine::Dfs => Box::new(builder.spawn_dfs()),
@@ -164,8 +178,14 @@ pub fn explore(model: RuftModel, opts: &SearchOptions, mut progress: impl FnMut(
             cut_short = Some(format!("timeout after {:.0} s", elapsed.as_secs_f64()));
             break;
         }
-        if opts.states_max.is_some_and(|m| checker.unique_state_count() >= m) {
-            cut_short = Some(format!("state limit of {} unique states reached", checker.unique_state_count()));
+        if opts
+            .states_max
+            .is_some_and(|m| checker.unique_state_count() >= m)
+        {
+            cut_short = Some(format!(
+                "state limit of {} unique states reached",
+                checker.unique_state_count()
+            ));
             break;
         }
         if last_report.elapsed() >= opts.progress_every {
@@ -180,6 +200,9 @@ pub fn explore(model: RuftModel, opts: &SearchOptions, mut progress: impl FnMut(
         }
     }
     let discoveries = checker.discoveries();
+    let stopped_early = PROPERTIES
+        .iter()
+        .any(|p| p.expect == Expect::Always && discoveries.contains_key(p.name));
     let mut verdicts = Vec::new();
     let mut violations = Vec::new();
     for p in PROPERTIES {
@@ -191,6 +214,7 @@ pub fn explore(model: RuftModel, opts: &SearchOptions, mut progress: impl FnMut(
             }
             (Expect::Always, None) => Verdict::Holds,
             (Expect::Sometimes, Some(_)) => Verdict::Reached,
+            (Expect::Sometimes, None) if stopped_early => Verdict::Unknown,
             (Expect::Sometimes, None) => Verdict::NotReached,
         };
         verdicts.push((p.name, verdict));
@@ -241,7 +265,9 @@ pub fn shortest_path(
             actions.clear();
             model.actions(state, &mut actions);
             for action in actions.drain(..) {
-                let Some(next) = model.next_state(state, action.clone()) else { continue };
+                let Some(next) = model.next_state(state, action.clone()) else {
+                    continue;
+                };
                 if !model.within_boundary(&next) {
                     continue;
                 }
@@ -261,7 +287,11 @@ pub fn shortest_path(
 }
 
 /// Replays the recorded actions from the initial state.
-fn rebuild(model: &RuftModel, parents: &HashMap<u64, Option<(u64, Action)>>, mut fp: u64) -> Path<State, Action> {
+fn rebuild(
+    model: &RuftModel,
+    parents: &HashMap<u64, Option<(u64, Action)>>,
+    mut fp: u64,
+) -> Path<State, Action> {
     let mut actions = Vec::new();
     while let Some(Some((parent, action))) = parents.get(&fp) {
         actions.push(action.clone());
@@ -289,11 +319,22 @@ pub struct Walks {
 /// one enabled action within the bounds is chosen uniformly, for at most
 /// `steps_max` steps. Every state is checked; a violation is replayed from the
 /// initial state and confirmed before it is reported.
-pub fn simulate(model: &RuftModel, seed: u64, runs_max: usize, time_max: Option<Duration>, steps_max: usize) -> Walks {
+pub fn simulate(
+    model: &RuftModel,
+    seed: u64,
+    runs_max: usize,
+    time_max: Option<Duration>,
+    steps_max: usize,
+) -> Walks {
     use rand::{RngExt, SeedableRng};
     let start = Instant::now();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    let mut walks = Walks { runs: 0, steps: 0, violation: None, reached: Vec::new() };
+    let mut walks = Walks {
+        runs: 0,
+        steps: 0,
+        violation: None,
+        reached: Vec::new(),
+    };
     let mut actions = Vec::new();
     while walks.runs < runs_max && time_max.is_none_or(|t| start.elapsed() < t) {
         walks.runs += 1;
@@ -306,13 +347,17 @@ pub fn simulate(model: &RuftModel, seed: u64, runs_max: usize, time_max: Option<
                     Expect::Always if !ok => {
                         let init = model.init_states().remove(0);
                         let path = Path::from_actions(model, init, &taken);
-                        let confirmed = path.as_ref().is_some_and(|p2| !(p.check)(&crate::model::observe(p2.last_state())));
+                        let confirmed = path
+                            .as_ref()
+                            .is_some_and(|p2| !(p.check)(&crate::model::observe(p2.last_state())));
                         if let (true, Some(path)) = (confirmed, path) {
                             walks.violation = Some((p.name, path));
                             return walks;
                         }
                     }
-                    Expect::Sometimes if ok && !walks.reached.contains(&p.name) => walks.reached.push(p.name),
+                    Expect::Sometimes if ok && !walks.reached.contains(&p.name) => {
+                        walks.reached.push(p.name)
+                    }
                     _ => {}
                 }
             }

@@ -17,7 +17,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ruft_models::display;
-use ruft_models::model::{Durability, ModelConfig, NetworkKind, RuftModel, State};
+use ruft_models::model::{AppFault, Durability, ModelConfig, NetworkKind, RuftModel, State};
 use ruft_models::properties::{self, Expect, PROPERTIES};
 use ruft_models::search::{self, Engine, Outcome, SearchOptions};
 use serde_json::json;
@@ -73,9 +73,18 @@ struct ModelArgs {
     /// When writes become durable.
     #[arg(long, value_enum, default_value_t = Dur::Sync)]
     durability: Dur,
-    /// Turn leaders' heartbeat timers off (a smaller space).
+    /// Let leaders' heartbeat timers fire (about three times more states).
     #[arg(long)]
-    no_heartbeats: bool,
+    heartbeats: bool,
+    /// Inject a deliberate application bug, to see the properties fail.
+    #[arg(long, value_enum, hide = true)]
+    app_fault: Option<Fault>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Fault {
+    /// The application forgets the persisted vote on restart.
+    ForgetVote,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -157,7 +166,10 @@ impl ModelArgs {
                 Dur::Sync => Durability::Sync,
                 Dur::Async => Durability::Async,
             },
-            heartbeats: !self.no_heartbeats,
+            heartbeats: self.heartbeats,
+            app_fault: self.app_fault.map(|f| match f {
+                Fault::ForgetVote => AppFault::ForgetVoteOnRestart,
+            }),
             ..ModelConfig::default()
         }
     }
@@ -180,8 +192,11 @@ impl ModelArgs {
         if matches!(self.durability, Dur::Async) {
             f.push_str(" --durability async");
         }
-        if self.no_heartbeats {
-            f.push_str(" --no-heartbeats");
+        if self.heartbeats {
+            f.push_str(" --heartbeats");
+        }
+        if self.app_fault.is_some() {
+            f.push_str(" --app-fault forget-vote");
         }
         f
     }
@@ -211,7 +226,11 @@ fn search_command(engine: Engine, args: SearchArgs) -> u8 {
     };
     let quiet = args.json;
     if !quiet {
-        println!("ruft check {}: {}", if engine == Engine::Bfs { "bfs" } else { "dfs" }, args.model.flags());
+        println!(
+            "ruft check {}: {}",
+            if engine == Engine::Bfs { "bfs" } else { "dfs" },
+            args.model.flags()
+        );
     }
     let outcome = search::explore(RuftModel::new(cfg.clone()), &opts, |p| {
         if !quiet {
@@ -229,14 +248,23 @@ fn search_command(engine: Engine, args: SearchArgs) -> u8 {
     });
     let counterexample = outcome.violations.first().map(|(name, found)| {
         let model = RuftModel::new(cfg.clone());
-        let holds = |s: &State| (properties::property(name).expect("known property").check)(&ruft_models::model::observe(s));
+        let holds = |s: &State| {
+            (properties::property(name).expect("known property").check)(
+                &ruft_models::model::observe(s),
+            )
+        };
         let depth = found.clone().into_actions().len();
         let path = search::shortest_path(&model, holds, depth).unwrap_or_else(|| found.clone());
         (*name, path)
     });
     let model = RuftModel::new(cfg.clone());
     if args.json {
-        print_json(&args.model, &outcome, &cfg, counterexample.as_ref().map(|(n, p)| (*n, p, &model)));
+        print_json(
+            &args.model,
+            &outcome,
+            &cfg,
+            counterexample.as_ref().map(|(n, p)| (*n, p, &model)),
+        );
     } else {
         print_table(&outcome, &cfg);
         if let Some((name, path)) = &counterexample {
@@ -247,7 +275,9 @@ fn search_command(engine: Engine, args: SearchArgs) -> u8 {
 }
 
 fn mib(bytes: Option<u64>) -> String {
-    bytes.map_or("?".into(), |b| format!("{:.0} MiB", b as f64 / (1 << 20) as f64))
+    bytes.map_or("?".into(), |b| {
+        format!("{:.0} MiB", b as f64 / (1 << 20) as f64)
+    })
 }
 
 fn print_table(o: &Outcome, cfg: &ModelConfig) {
@@ -258,7 +288,11 @@ fn print_table(o: &Outcome, cfg: &ModelConfig) {
     println!("  {:<24} {:>14.2}", "time (s)", o.elapsed.as_secs_f64());
     println!("  {:<24} {:>14.0}", "states/s", o.rate());
     println!("  {:<24} {:>14}", "peak memory", mib(o.peak_memory));
-    println!("  {:<24} {:>14}", "bytes/unique state", o.bytes_per_state().map_or("?".into(), |b| b.to_string()));
+    println!(
+        "  {:<24} {:>14}",
+        "bytes/unique state",
+        o.bytes_per_state().map_or("?".into(), |b| b.to_string())
+    );
     println!();
     for (name, verdict) in &o.verdicts {
         let kind = match properties::property(name).map(|p| p.expect) {
@@ -270,16 +304,28 @@ fn print_table(o: &Outcome, cfg: &ModelConfig) {
     println!();
     let cuts = [
         ("--max-term", cfg.cuts.term.load(Ordering::Relaxed)),
-        ("--max-proposals", cfg.cuts.proposals.load(Ordering::Relaxed)),
-        ("--max-in-flight", cfg.cuts.in_flight.load(Ordering::Relaxed)),
+        (
+            "--max-proposals",
+            cfg.cuts.proposals.load(Ordering::Relaxed),
+        ),
+        (
+            "--max-in-flight",
+            cfg.cuts.in_flight.load(Ordering::Relaxed),
+        ),
     ];
-    let hit: Vec<String> = cuts.iter().filter(|(_, n)| *n > 0).map(|(f, n)| format!("{f} ({n} states)")).collect();
+    let hit: Vec<String> = cuts
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(f, n)| format!("{f} ({n} states)"))
+        .collect();
     if !hit.is_empty() {
         println!("  bounds that kept states out: {}", hit.join(", "));
     }
     match &o.cut_short {
         Some(why) => println!("  INCOMPLETE: {why}; nothing is proved (exit 3)"),
-        None if o.exit_code() == 0 => println!("  complete: every state within the bounds was explored"),
+        None if o.exit_code() == 0 => {
+            println!("  complete: every state within the bounds was explored")
+        }
         None => {}
     }
 }
@@ -288,7 +334,10 @@ fn steps(path: &Path<State, ruft_models::model::Action>) -> Vec<String> {
     let v = path.clone().into_vec();
     let mut out = Vec::new();
     for (k, window) in v.windows(2).enumerate() {
-        let action = window[0].1.as_ref().expect("every step but the last has an action");
+        let action = window[0]
+            .1
+            .as_ref()
+            .expect("every step but the last has an action");
         let after = &window[1].0;
         let line = match display::actor_of(action) {
             Some(i) => {
@@ -300,14 +349,27 @@ fn steps(path: &Path<State, ruft_models::model::Action>) -> Vec<String> {
             }
             None => "network changed".into(),
         };
-        out.push(format!("{:>3}. {}  => {}", k + 1, display::action(action), line));
+        out.push(format!(
+            "{:>3}. {}  => {}",
+            k + 1,
+            display::action(action),
+            line
+        ));
     }
     out
 }
 
-fn print_counterexample(name: &str, path: &Path<State, ruft_models::model::Action>, model: &RuftModel, args: &ModelArgs) {
+fn print_counterexample(
+    name: &str,
+    path: &Path<State, ruft_models::model::Action>,
+    model: &RuftModel,
+    args: &ModelArgs,
+) {
     println!();
-    println!("Counterexample for \"{name}\" ({} steps, shortest):", path.clone().into_actions().len());
+    println!(
+        "Counterexample for \"{name}\" ({} steps, shortest):",
+        path.clone().into_actions().len()
+    );
     for line in steps(path) {
         println!("{line}");
     }
@@ -318,7 +380,10 @@ fn print_counterexample(name: &str, path: &Path<State, ruft_models::model::Actio
     }
     println!();
     println!("Open it in the explorer:");
-    println!("    cargo run --release --bin check -- serve {}", args.flags());
+    println!(
+        "    cargo run --release --bin check -- serve {}",
+        args.flags()
+    );
     println!("    http://127.0.0.1:3000/#/steps/{}", path.encode(model));
 }
 
@@ -350,18 +415,33 @@ fn print_json(
         })),
         "exit_code": o.exit_code(),
     });
-    println!("{}", serde_json::to_string_pretty(&doc).expect("JSON of plain values"));
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&doc).expect("JSON of plain values")
+    );
 }
 
 fn simulate_command(args: SimulateArgs) -> u8 {
     let model = RuftModel::new(args.model.config());
     let time = args.time.map(Duration::from_secs);
-    let runs = if time.is_some() { usize::MAX } else { args.runs };
-    println!("ruft check simulate: seed {} {}", args.seed, args.model.flags());
+    let runs = if time.is_some() {
+        usize::MAX
+    } else {
+        args.runs
+    };
+    println!(
+        "ruft check simulate: seed {} {}",
+        args.seed,
+        args.model.flags()
+    );
     let walks = search::simulate(&model, args.seed, runs, time, args.steps);
     println!("  {} walks, {} steps", walks.runs, walks.steps);
     for p in PROPERTIES.iter().filter(|p| p.expect == Expect::Sometimes) {
-        let seen = if walks.reached.contains(&p.name) { "reached" } else { "not reached" };
+        let seen = if walks.reached.contains(&p.name) {
+            "reached"
+        } else {
+            "not reached"
+        };
         println!("  sometimes   {:<40} {seen}", p.name);
     }
     match walks.violation {
@@ -378,7 +458,11 @@ fn simulate_command(args: SimulateArgs) -> u8 {
 
 fn serve_command(args: ServeArgs) -> u8 {
     let model = RuftModel::new(args.model.config());
-    println!("ruft explorer on http://{} ({})", args.addr, args.model.flags());
+    println!(
+        "ruft explorer on http://{} ({})",
+        args.addr,
+        args.model.flags()
+    );
     model.checker().threads(2).serve(args.addr.as_str());
     0
 }
@@ -386,15 +470,25 @@ fn serve_command(args: ServeArgs) -> u8 {
 fn list_command() -> u8 {
     println!("Properties (checked on every state):");
     for p in PROPERTIES {
-        let kind = if p.expect == Expect::Always { "always" } else { "sometimes" };
+        let kind = if p.expect == Expect::Always {
+            "always"
+        } else {
+            "sometimes"
+        };
         println!("  {kind:<10} {:<40} {}", p.name, p.about);
         println!("  {:<10} {:<40} paired with: {}", "", "", p.pair);
     }
     let d = ModelConfig::default();
     println!();
     println!("Defaults (check bfs --nodes 3):");
-    println!("  --max-term {}  --max-proposals {}  --max-crashes {}  --max-in-flight {}", d.term_max, d.proposals_max, d.crashes_max, d.in_flight_max);
-    println!("  --network unordered (non-duplicating), not lossy, --durability sync, heartbeats on");
+    println!(
+        "  --max-term {}  --max-proposals {}  --max-crashes {}  --max-in-flight {}",
+        d.term_max, d.proposals_max, d.crashes_max, d.in_flight_max
+    );
+    println!(
+        "  --network unordered (non-duplicating), not lossy, --durability sync, no heartbeats"
+    );
+    println!("  (add --heartbeats for leaders' heartbeat timers: about 3x the states)");
     println!();
     println!("Mutants: none yet (see issue: mutant catalogue).");
     0
