@@ -8,7 +8,7 @@ use std::fmt;
 
 /// The identity of a Raft node. Ids carry no behaviour: any relabelling of the
 /// ids of a cluster yields an equivalent cluster (the model checker relies on
-/// this for symmetry reduction, see [`crate::Node::relabel`]).
+/// this for symmetry reduction, see [`crate::Relabel`]).
 ///
 /// ```
 /// use ruft::NodeId;
