@@ -395,3 +395,90 @@ fn proc_status_kb(field: &str) -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with(field))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{observe, AppFault, ModelConfig};
+    use crate::properties::property;
+
+    fn small() -> ModelConfig {
+        ModelConfig {
+            proposals_max: 0,
+            crashes_max: 0,
+            ..ModelConfig::default()
+        }
+    }
+
+    fn transcript(path: &Path<State, Action>) -> Vec<String> {
+        path.clone()
+            .into_actions()
+            .iter()
+            .map(crate::display::action)
+            .collect()
+    }
+
+    /// The shortest witness of "a leader is elected" is one campaign and one vote.
+    #[test]
+    fn the_shortest_election_is_a_timeout_a_request_and_a_vote() {
+        let model = RuftModel::new(small());
+        let elected = property("a leader is elected").unwrap().check;
+        let path =
+            shortest_path(&model, |s| !elected(&observe(s)), 10).expect("a leader can be elected");
+        assert_eq!(
+            transcript(&path),
+            [
+                "n1 election timeout (Hup)",
+                "n2 <- n1 RequestVote{t1, last 0@0}",
+                "n1 <- n2 Vote{t1, granted}",
+            ]
+        );
+    }
+
+    /// An application that forgets the vote on restart lets a node vote twice
+    /// in a term; the exact BFS finds it in six steps.
+    #[test]
+    fn a_forgotten_vote_is_found_in_six_steps() {
+        let cfg = ModelConfig {
+            app_fault: Some(AppFault::ForgetVoteOnRestart),
+            ..small()
+        };
+        let cfg = ModelConfig {
+            crashes_max: 1,
+            ..cfg
+        };
+        let model = RuftModel::new(cfg);
+        let index_order = property("index order").unwrap().check;
+        let path =
+            shortest_path(&model, |s| index_order(&observe(s)), 12).expect("the bug is reachable");
+        let steps = transcript(&path);
+        assert_eq!(steps.len(), 6, "{steps:#?}");
+        assert!(steps.contains(&"n2 crashes".to_string()), "{steps:#?}");
+    }
+
+    /// Symmetry reduction explores fewer states and reaches the same verdicts.
+    #[test]
+    fn symmetry_reduces_the_space_and_keeps_the_verdicts() {
+        let opts = SearchOptions {
+            progress_every: Duration::from_secs(3600),
+            ..SearchOptions::default()
+        };
+        let plain = explore(RuftModel::new(small()), &opts, |_| {});
+        let reduced = explore(
+            RuftModel::new(small()),
+            &SearchOptions {
+                symmetry: true,
+                ..opts
+            },
+            |_| {},
+        );
+        assert!(plain.complete && reduced.complete);
+        assert_eq!(plain.verdicts, reduced.verdicts);
+        assert!(
+            reduced.unique * 4 <= plain.unique,
+            "at least 4x fewer states at 3 nodes: {} vs {}",
+            reduced.unique,
+            plain.unique
+        );
+    }
+}
