@@ -566,7 +566,7 @@ impl Model for RuftModel {
     }
 
     fn format_step(&self, last: &State, action: Action) -> Option<String> {
-        let next = self.inner.next_state(last, action.clone())?;
+        let next = Model::next_state(self, last, action.clone())?;
         Some(format!(
             "{}\n\n{}",
             crate::display::action(&action),

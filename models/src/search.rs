@@ -66,7 +66,7 @@ pub enum Verdict {
     Reached,
     /// Sometimes property, no witness in the explored space.
     NotReached,
-    /// Sometimes property not reached before a violation ended the search.
+    /// Sometimes property not reached before a violation or a limit ended the search.
     Unknown,
 }
 
@@ -78,7 +78,7 @@ impl Verdict {
             Verdict::Violated => "VIOLATED",
             Verdict::Reached => "reached",
             Verdict::NotReached => "NOT REACHED",
-            Verdict::Unknown => "not reached before the violation",
+            Verdict::Unknown => "not reached (search stopped early)",
         }
     }
 }
@@ -214,7 +214,7 @@ pub fn explore(
             }
             (Expect::Always, None) => Verdict::Holds,
             (Expect::Sometimes, Some(_)) => Verdict::Reached,
-            (Expect::Sometimes, None) if stopped_early => Verdict::Unknown,
+            (Expect::Sometimes, None) if stopped_early || cut_short.is_some() => Verdict::Unknown,
             (Expect::Sometimes, None) => Verdict::NotReached,
         };
         verdicts.push((p.name, verdict));

@@ -61,7 +61,8 @@ struct ModelArgs {
     /// Crashes over the whole run (each followed by a possible restart).
     #[arg(long, default_value_t = 1)]
     max_crashes: usize,
-    /// Messages in flight at once.
+    /// Messages in flight at once (on a duplicating network: distinct messages
+    /// ever sent, since a delivered message stays deliverable).
     #[arg(long, default_value_t = 4)]
     max_in_flight: usize,
     /// Network semantics.
@@ -268,7 +269,7 @@ fn search_command(engine: Engine, args: SearchArgs) -> u8 {
     } else {
         print_table(&outcome, &cfg);
         if let Some((name, path)) = &counterexample {
-            print_counterexample(name, path, &model, &args.model);
+            print_counterexample(name, path, &model, &args.model, true);
         }
     }
     outcome.exit_code() as u8
@@ -364,10 +365,16 @@ fn print_counterexample(
     path: &Path<State, ruft_models::model::Action>,
     model: &RuftModel,
     args: &ModelArgs,
+    shortest: bool,
 ) {
     println!();
+    let how = if shortest {
+        "shortest"
+    } else {
+        "a random walk, not the shortest: run bfs for that"
+    };
     println!(
-        "Counterexample for \"{name}\" ({} steps, shortest):",
+        "Counterexample for \"{name}\" ({} steps, {how}):",
         path.clone().into_actions().len()
     );
     for line in steps(path) {
@@ -446,7 +453,7 @@ fn simulate_command(args: SimulateArgs) -> u8 {
     }
     match walks.violation {
         Some((name, path)) => {
-            print_counterexample(name, &path, &model, &args.model);
+            print_counterexample(name, &path, &model, &args.model, false);
             1
         }
         None => {
