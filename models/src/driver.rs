@@ -64,6 +64,8 @@ pub struct Cluster {
     network: Vec<Message>,
     /// Nodes on one side of a partition; messages crossing it are lost.
     partition: Option<BTreeSet<NodeId>>,
+    /// Cut links and dropped message kinds ([`Cluster::cut`], [`Cluster::drop_kind`], ...).
+    faults: Faults,
     check_properties: bool,
     stats: Stats,
 }
@@ -92,6 +94,7 @@ impl Cluster {
             slots,
             network: Vec::new(),
             partition: None,
+            faults: Faults::default(),
             check_properties: true,
             stats: Stats::default(),
         }
@@ -202,7 +205,7 @@ impl Cluster {
         }
         let msg = self.network.remove(i);
         let dst = self.slots.get(Self::at(msg.dst));
-        if !dst.is_some_and(|s| s.up) {
+        if !dst.is_some_and(|s| s.up) || self.faults.blocks(&msg) {
             self.stats.lost += 1;
             return Some(Ok(StepOutcome::Handled));
         }
@@ -333,12 +336,174 @@ impl Cluster {
                 .partition
                 .as_ref()
                 .is_some_and(|side| side.contains(&msg.src) != side.contains(&msg.dst));
-            if crosses {
+            if crosses || self.faults.blocks(&msg) {
                 self.stats.lost += 1;
             } else {
                 self.network.push(msg);
             }
         }
         Ok(())
+    }
+}
+
+/// Network faults set by the etcd-style helpers: cut links, dropped message
+/// kinds and dropped messages of any other shape. A blocked message is lost
+/// both when it is sent and, if it was already in flight, when it would be
+/// delivered.
+#[derive(Clone, Debug, Default)]
+struct Faults {
+    /// Cut links, each stored as (smaller id, larger id).
+    cut: BTreeSet<(NodeId, NodeId)>,
+    /// Variant names ([`ruft::MessageVariant::name`]) lost on every link.
+    kinds: BTreeSet<&'static str>,
+    /// Predicates: a message any of them accepts is lost.
+    filters: Vec<fn(&Message) -> bool>,
+}
+
+impl Faults {
+    fn blocks(&self, msg: &Message) -> bool {
+        let link = (msg.src.min(msg.dst), msg.src.max(msg.dst));
+        self.cut.contains(&link)
+            || self.kinds.contains(msg.variant.name())
+            || self.filters.iter().any(|f| f(msg))
+    }
+}
+
+/// etcd-style scenario helpers (after etcd's test `network`): start from given
+/// storage, send to quiescence, cut a link, isolate a node, drop a message
+/// kind, recover.
+impl Cluster {
+    /// Voters `n1..=n` where node `i` starts from the `i`-th storage (a node
+    /// restarted from what it persisted), each configured by `configure`, with
+    /// property checking on. Scenario tests use it to set up the logs of the
+    /// paper's figures. Fails if a node refuses its storage (for example a
+    /// commit index beyond its last entry).
+    pub fn with_storage(
+        storages: Vec<MemStorage>,
+        configure: impl Fn(&mut Config),
+    ) -> Result<Cluster, DriveError> {
+        let mut cluster = Cluster::new(storages.len(), &configure);
+        for (slot, storage) in cluster.slots.iter_mut().zip(storages) {
+            let cfg = slot.node.config().clone();
+            slot.node = block_on(Node::new(cfg, storage))?;
+        }
+        Ok(cluster)
+    }
+
+    /// Sends to quiescence: delivers messages oldest first (replies join the
+    /// back of the queue) until the network is empty or `steps_max` messages
+    /// were taken from it. Returns the messages that reached a running node,
+    /// in delivery order, as a transcript; lost ones are counted in
+    /// [`Stats::lost`]. When `steps_max` runs out first, the rest stays in
+    /// [`Cluster::network`].
+    pub fn settle(&mut self, steps_max: usize) -> Result<Vec<Message>, DriveError> {
+        let mut delivered = Vec::new();
+        for _ in 0..steps_max {
+            let Some(msg) = self.network.first().cloned() else {
+                break;
+            };
+            let up = self.slots.get(Self::at(msg.dst)).is_some_and(|s| s.up);
+            let reaches = up && !self.faults.blocks(&msg);
+            self.deliver(0).transpose()?;
+            if reaches {
+                delivered.push(msg);
+            }
+        }
+        Ok(delivered)
+    }
+
+    /// Cuts the link between `a` and `b`: messages either way are lost until
+    /// [`Cluster::recover`].
+    pub fn cut(&mut self, a: NodeId, b: NodeId) {
+        self.faults.cut.insert((a.min(b), a.max(b)));
+    }
+
+    /// Cuts every link of `id`: it neither hears nor is heard until
+    /// [`Cluster::recover`]. It keeps running (and ticking, if ticked).
+    pub fn isolate(&mut self, id: NodeId) {
+        let others: Vec<NodeId> = self.ids().filter(|&o| o != id).collect();
+        for other in others {
+            self.cut(id, other);
+        }
+    }
+
+    /// Loses every message of the kind `name` (as [`ruft::MessageVariant::name`]
+    /// prints it, e.g. `"AppendEntries"`) on every link until [`Cluster::recover`].
+    pub fn drop_kind(&mut self, name: &'static str) {
+        self.faults.kinds.insert(name);
+    }
+
+    /// Loses every message `matches` accepts until [`Cluster::recover`]; for
+    /// drops finer than a kind, such as appends carrying an entry of some term.
+    pub fn drop_where(&mut self, matches: fn(&Message) -> bool) {
+        self.faults.filters.push(matches);
+    }
+
+    /// Restores the network: every cut link, dropped kind and filter is
+    /// removed, and the partition healed. Messages lost meanwhile stay lost;
+    /// crashed nodes stay down.
+    pub fn recover(&mut self) {
+        self.faults = Faults::default();
+        self.heal();
+    }
+}
+
+/// Helpers for the proptest suites: hostile input at a chosen node, the
+/// clock of the whole cluster, and one readable line per node.
+impl Cluster {
+    /// Steps `msg` into node `id` whatever its `dst` says, then runs the
+    /// application loop and the ghost update as for any step; a crashed `id`
+    /// ignores it. Hostile-input tests use it to deliver misaddressed messages.
+    pub fn step_at(&mut self, id: NodeId, msg: Message) -> Result<StepOutcome, DriveError> {
+        self.with_node(id, |n| block_on(n.step(msg)))
+    }
+
+    /// Runs node `id`'s application loop now: takes and carries out its
+    /// Readys (a restarted node hands out its first Ready at its next event).
+    pub fn drive_ready(&mut self, id: NodeId) -> Result<(), DriveError> {
+        let i = Self::at(id);
+        if self.slots.get(i).is_some_and(|s| s.up) {
+            self.drive(i)?;
+        }
+        Ok(())
+    }
+
+    /// The nodes that are crashed and not yet restarted.
+    pub fn down(&self) -> Vec<NodeId> {
+        self.ids().filter(|&id| !self.slot(id).up).collect()
+    }
+
+    /// Ticks every running node once, in id order.
+    pub fn tick_all(&mut self) -> Result<(), DriveError> {
+        let ids: Vec<NodeId> = self.ids().collect();
+        ids.into_iter().try_for_each(|id| self.tick(id))
+    }
+
+    /// Node `id` in one line, in the style of the model's displays:
+    /// `n2 Follower t2 vote n1 leader n1 log[1@1 2@2] commit 1 applied 1`,
+    /// then `(writing 2 entries)` for a held Ready and `DOWN` for a crashed node.
+    pub fn status_line(&self, id: NodeId) -> String {
+        let slot = self.slot(id);
+        let s = slot.node.status();
+        let mut line = format!("{} {:?} {}", s.id, s.role, s.term);
+        if let Some(v) = s.voted_node {
+            line += &format!(" vote {v}");
+        }
+        if let Some(l) = s.leader {
+            line += &format!(" leader {l}");
+        }
+        line += " log[";
+        let _ = crate::display::keys(&mut line, slot.node.log().iter());
+        line += &format!("] commit {} applied {}", s.committed, s.applied);
+        if s.persisted != s.last {
+            line += &format!(" persisted {}", s.persisted);
+        }
+        if let Some(rd) = &slot.pending {
+            line += &format!(" (writing {} entries)", rd.entries.len());
+        }
+        if !slot.up {
+            line += " DOWN";
+        }
+        line
     }
 }

@@ -1,0 +1,239 @@
+//! Shared vocabulary of the Raft-paper scenario suites (`tests/paper_*.rs`).
+//!
+//! Keys and logs are written as they display: `2@1` is the entry at index 2
+//! created in term 1, and a log is a space-separated list of keys. Messages
+//! are compared through their compact `Display`
+//! (`n1->n2 Append{t1, prev 0@0, entries [1@1], commit 0}`).
+//!
+//! Single-node scenarios drive a [`Node`] directly and play the application
+//! themselves ([`run_ready`]); multi-node scenarios use the shared driver
+//! [`Cluster`] and judge it with the shared properties ([`assert_safe`]).
+#![allow(dead_code)] // each suite uses its own subset
+
+use futures::executor::block_on;
+use ruft::{
+    AppendOutcome, Config, Entry, EntryKey, HardState, Index, MemStorage, Message, MessageVariant,
+    Node, NodeId, Ready, Role, StepOutcome, Term,
+};
+use ruft_models::driver::Cluster;
+
+/// Message budget of one `settle`: far above what any scenario needs.
+pub const SETTLE_MAX: usize = 10_000;
+
+pub fn n(id: u64) -> NodeId {
+    NodeId(id)
+}
+
+/// `"2@1"`: index 2, term 1.
+pub fn key(s: &str) -> EntryKey {
+    let (index, term) = s.split_once('@').expect("index@term");
+    EntryKey::new(Term(term.parse().unwrap()), Index(index.parse().unwrap()))
+}
+
+/// `"1@1 2@1"`: no-op entries with these keys (payloads play no part here).
+pub fn entries(s: &str) -> Vec<Entry> {
+    s.split_whitespace().map(|k| Entry::empty(key(k))).collect()
+}
+
+/// `"1@1 2@1"`: the keys of `entries`.
+pub fn keys(entries: &[Entry]) -> String {
+    let keys: Vec<String> = entries.iter().map(ToString::to_string).collect();
+    keys.join(" ")
+}
+
+/// The whole log of `node`, buffer included, as keys.
+pub fn log_of(node: &Node<MemStorage>) -> String {
+    let all: Vec<Entry> = node.log().iter().cloned().collect();
+    keys(&all)
+}
+
+/// Node `id` of the cluster `n1..=size`, default timing (heartbeat 1, election 10).
+pub fn config(id: u64, size: u64) -> Config {
+    Config::new(n(id), (1..=size).map(n))
+}
+
+pub fn hard(term: u64, vote: Option<u64>, commit: u64) -> HardState {
+    HardState {
+        term: Term(term),
+        voted_node: vote.map(n),
+        committed_index: Index(commit),
+    }
+}
+
+/// Storage holding `log` and `hs`, as an application would have persisted them.
+pub fn storage(hs: HardState, log: &str) -> MemStorage {
+    let mut storage = MemStorage::default();
+    storage.append(&entries(log)).unwrap();
+    storage.set_hard_state(hs);
+    storage
+}
+
+/// A node (re)started from storage holding `log` and `hs`.
+pub fn node_on(config: Config, hs: HardState, log: &str) -> Node<MemStorage> {
+    block_on(Node::new(config, storage(hs, log))).unwrap()
+}
+
+/// A brand-new node `id` of `n1..=size`.
+pub fn fresh(id: u64, size: u64) -> Node<MemStorage> {
+    block_on(Node::new(config(id, size), MemStorage::default())).unwrap()
+}
+
+pub fn msg(src: u64, term: u64, dst: u64, variant: MessageVariant) -> Message {
+    Message::new(n(src), Term(term), n(dst), variant)
+}
+
+pub fn request_vote(src: u64, term: u64, dst: u64, last: &str) -> Message {
+    msg(
+        src,
+        term,
+        dst,
+        MessageVariant::RequestVote { last: key(last) },
+    )
+}
+
+pub fn vote(src: u64, term: u64, dst: u64, granted: bool) -> Message {
+    msg(
+        src,
+        term,
+        dst,
+        MessageVariant::RequestVoteResponse { granted },
+    )
+}
+
+pub fn append(src: u64, term: u64, dst: u64, prev: &str, new: &str, commit: u64) -> Message {
+    let variant = MessageVariant::AppendEntries {
+        prev: key(prev),
+        entries: entries(new),
+        commit: Index(commit),
+    };
+    msg(src, term, dst, variant)
+}
+
+pub fn append_ok(src: u64, term: u64, dst: u64, matched: u64) -> Message {
+    let outcome = AppendOutcome::Accepted {
+        matched: Index(matched),
+    };
+    msg(
+        src,
+        term,
+        dst,
+        MessageVariant::AppendEntriesResponse { outcome },
+    )
+}
+
+pub fn heartbeat(src: u64, term: u64, dst: u64, commit: u64) -> Message {
+    let variant = MessageVariant::Heartbeat {
+        commit: Index(commit),
+    };
+    msg(src, term, dst, variant)
+}
+
+pub fn heartbeat_ok(src: u64, term: u64, dst: u64) -> Message {
+    msg(src, term, dst, MessageVariant::HeartbeatResponse)
+}
+
+/// Steps `msg` into `node`; a refused message fails the test.
+pub fn step(node: &mut Node<MemStorage>, msg: Message) -> StepOutcome {
+    block_on(node.step(msg.clone())).unwrap_or_else(|e| panic!("{msg}: {e}"))
+}
+
+pub fn tick(node: &mut Node<MemStorage>) {
+    block_on(node.tick()).unwrap();
+}
+
+/// Carries out `node`'s Ready as the application would (persist the entries,
+/// then the HardState; messages are only returned; apply; advance) and
+/// returns it. An empty Ready when there is nothing to do.
+pub fn run_ready(node: &mut Node<MemStorage>) -> Ready {
+    if !node.has_ready() {
+        return Ready::default();
+    }
+    let rd = block_on(node.ready()).unwrap();
+    node.storage_mut().append(&rd.entries).unwrap();
+    if let Some(hs) = rd.hard_state {
+        node.storage_mut().set_hard_state(hs);
+    }
+    node.advance(rd.clone());
+    rd
+}
+
+/// What `node` sends next (carrying out its Ready).
+pub fn sends(node: &mut Node<MemStorage>) -> Vec<String> {
+    show(&run_ready(node).messages)
+}
+
+pub fn show(messages: &[Message]) -> Vec<String> {
+    messages.iter().map(ToString::to_string).collect()
+}
+
+/// `(role, term, leader)` at a glance.
+pub fn role_term_leader(node: &Node<MemStorage>) -> (Role, Term, Option<NodeId>) {
+    let s = node.status();
+    (s.role, s.term, s.leader)
+}
+
+/// Node n1 of `n1..=size`, a candidate in term 1 with its Ready carried out.
+pub fn candidate(size: u64) -> Node<MemStorage> {
+    let mut node = fresh(1, size);
+    block_on(node.campaign()).unwrap();
+    run_ready(&mut node);
+    node
+}
+
+/// Node n1 of `n1..=size`, leader of term 1 with its no-op `1@1` persisted,
+/// voted in by n2..; its Ready carried out.
+pub fn leader(size: u64) -> Node<MemStorage> {
+    let mut node = candidate(size);
+    for voter in 2..=size {
+        if node.status().role == Role::Leader {
+            break;
+        }
+        step(&mut node, vote(voter, 1, 1, true));
+    }
+    assert_eq!(node.status().role, Role::Leader);
+    run_ready(&mut node);
+    node
+}
+
+// ---------------------------------------------------------------- clusters
+
+/// Fails with the names of the Always properties the cluster breaks.
+pub fn assert_safe(cluster: &Cluster) {
+    let broken = cluster.check();
+    assert!(broken.is_empty(), "properties violated: {broken:?}");
+}
+
+/// Delivers until the network is quiet; returns the transcript.
+pub fn settle(cluster: &mut Cluster) -> Vec<String> {
+    let delivered = cluster
+        .settle(SETTLE_MAX)
+        .expect("no node refuses a message");
+    assert!(cluster.network().is_empty(), "the network did not quiesce");
+    show(&delivered)
+}
+
+/// `id` campaigns and the network settles; returns the transcript.
+pub fn elect(cluster: &mut Cluster, id: u64) -> Vec<String> {
+    cluster.campaign(n(id)).unwrap();
+    settle(cluster)
+}
+
+/// Leader `id` sends heartbeats and the network settles (followers learn the
+/// commit index); returns the transcript.
+pub fn beat(cluster: &mut Cluster, id: u64) -> Vec<String> {
+    cluster.heartbeat(n(id)).unwrap();
+    settle(cluster)
+}
+
+/// Every node's whole log, in id order.
+pub fn logs(cluster: &Cluster) -> Vec<String> {
+    cluster.ids().map(|id| log_of(cluster.node(id))).collect()
+}
+
+/// Every node's commit index, in id order.
+pub fn commits(cluster: &Cluster) -> Vec<u64> {
+    cluster
+        .ids()
+        .map(|id| cluster.node(id).status().committed.0)
+        .collect()
+}
