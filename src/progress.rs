@@ -119,10 +119,17 @@ impl Progress {
         true
     }
 
-    /// The follower answered a heartbeat: a paused probe may send again.
-    pub fn on_heartbeat_response(&mut self) {
-        if let ProgressState::Probe { paused } = &mut self.state {
-            *paused = false;
+    /// The follower answered a heartbeat, so it is reachable: a paused probe
+    /// may send again, and a full in-flight window gives up its oldest append
+    /// (it may have been lost; if it was not, its ack is merely late).
+    pub fn on_heartbeat_response(&mut self, inflight_max: usize) {
+        match &mut self.state {
+            ProgressState::Probe { paused } => *paused = false,
+            ProgressState::Replicate { inflight } => {
+                if inflight.len() >= inflight_max {
+                    inflight.pop_front();
+                }
+            }
         }
     }
 
@@ -191,7 +198,7 @@ mod tests {
         assert!(!p.is_paused(2));
         p.on_sent(Some(Index(5)));
         assert!(p.is_paused(2));
-        p.on_heartbeat_response();
+        p.on_heartbeat_response(2);
         assert!(!p.is_paused(2));
         assert!(p.on_accepted(Index(5)));
         assert_eq!((p.matched(), p.next()), (Index(5), Index(6)));
@@ -209,6 +216,10 @@ mod tests {
         p.on_accepted(Index(3));
         assert!(!p.is_paused(2));
         assert!(!p.on_accepted(Index(2)), "an old ack changes nothing");
+        p.on_sent(Some(Index(8)));
+        assert!(p.is_paused(2));
+        p.on_heartbeat_response(2);
+        assert!(!p.is_paused(2), "a heartbeat answer frees the oldest slot");
     }
 
     #[test]

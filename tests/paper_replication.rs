@@ -425,7 +425,6 @@ fn a_followers_proposal_is_refused_with_the_leader_hint() {
 /// followers miss the append of 2@1 while down; once back, they answer
 /// heartbeats, but the leader never sends 2@1 again.
 #[test]
-#[ignore = "bug: a follower in Replicate state whose appends were lost is never re-sent them: on_heartbeat_response unpauses only Probe, and send_append skips a Replicate follower whose next is past the last index"]
 fn a_leader_retries_an_append_lost_on_the_way_to_a_follower() {
     let mut cluster = Cluster::new(3, |_| {});
     elect(&mut cluster, 1);
@@ -445,7 +444,6 @@ fn a_leader_retries_an_append_lost_on_the_way_to_a_follower() {
 /// altogether, so even new proposals never reach it and, with both followers
 /// in that state, nothing commits again.
 #[test]
-#[ignore = "bug: a Replicate progress whose in-flight window filled with lost appends stays paused forever; neither heartbeat responses nor new proposals free it"]
 fn a_leader_whose_appends_were_all_lost_still_reaches_its_followers() {
     let mut cluster = Cluster::new(3, |cfg| cfg.inflight_max = 2);
     elect(&mut cluster, 1);

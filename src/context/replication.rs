@@ -187,7 +187,10 @@ impl<S: LogStorage> Context<S> {
         Ok(StepOutcome::Handled)
     }
 
-    /// A follower answered a heartbeat: resume probing, send what it lacks.
+    /// A follower answered a heartbeat: resume probing, and if it may lack
+    /// entries, send an append even with nothing new in it, so that appends lost
+    /// on the way are detected by the follower's refusal and sent again (§5.3:
+    /// the leader retries until every follower has every entry).
     pub(super) async fn on_heartbeat_response(
         &mut self,
         follower: NodeId,
@@ -195,10 +198,16 @@ impl<S: LogStorage> Context<S> {
         if !matches!(self.role, RoleState::Leader { .. }) {
             return Ok(self.not_for_role());
         }
-        if let Some(p) = self.progress_mut(follower) {
-            p.on_heartbeat_response();
+        let inflight_max = self.config.inflight_max;
+        let last = self.log.last().index;
+        let Some(p) = self.progress_mut(follower) else {
+            return Ok(self.not_for_role());
+        };
+        p.on_heartbeat_response(inflight_max);
+        let lagging = p.matched() < last;
+        if lagging {
+            self.send_append_even_if_empty(follower, true).await?;
         }
-        self.send_append(follower).await?;
         Ok(StepOutcome::Handled)
     }
 
@@ -230,6 +239,16 @@ impl<S: LogStorage> Context<S> {
     /// Sends `to` the entries from its `next` index (at most `append_entries_max`),
     /// unless its progress is paused or, while replicating, there is nothing new.
     async fn send_append(&mut self, to: NodeId) -> StorageResult<()> {
+        self.send_append_even_if_empty(to, false).await
+    }
+
+    /// [`Self::send_append`]; with `even_if_empty`, a replicating follower gets
+    /// an append after its `next - 1` even when there is nothing new to send.
+    async fn send_append_even_if_empty(
+        &mut self,
+        to: NodeId,
+        even_if_empty: bool,
+    ) -> StorageResult<()> {
         let inflight_max = self.config.inflight_max;
         let last = self.log.last().index;
         let Some(progress) = self.progress_mut(to) else {
@@ -237,7 +256,7 @@ impl<S: LogStorage> Context<S> {
         };
         let probing = matches!(progress.state(), crate::ProgressState::Probe { .. });
         let next = progress.next();
-        if progress.is_paused(inflight_max) || (!probing && next > last) {
+        if progress.is_paused(inflight_max) || (!probing && next > last && !even_if_empty) {
             return Ok(());
         }
         let prev_index = next.prev();
