@@ -70,4 +70,6 @@ pub enum DropReason {
     },
     /// A leader got an answer about an append it has since moved past.
     StaleResponse,
+    /// The node is at the largest term and cannot start an election.
+    TermsExhausted,
 }

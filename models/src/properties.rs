@@ -91,8 +91,13 @@ impl Ghost {
         if a.term < b.term {
             self.flags.term_went_back = true;
         }
-        if after.storage().hard_state().term < before.storage().hard_state().term {
+        let (was, now) = (before.storage().hard_state(), after.storage().hard_state());
+        if now.term < was.term {
             self.flags.persisted_term_went_back = true;
+        }
+        // A vote on disk (a candidate's own included) never changes within its term.
+        if now.term == was.term && was.voted_node.is_some() && now.voted_node != was.voted_node {
+            self.flags.second_vote = true;
         }
         if a.role == Role::Leader {
             self.led.insert(a.term);

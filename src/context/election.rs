@@ -12,6 +12,11 @@ impl<S: LogStorage> Context<S> {
         if matches!(self.role, RoleState::Leader { .. }) {
             return Ok(self.not_for_role());
         }
+        if self.hard.term.next() == self.hard.term {
+            // No term is left to campaign in; campaigning again in this one
+            // would overwrite the vote already cast in it (§5.2).
+            return Ok(StepOutcome::Dropped(crate::DropReason::TermsExhausted));
+        }
         self.become_candidate();
         let last = self.log.last();
         let peers: Vec<NodeId> = self.peers().collect();
