@@ -850,14 +850,7 @@ impl Attack {
 // ---------------------------------------------------------------- suites
 
 fn cases(default: u32) -> u32 {
-    if std::env::var_os("PROPTEST_CASES").is_some() {
-        return ProptestConfig::default().cases;
-    }
-    let scale = std::env::var("RUFT_PROPTEST_SCALE")
-        .ok()
-        .and_then(|s| s.parse::<u32>().ok())
-        .unwrap_or(1);
-    default.saturating_mul(scale)
+    ruft_models::budget::cases(default)
 }
 
 #[test]

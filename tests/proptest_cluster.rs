@@ -350,17 +350,9 @@ impl Run {
 
 // ---------------------------------------------------------------- budgets
 
-/// The case count: `PROPTEST_CASES` if set, else `default` times
-/// `RUFT_PROPTEST_SCALE` (1 when unset).
+/// The case count (see `ruft_models::budget`).
 fn cases(default: u32) -> u32 {
-    if std::env::var_os("PROPTEST_CASES").is_some() {
-        return ProptestConfig::default().cases;
-    }
-    let scale = std::env::var("RUFT_PROPTEST_SCALE")
-        .ok()
-        .and_then(|s| s.parse::<u32>().ok())
-        .unwrap_or(1);
-    default.saturating_mul(scale)
+    ruft_models::budget::cases(default)
 }
 
 fn runner(default_cases: u32, regressions: &'static str) -> TestRunner {

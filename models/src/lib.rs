@@ -6,6 +6,7 @@
 //! - [`model`]: the same nodes as a stateright actor model, explored exhaustively
 //!   by the `check` binary.
 
+pub mod budget;
 pub mod display;
 pub mod driver;
 pub mod model;
