@@ -19,7 +19,9 @@
 //!   state holds. The [`Ghost`] survives crashes the same way; the node never
 //!   reads it.
 //! - Bounds (`within_boundary`): highest term, proposals, messages in flight;
-//!   crashes are bounded by stateright's `max_crashes` (nodes down at once).
+//!   crashes are bounded over the whole run by `crashes_max` (the wrapper
+//!   removes crash actions once it is reached; stateright's `max_crashes`,
+//!   nodes down at once, is set to the same number).
 
 use crate::properties::{Expect, Ghost, NodeObs, PROPERTIES};
 use futures::executor::block_on;
@@ -67,7 +69,8 @@ pub struct ModelConfig {
     pub term_max: u64,
     /// Client proposals, cluster-wide.
     pub proposals_max: usize,
-    /// Nodes down at once.
+    /// Crashes over the whole run (each may be followed by a restart); also
+    /// caps the nodes down at once.
     pub crashes_max: usize,
     /// Messages in flight.
     pub in_flight_max: usize,
@@ -79,7 +82,7 @@ pub struct ModelConfig {
     pub durability: Durability,
     /// Whether leaders' heartbeat timers fire (heartbeats carry the commit index
     /// and resume paused probes; appends alone also carry the commit index).
-    /// Off by default: with them the default space is three times larger.
+    /// Off by default: with them the default space is four times larger.
     pub heartbeats: bool,
     /// A deliberate bug in the *application* around the node, to show that the
     /// properties can fail (tests and demonstrations only).

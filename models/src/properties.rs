@@ -394,7 +394,9 @@ pub fn later_leader_holds_committed(nodes: &[NodeObs<'_>]) -> bool {
         })
 }
 
-/// Witness: two running state machines applied an entry.
+/// Witness: two running state machines applied an entry. Every applied entry
+/// is checked against the committed prefix its node saw, and committed
+/// prefixes agree pairwise, so both applied the same entry at index 1.
 pub fn two_nodes_apply(nodes: &[NodeObs<'_>]) -> bool {
     up(nodes)
         .filter(|n| n.node.status().applied > Index(0))

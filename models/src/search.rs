@@ -2,9 +2,10 @@
 //! shortest-path search for counterexamples, reproducible random walks, and the
 //! figures `check` reports.
 //!
-//! stateright's BFS works through its queue last-in first-out within each
-//! thread, so the path it records for a discovery is often far from the
-//! shortest (trap 5 of the stateright notes). When the exhaustive search finds
+//! stateright's BFS does not visit states in strict level order (its threads
+//! share work in blocks and drift to different depths), so the path it
+//! records for a discovery is often far from the shortest (trap 5 of the
+//! stateright notes). When the exhaustive search finds
 //! a violation, [`shortest_path`] searches again breadth-first, level by level,
 //! and returns a path of minimum length.
 

@@ -50,6 +50,7 @@ impl Rewrite<Id> for NodeState {
         let f = rename(plan);
         let pending = self.pending.clone().map(|mut rd| {
             rd.messages = rd.messages.iter().map(|m| m.relabel(&f)).collect();
+            rd.hard_state = rd.hard_state.map(|hs| hs.relabel(&f));
             rd
         });
         NodeState {
@@ -88,12 +89,20 @@ impl PartialOrd for NodeState {
 impl Ord for NodeState {
     fn cmp(&self, other: &Self) -> Ordering {
         self.id_free_key().cmp(&other.id_free_key()).then_with(|| {
-            (&self.node, &self.pending, self.proposals, &self.ghost).cmp(&(
-                &other.node,
-                &other.pending,
-                other.proposals,
-                &other.ghost,
-            ))
+            (
+                &self.node,
+                &self.pending,
+                self.proposals,
+                self.crashes,
+                &self.ghost,
+            )
+                .cmp(&(
+                    &other.node,
+                    &other.pending,
+                    other.proposals,
+                    other.crashes,
+                    &other.ghost,
+                ))
         })
     }
 }
