@@ -228,9 +228,11 @@ fn search_command(engine: Engine, args: SearchArgs) -> u8 {
     let quiet = args.json;
     if !quiet {
         println!(
-            "ruft check {}: {}",
+            "ruft check {}: {}{} (threads {})",
             if engine == Engine::Bfs { "bfs" } else { "dfs" },
-            args.model.flags()
+            args.model.flags(),
+            if args.symmetry { " --symmetry" } else { "" },
+            args.threads
         );
     }
     let outcome = search::explore(RuftModel::new(cfg.clone()), &opts, |p| {
@@ -264,8 +266,14 @@ fn search_command(engine: Engine, args: SearchArgs) -> u8 {
     });
     let model = RuftModel::new(cfg.clone());
     if args.json {
+        let search = json!({
+            "engine": if engine == Engine::Bfs { "bfs" } else { "dfs" },
+            "symmetry": args.symmetry,
+            "threads": args.threads,
+        });
         print_json(
             &args.model,
+            search,
             &outcome,
             &cfg,
             counterexample.as_ref().map(|(n, p, _)| (*n, p, &model)),
@@ -403,6 +411,7 @@ fn print_counterexample(
 
 fn print_json(
     args: &ModelArgs,
+    search: serde_json::Value,
     o: &Outcome,
     cfg: &ModelConfig,
     cx: Option<(&str, &Path<State, ruft_models::model::Action>, &RuftModel)>,
@@ -411,6 +420,12 @@ fn print_json(
         "model": {
             "nodes": cfg.nodes, "max_term": cfg.term_max, "max_proposals": cfg.proposals_max,
             "max_crashes": cfg.crashes_max, "max_in_flight": cfg.in_flight_max, "flags": args.flags(),
+        },
+        "search": search,
+        "states_kept_out": {
+            "max_term": cfg.cuts.term.load(Ordering::Relaxed),
+            "max_proposals": cfg.cuts.proposals.load(Ordering::Relaxed),
+            "max_in_flight": cfg.cuts.in_flight.load(Ordering::Relaxed),
         },
         "complete": o.complete,
         "cut_short": o.cut_short,
