@@ -154,6 +154,30 @@ fn the_default_three_node_bounded_bfs_passes() {
         "only {unique} unique states: the model is nearly vacuous"
     );
     assert!(generated >= unique);
+    let record = recorded_run("bfs --nodes 3");
+    assert_eq!(
+        (unique, generated),
+        record,
+        "the default state space changed: update proofs/recorded-runs.tsv (and the figures in \
+         proofs/ and docs/checking.md) and say why in the commit"
+    );
+}
+
+/// `(unique, generated)` recorded for `args` in `proofs/recorded-runs.tsv`.
+fn recorded_run(args: &str) -> (u64, u64) {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../proofs/recorded-runs.tsv");
+    let text = std::fs::read_to_string(path).expect("proofs/recorded-runs.tsv exists");
+    let line = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .find(|l| l.split('\t').next() == Some(args))
+        .unwrap_or_else(|| panic!("no record for `{args}` in {path}"));
+    let numbers: Vec<u64> = line
+        .split('\t')
+        .skip(1)
+        .map(|n| n.parse().expect("a count"))
+        .collect();
+    (numbers[0], numbers[1])
 }
 
 #[test]
