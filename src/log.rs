@@ -81,11 +81,6 @@ impl<S: LogStorage> LogView<S> {
         })
     }
 
-    /// Whether the log holds an entry with this key (index 0 always matches).
-    pub async fn matches(&self, key: EntryKey) -> StorageResult<bool> {
-        Ok(self.term(key.index).await? == Some(key.term))
-    }
-
     /// Entries in `[low, high)`, at most `count_max` of them, clipped to the log.
     pub async fn entries(
         &self,

@@ -427,13 +427,14 @@ mod tests {
         }
     }
 
+    fn single_node() -> Node<MemStorage> {
+        let cfg = ruft::Config::new(NodeId(1), [NodeId(1)]);
+        futures::executor::block_on(Node::new(cfg, MemStorage::default())).unwrap()
+    }
+
     #[test]
     fn a_second_vote_in_a_term_is_flagged() {
-        let node = futures::executor::block_on(Node::new(
-            ruft::Config::new(NodeId(1), [NodeId(1)]),
-            MemStorage::default(),
-        ))
-        .unwrap();
+        let node = single_node();
         let mut g = Ghost::default();
         let vote = |to| {
             ruft::Message::new(
@@ -455,11 +456,7 @@ mod tests {
 
     #[test]
     fn applying_an_entry_not_seen_committed_is_flagged() {
-        let node = futures::executor::block_on(Node::new(
-            ruft::Config::new(NodeId(1), [NodeId(1)]),
-            MemStorage::default(),
-        ))
-        .unwrap();
+        let node = single_node();
         let mut g = Ghost::default();
         let e = Entry::empty(EntryKey::new(Term(1), Index(1)));
         let ready = Ready {
