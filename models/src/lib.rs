@@ -4,12 +4,15 @@
 //! - [`driver`]: a deterministic in-process cluster of real nodes (proptest,
 //!   scenarios, examples);
 //! - [`model`]: the same nodes as a stateright actor model, explored exhaustively
-//!   by the `check` binary.
+//!   by the `check` binary;
+//! - [`random`]: random event sequences through a cluster, shared by the
+//!   proptest suites and the mutant gate.
 
 pub mod budget;
 pub mod display;
 pub mod driver;
 pub mod model;
 pub mod properties;
+pub mod random;
 pub mod search;
 mod symmetry;
