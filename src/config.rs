@@ -34,6 +34,10 @@ pub struct Config {
     pub uncommitted_entries_max: usize,
     /// Most messages queued between two Readys; further ones are dropped (traced).
     pub outbox_max: usize,
+    /// A known Raft bug to switch on, for the verification harness only (see
+    /// [`crate::Mutant`]; exists only with the `mutants` feature).
+    #[cfg(feature = "mutants")]
+    pub mutant: Option<crate::Mutant>,
 }
 
 impl Config {
@@ -50,6 +54,8 @@ impl Config {
             inflight_max: 256,
             uncommitted_entries_max: 4096,
             outbox_max: 4096,
+            #[cfg(feature = "mutants")]
+            mutant: None,
         }
     }
 

@@ -61,7 +61,10 @@ impl<S: LogStorage> Context<S> {
     /// fresh node on empty storage, the same node after a crash otherwise.
     pub async fn open(config: Config, storage: S) -> Result<Context<S>, Error> {
         config.validate()?;
-        let hard = storage.initial_state().await?;
+        let mut hard = storage.initial_state().await?;
+        if mutant!(config, ForgetVoteOnRestart) {
+            hard.voted_node = None;
+        }
         let log = LogView::open(storage).await?;
         if hard.committed_index > log.last().index {
             return Err(Error::CommitBeyondLast {
@@ -113,6 +116,7 @@ impl<S: LogStorage> Context<S> {
         }
         match msg.staleness(self.hard.term) {
             Staleness::Local | Staleness::Consistent => {}
+            Staleness::Stale if self.stale_but_mutated(&msg.variant) => {}
             Staleness::Stale => {
                 let reason = DropReason::StaleTerm {
                     term: msg.src_term,
@@ -139,6 +143,15 @@ impl<S: LogStorage> Context<S> {
         }
         self.check_invariants();
         outcome
+    }
+
+    /// Whether a mutant lets this stale message through the term gate.
+    fn stale_but_mutated(&self, variant: &MessageVariant) -> bool {
+        match variant {
+            MessageVariant::AppendEntries { .. } => mutant!(self.config, AcceptStaleAppend),
+            MessageVariant::RequestVoteResponse { .. } => mutant!(self.config, CountStaleVotes),
+            _ => false,
+        }
     }
 
     /// Refuses messages that are malformed whatever the node's state.
@@ -175,7 +188,9 @@ impl<S: LogStorage> Context<S> {
             MessageVariant::AppendEntries { prev, entries, .. } => {
                 replication::check_append_shape(msg.src, msg.src_term, *prev, entries).map(drop)
             }
-            MessageVariant::Heartbeat { commit } if *commit > self.log.last().index => {
+            MessageVariant::Heartbeat { commit }
+                if *commit > self.log.last().index && !mutant!(self.config, CommitBeyondMatch) =>
+            {
                 Err(Error::CommitBeyondLast {
                     commit: *commit,
                     last: self.log.last().index,
@@ -187,7 +202,10 @@ impl<S: LogStorage> Context<S> {
 
     /// One handler per variant; each sees a message of the node's term.
     async fn dispatch(&mut self, msg: Message) -> Result<StepOutcome, Error> {
-        debug_assert!(msg.src_term == Term(0) || msg.src_term == self.hard.term);
+        debug_assert!(
+            !sound!(self.config) || msg.src_term == Term(0) || msg.src_term == self.hard.term,
+            "the term gate (§5.1) passes only messages of the node's term"
+        );
         let src = msg.src;
         match msg.variant {
             MessageVariant::Hup => self.on_hup().await,
@@ -230,6 +248,18 @@ impl<S: LogStorage> Context<S> {
     /// Hands out what changed since the last Ready. Reads storage before
     /// changing anything, so a storage error leaves the engine as it was.
     pub async fn take_ready(&mut self) -> StorageResult<ReadyParts> {
+        if mutant!(self.config, AckBeforePersist)
+            && !self.outbox.is_empty()
+            && (self.log.has_unpersisted() || self.hard != self.hard_handed)
+        {
+            // The messages go out in a Ready of their own, before their writes.
+            return Ok(ReadyParts {
+                entries: Vec::new(),
+                hard_state: None,
+                messages: self.outbox.take(),
+                committed_entries: Vec::new(),
+            });
+        }
         let committed = self.hard.committed_index;
         let committed_entries = self
             .log
@@ -271,6 +301,9 @@ impl<S: LogStorage> Context<S> {
 
     /// The whole-state check run after every transition (debug builds).
     fn check_invariants(&self) {
+        if !sound!(self.config) {
+            return; // these describe the correct engine; the harness judges a mutant
+        }
         let last = self.log.last().index;
         debug_assert!(
             self.applied <= self.applying && self.applying <= self.hard.committed_index,

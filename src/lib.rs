@@ -13,11 +13,42 @@
 //! work, and the `models/` package for the model-checked safety properties.
 #![warn(missing_docs)]
 
+/// `mutant!(config, Variant)`: whether that mutant is switched on in `config`
+/// (see `mutant.rs`). Without the `mutants` feature it is the constant `false`.
+#[cfg(feature = "mutants")]
+macro_rules! mutant {
+    ($config:expr, $m:ident) => {
+        $config.mutant == Some($crate::Mutant::$m)
+    };
+}
+#[cfg(not(feature = "mutants"))]
+macro_rules! mutant {
+    ($config:expr, $m:ident) => {
+        false
+    };
+}
+/// `sound!(config)`: whether the engine is the correct one (no mutant on), so
+/// that its internal asserts apply. Always true without the `mutants` feature.
+#[cfg(feature = "mutants")]
+macro_rules! sound {
+    ($config:expr) => {
+        !$crate::mutant::any(&$config)
+    };
+}
+#[cfg(not(feature = "mutants"))]
+macro_rules! sound {
+    ($config:expr) => {
+        true
+    };
+}
+
 pub mod config;
 mod context;
 mod error;
 pub mod log;
 pub mod message;
+#[cfg(feature = "mutants")]
+pub mod mutant;
 mod node;
 mod outcome;
 pub mod progress;
@@ -34,6 +65,8 @@ pub use log::log_buffer::{AppendCase, LogBuffer};
 pub use log::log_storage::{LogStorage, MemStorage};
 pub use log::LogView;
 pub use message::{AppendOutcome, Message, MessageBody, MessageVariant, Staleness};
+#[cfg(feature = "mutants")]
+pub use mutant::Mutant;
 pub use node::{Node, Ready, Status};
 pub use outcome::{DropReason, Rejection, StepOutcome};
 pub use progress::{Progress, ProgressState, Tracker};

@@ -146,6 +146,13 @@ impl<S: LogStorage> LogView<S> {
         }))
     }
 
+    /// Replaces everything after `prev` with `entries`, held or not (the
+    /// `TruncateWithoutConflict` mutant).
+    #[cfg(feature = "mutants")]
+    pub(crate) fn replace_after(&mut self, prev: EntryKey, entries: &[Entry]) {
+        self.buffer.append(prev, entries);
+    }
+
     /// The largest index at or below `index` whose term is at most `term`
     /// (the follower's reject hint and the leader's backtracking target).
     /// Terms never decrease along a log, so the scan stops at the first hit;

@@ -12,6 +12,7 @@ pub mod budget;
 pub mod display;
 pub mod driver;
 pub mod model;
+pub mod mutants;
 pub mod properties;
 pub mod random;
 pub mod search;

@@ -25,9 +25,7 @@
 
 use crate::properties::{Expect, Ghost, NodeObs, PROPERTIES};
 use futures::executor::block_on;
-use ruft::{
-    Config, HardState, MemStorage, Message, MessageVariant, Node, NodeId, Ready, Role, Term,
-};
+use ruft::{Config, MemStorage, Message, MessageVariant, Mutant, Node, NodeId, Ready, Role, Term};
 use stateright::actor::{
     model_timeout, Actor, ActorModel, ActorModelAction, ActorModelState, Id, LossyNetwork, Network,
     Out,
@@ -84,11 +82,48 @@ pub struct ModelConfig {
     /// and resume paused probes; appends alone also carry the commit index).
     /// Off by default: with them the default space is four times larger.
     pub heartbeats: bool,
-    /// A deliberate bug in the *application* around the node, to show that the
-    /// properties can fail (tests and demonstrations only).
-    pub app_fault: Option<AppFault>,
+    /// Most entries per AppendEntries message (`Config::append_entries_max`);
+    /// 1 lets a follower hold an older-term prefix without the newer entries.
+    pub append_entries_max: usize,
+    /// A known Raft bug switched on in every node (`ruft::Mutant`; the mutant
+    /// gate and `check --mutant`).
+    pub mutant: Option<Mutant>,
     /// How many states each bound kept out of the search.
     pub cuts: Arc<BoundCuts>,
+}
+
+impl ModelConfig {
+    /// The `check` flags that rebuild this configuration (`--nodes 3 --max-term 2 ...`).
+    pub fn flags(&self) -> String {
+        let mut f = format!(
+            "--nodes {} --max-term {} --max-proposals {} --max-crashes {} --max-in-flight {}",
+            self.nodes, self.term_max, self.proposals_max, self.crashes_max, self.in_flight_max
+        );
+        match self.network {
+            NetworkKind::Unordered => {}
+            NetworkKind::Duplicating => f.push_str(" --network duplicating"),
+            NetworkKind::Ordered => f.push_str(" --network ordered"),
+        }
+        if self.lossy {
+            f.push_str(" --lossy");
+        }
+        if self.durability == Durability::Async {
+            f.push_str(" --durability async");
+        }
+        if self.heartbeats {
+            f.push_str(" --heartbeats");
+        }
+        if self.append_entries_max != ModelConfig::default().append_entries_max {
+            f.push_str(&format!(
+                " --max-append-entries {}",
+                self.append_entries_max
+            ));
+        }
+        if let Some(m) = self.mutant {
+            f.push_str(&format!(" --mutant {m}"));
+        }
+        f
+    }
 }
 
 /// Counts of states kept out of the search, per bound (reported by `check`).
@@ -114,19 +149,11 @@ impl Default for ModelConfig {
             lossy: false,
             durability: Durability::Sync,
             heartbeats: false,
-            app_fault: None,
+            append_entries_max: Config::new(NodeId(1), [NodeId(1)]).append_entries_max,
+            mutant: None,
             cuts: Arc::default(),
         }
     }
-}
-
-/// Deliberate application bugs (the library stays correct).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum AppFault {
-    /// On restart the application hands the node a HardState without its vote
-    /// (the bug of stateright's own bundled Raft example): a node can vote twice
-    /// in one term, and two leaders can be elected.
-    ForgetVoteOnRestart,
 }
 
 /// A ruft message on the model's network.
@@ -206,27 +233,23 @@ impl RaftActor {
     /// The actor for node `id` of the cluster described by `cfg`.
     pub fn new(id: NodeId, cfg: &ModelConfig) -> RaftActor {
         let voters = (1..=cfg.nodes as u64).map(NodeId);
+        let mut config = Config::new(id, voters);
+        config.append_entries_max = cfg.append_entries_max;
+        config.mutant = cfg.mutant;
         RaftActor {
-            config: Config::new(id, voters),
+            config,
             cfg: cfg.clone(),
         }
     }
 
     /// The node as rebuilt from `durable` alone (a fresh node without it).
     pub fn rebuilt(&self, durable: Option<Durable>) -> NodeState {
-        let mut saved = durable.unwrap_or(Durable {
+        let saved = durable.unwrap_or(Durable {
             storage: MemStorage::default(),
             ghost: Ghost::default(),
             proposals: 0,
             crashes: 0,
         });
-        if self.cfg.app_fault == Some(AppFault::ForgetVoteOnRestart) {
-            let hs = HardState {
-                voted_node: None,
-                ..saved.storage.hard_state()
-            };
-            saved.storage.set_hard_state(hs);
-        }
         let node = block_on(Node::new(self.config.clone(), saved.storage))
             .expect("a node restarts from any storage it wrote");
         NodeState {

@@ -4,8 +4,9 @@
 //! Run with `cargo test --release -p ruft-models --test check_cli`; the
 //! exhaustive default search alone takes some 15-45 s on two cores.
 
+use ruft::Mutant;
 use ruft_models::display;
-use ruft_models::model::{observe, AppFault, ModelConfig, RuftModel, State};
+use ruft_models::model::{observe, ModelConfig, RuftModel, State};
 use ruft_models::properties::{self, Expect, PROPERTIES};
 use serde_json::Value;
 use stateright::Model;
@@ -91,7 +92,7 @@ fn explorer_link(stdout: &str) -> Vec<usize> {
 
 fn forget_vote_model() -> RuftModel {
     RuftModel::new(ModelConfig {
-        app_fault: Some(AppFault::ForgetVoteOnRestart),
+        mutant: Some(Mutant::ForgetVoteOnRestart),
         ..ModelConfig::default()
     })
 }
@@ -181,8 +182,8 @@ fn recorded_run(args: &str) -> (u64, u64) {
 }
 
 #[test]
-fn a_deliberately_broken_application_is_caught_with_a_shortest_counterexample() {
-    let run = check(&["bfs", "--nodes", "3", "--app-fault", "forget-vote"]);
+fn a_mutant_is_caught_with_a_shortest_counterexample() {
+    let run = check(&["bfs", "--nodes", "3", "--mutant", "forget-vote-on-restart"]);
     run.expect_code(1, "a node that forgets its vote on restart");
     let out = &run.stdout;
     println!("{out}");
@@ -192,11 +193,11 @@ fn a_deliberately_broken_application_is_caught_with_a_shortest_counterexample() 
     assert!(run.has_line(&verdict_line("index order", "VIOLATED")));
     assert!(run.has_line(&verdict_line("election safety", "holds")));
     assert!(
-        out.contains("Counterexample for \"index order\" (6 steps, shortest):"),
+        out.contains("Counterexample for \"index order\" (5 steps, shortest):"),
         "{out}"
     );
     let steps = numbered_steps(out);
-    assert_eq!(steps.len(), 6, "six numbered steps:\n{out}");
+    assert_eq!(steps.len(), 5, "five numbered steps:\n{out}");
     assert!(
         out.contains("\n  1. "),
         "steps are numbered `  1. `:\n{out}"
@@ -204,7 +205,7 @@ fn a_deliberately_broken_application_is_caught_with_a_shortest_counterexample() 
     assert!(
         out.contains(
             "cargo run --release --bin check -- serve --nodes 3 --max-term 2 --max-proposals 1 \
-             --max-crashes 1 --max-in-flight 4 --app-fault forget-vote"
+             --max-crashes 1 --max-in-flight 4 --mutant forget-vote-on-restart"
         ),
         "the serve hint rebuilds the same (faulty) model:\n{out}"
     );
@@ -214,7 +215,7 @@ fn a_deliberately_broken_application_is_caught_with_a_shortest_counterexample() 
     // order", through exactly the printed steps.
     let model = forget_vote_model();
     let link = explorer_link(out);
-    assert_eq!(link.len(), 1 + 6, "an initial state and six actions");
+    assert_eq!(link.len(), 1 + 5, "an initial state and five actions");
     let mut state = model.init_states().swap_remove(link[0]);
     for (k, &i) in link[1..].iter().enumerate() {
         let mut actions = Vec::new();
@@ -232,10 +233,10 @@ fn a_deliberately_broken_application_is_caught_with_a_shortest_counterexample() 
     );
 
     // Shortest: an exhaustive level-by-level search (independent of the
-    // binary's) finds no violation within five steps.
-    let (states, bad) = violations_within(&model, 5);
-    println!("{states} states within 5 steps of the initial state");
-    assert_eq!(bad, None, "a violation within five steps");
+    // binary's) finds no violation within four steps.
+    let (states, bad) = violations_within(&model, 4);
+    println!("{states} states within 4 steps of the initial state");
+    assert_eq!(bad, None, "a violation within four steps");
 }
 
 /// Explores every state within `depth` actions; returns how many there are and
@@ -666,8 +667,8 @@ fn check_simulate_is_reproducible_and_finds_a_broken_application() {
         "1",
         "--runs",
         "20000",
-        "--app-fault",
-        "forget-vote",
+        "--mutant",
+        "forget-vote-on-restart",
     ];
     let run = check(&args);
     run.expect_code(1, "random walks of a node that forgets its vote");

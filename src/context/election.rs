@@ -2,7 +2,7 @@
 
 use super::role::RoleState;
 use super::Context;
-use crate::progress::config::{vote_result, VoteResult};
+use crate::progress::config::{vote_result_at, VoteResult};
 use crate::utils::trace;
 use crate::{EntryKey, Error, LogStorage, MessageVariant, NodeId, Rejection, StepOutcome};
 
@@ -33,9 +33,11 @@ impl<S: LogStorage> Context<S> {
     pub(super) fn on_request_vote(&mut self, candidate: NodeId, last: EntryKey) -> StepOutcome {
         let ours = self.log.last();
         let refusal = match (self.hard.voted_node, self.leader()) {
-            (Some(voted), _) if voted != candidate => Some(Rejection::VoteAlreadyCast { voted }),
+            (Some(voted), _) if voted != candidate && !mutant!(self.config, VoteTwice) => {
+                Some(Rejection::VoteAlreadyCast { voted })
+            }
             (None, Some(leader)) => Some(Rejection::LeaderKnown { leader }),
-            _ if !last.is_up_to_date_with(ours) => {
+            _ if !self.is_up_to_date(last, ours) => {
                 Some(Rejection::LogNotUpToDate { ours, theirs: last })
             }
             _ => None,
@@ -50,6 +52,18 @@ impl<S: LogStorage> Context<S> {
         refusal.map_or(StepOutcome::Handled, StepOutcome::Rejected)
     }
 
+    /// §5.4.1: the candidate's last entry has a later term, or the same term
+    /// and an index at least ours.
+    fn is_up_to_date(&self, theirs: crate::EntryKey, ours: crate::EntryKey) -> bool {
+        if mutant!(self.config, VoteWithoutLogCheck) {
+            return true;
+        }
+        if mutant!(self.config, UpToDateByIndex) {
+            return theirs.index >= ours.index;
+        }
+        theirs.is_up_to_date_with(ours)
+    }
+
     /// A vote arrived: a candidate counts it, and wins or gives up on a quorum.
     pub(super) async fn on_request_vote_response(
         &mut self,
@@ -59,7 +73,14 @@ impl<S: LogStorage> Context<S> {
         let RoleState::Candidate { votes } = &mut self.role else {
             return Ok(self.not_for_role());
         };
-        votes.insert(voter, granted);
+        let repeated = votes.insert(voter, granted) == Some(true);
+        if repeated && granted && mutant!(self.config, CountDuplicateVotes) {
+            // A vote counter would count the repeat; credit it to a voter not heard from.
+            let unheard = self.config.voters.iter().find(|v| !votes.contains_key(v));
+            if let Some(&other) = unheard {
+                votes.insert(other, true);
+            }
+        }
         self.tally_votes().await?;
         Ok(StepOutcome::Handled)
     }
@@ -69,7 +90,8 @@ impl<S: LogStorage> Context<S> {
         let RoleState::Candidate { votes } = &self.role else {
             return Ok(());
         };
-        match vote_result(&self.config.voters, votes) {
+        let quorum = self.quorum();
+        match vote_result_at(&self.config.voters, votes, quorum) {
             VoteResult::Won => self.become_leader().await?,
             VoteResult::Lost => self.become_follower(self.hard.term, None),
             VoteResult::Pending => {}

@@ -22,10 +22,19 @@ impl<S: LogStorage> Context<S> {
     /// Records this node's vote in the current term.
     pub(super) fn record_vote(&mut self, candidate: NodeId) {
         debug_assert!(
-            self.hard.voted_node.is_none_or(|v| v == candidate),
+            !sound!(self.config) || self.hard.voted_node.is_none_or(|v| v == candidate),
             "Election Safety (§5.2): at most one vote per term"
         );
         self.hard.voted_node = Some(candidate);
+    }
+
+    /// Voters that form a quorum: a strict majority.
+    pub(super) fn quorum(&self) -> usize {
+        let voters = self.config.voters.len();
+        if mutant!(self.config, QuorumHalf) {
+            return voters / 2;
+        }
+        crate::progress::config::quorum(voters)
     }
 
     /// Raises the commit index to `index` (never lowers it).

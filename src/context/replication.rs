@@ -43,9 +43,13 @@ impl<S: LogStorage> Context<S> {
             .map(|p| {
                 (
                     p,
-                    tracker
-                        .get(p)
-                        .map_or(Index(0), |pr| pr.matched().min(committed)),
+                    tracker.get(p).map_or(Index(0), |pr| {
+                        if mutant!(self.config, CommitBeyondMatch) {
+                            committed
+                        } else {
+                            pr.matched().min(committed)
+                        }
+                    }),
                 )
             })
             .collect();
@@ -96,15 +100,47 @@ impl<S: LogStorage> Context<S> {
             self.send_append_outcome(leader, outcome);
             return Ok(StepOutcome::Rejected(rejection));
         }
+        self.append_entries_from(prev, entries).await?;
+        let up_to = if mutant!(self.config, CommitBeyondMatch) {
+            self.log.last().index
+        } else {
+            last_new
+        };
+        self.commit_to(commit.min(up_to));
+        self.send_append_outcome(leader, AppendOutcome::Accepted { matched: last_new });
+        Ok(StepOutcome::Handled)
+    }
+
+    /// Appends the leader's `entries` after `prev` (verified to be in the log).
+    async fn append_entries_from(
+        &mut self,
+        prev: EntryKey,
+        entries: Vec<Entry>,
+    ) -> StorageResult<()> {
+        #[cfg(feature = "mutants")]
+        if mutant!(self.config, TruncateWithoutConflict) {
+            self.log.replace_after(prev, &entries);
+            return Ok(());
+        }
+        let (prev, entries) = if mutant!(self.config, KeepConflictingEntries) {
+            // Only what lies beyond our last entry is taken, conflicting or not.
+            let last = self.log.last();
+            let beyond: Vec<Entry> = entries
+                .into_iter()
+                .filter(|e| e.index() > last.index)
+                .collect();
+            (if last.index > prev.index { last } else { prev }, beyond)
+        } else {
+            (prev, entries)
+        };
+        let committed = self.hard.committed_index;
         if let Some(appended) = self.log.append_from_leader(prev, &entries).await? {
             debug_assert!(
-                appended.from > committed,
+                !sound!(self.config) || appended.from > committed,
                 "State Machine Safety (§5.4.3): committed entries are never replaced"
             );
         }
-        self.commit_to(commit.min(last_new));
-        self.send_append_outcome(leader, AppendOutcome::Accepted { matched: last_new });
-        Ok(StepOutcome::Handled)
+        Ok(())
     }
 
     /// A message from the current term's leader: a candidate steps down, a
@@ -176,13 +212,13 @@ impl<S: LogStorage> Context<S> {
         commit: Index,
     ) -> Result<StepOutcome, Error> {
         debug_assert!(
-            commit <= self.log.last().index,
+            !sound!(self.config) || commit <= self.log.last().index,
             "checked before the term gate"
         );
         if !self.follow(leader) {
             return Ok(self.not_for_role());
         }
-        self.commit_to(commit);
+        self.commit_to(commit.min(self.log.last().index));
         self.send(leader, MessageVariant::HeartbeatResponse);
         Ok(StepOutcome::Handled)
     }
@@ -221,8 +257,10 @@ impl<S: LogStorage> Context<S> {
         else {
             return;
         };
-        let quorum = tracker.quorum_matched(&self.config.voters);
-        if quorum >= *term_start {
+        let voters = &self.config.voters;
+        let matched = |id| tracker.get(id).map_or(Index(0), crate::Progress::matched);
+        let quorum = crate::progress::config::committed_index_at(voters, self.quorum(), matched);
+        if quorum >= *term_start || mutant!(self.config, CommitOldTermByCount) {
             self.commit_to(quorum);
         }
     }

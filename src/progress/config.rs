@@ -28,20 +28,38 @@ pub fn quorum(voter_count: usize) -> usize {
 /// descending order and take the quorum-th. Voters with no entry in `matched`
 /// count as `Index(0)`.
 pub fn committed_index(voters: &BTreeSet<NodeId>, matched: impl Fn(NodeId) -> Index) -> Index {
+    committed_index_at(voters, quorum(voters.len()), matched)
+}
+
+/// [`committed_index`] with a quorum of `q` voters (clamped to `1..=voters`).
+pub fn committed_index_at(
+    voters: &BTreeSet<NodeId>,
+    q: usize,
+    matched: impl Fn(NodeId) -> Index,
+) -> Index {
     if voters.is_empty() {
         return Index(0);
     }
     let mut acked: Vec<Index> = voters.iter().map(|&id| matched(id)).collect();
     acked.sort_unstable_by(|a, b| b.cmp(a));
-    acked[quorum(voters.len()) - 1]
+    acked[q.clamp(1, acked.len()) - 1]
 }
 
 /// Tallies `votes` (voter -> granted) among `voters`; votes of non-voters are ignored.
 pub fn vote_result(voters: &BTreeSet<NodeId>, votes: &BTreeMap<NodeId, bool>) -> VoteResult {
+    vote_result_at(voters, votes, quorum(voters.len()))
+}
+
+/// [`vote_result`] with a quorum of `q` voters (at least 1).
+pub fn vote_result_at(
+    voters: &BTreeSet<NodeId>,
+    votes: &BTreeMap<NodeId, bool>,
+    q: usize,
+) -> VoteResult {
     if voters.is_empty() {
         return VoteResult::Pending;
     }
-    let q = quorum(voters.len());
+    let q = q.max(1);
     let counted = voters.iter().filter_map(|id| votes.get(id));
     let granted = counted.clone().filter(|&&g| g).count();
     let rejected = counted.filter(|&&g| !g).count();

@@ -16,8 +16,10 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use ruft::Mutant;
 use ruft_models::display;
-use ruft_models::model::{AppFault, Durability, ModelConfig, NetworkKind, RuftModel, State};
+use ruft_models::model::{Durability, ModelConfig, NetworkKind, RuftModel, State};
+use ruft_models::mutants::{self, CATALOGUE};
 use ruft_models::properties::{self, Expect, PROPERTIES};
 use ruft_models::search::{self, Engine, Outcome, SearchOptions};
 use serde_json::json;
@@ -77,15 +79,21 @@ struct ModelArgs {
     /// Let leaders' heartbeat timers fire (about four times more states).
     #[arg(long)]
     heartbeats: bool,
-    /// Inject a deliberate application bug, to see the properties fail.
-    #[arg(long, value_enum, hide = true)]
-    app_fault: Option<Fault>,
+    /// Most entries per AppendEntries message (1 lets a follower take an
+    /// older-term prefix without the newer entries behind it).
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..))]
+    max_append_entries: u64,
+    /// Switch on a known Raft bug in every node (`check list` names them), to
+    /// see the harness catch it.
+    #[arg(long, value_parser = parse_mutant)]
+    mutant: Option<Mutant>,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum Fault {
-    /// The application forgets the persisted vote on restart.
-    ForgetVote,
+fn parse_mutant(name: &str) -> Result<Mutant, String> {
+    Mutant::from_name(name).ok_or_else(|| {
+        let names: Vec<&str> = Mutant::ALL.iter().map(|m| m.name()).collect();
+        format!("no mutant `{name}`; one of: {}", names.join(", "))
+    })
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -168,38 +176,15 @@ impl ModelArgs {
                 Dur::Async => Durability::Async,
             },
             heartbeats: self.heartbeats,
-            app_fault: self.app_fault.map(|f| match f {
-                Fault::ForgetVote => AppFault::ForgetVoteOnRestart,
-            }),
+            append_entries_max: usize::try_from(self.max_append_entries).unwrap_or(usize::MAX),
+            mutant: self.mutant,
             ..ModelConfig::default()
         }
     }
 
     /// The flags that rebuild this model, for `check serve ...` hints.
     fn flags(&self) -> String {
-        let mut f = format!(
-            "--nodes {} --max-term {} --max-proposals {} --max-crashes {} --max-in-flight {}",
-            self.nodes, self.max_term, self.max_proposals, self.max_crashes, self.max_in_flight
-        );
-        let net = match self.network {
-            Net::Unordered => "",
-            Net::Duplicating => " --network duplicating",
-            Net::Ordered => " --network ordered",
-        };
-        f.push_str(net);
-        if self.lossy {
-            f.push_str(" --lossy");
-        }
-        if matches!(self.durability, Dur::Async) {
-            f.push_str(" --durability async");
-        }
-        if self.heartbeats {
-            f.push_str(" --heartbeats");
-        }
-        if self.app_fault.is_some() {
-            f.push_str(" --app-fault forget-vote");
-        }
-        f
+        self.config().flags()
     }
 }
 
@@ -280,6 +265,12 @@ fn search_command(engine: Engine, args: SearchArgs) -> u8 {
         );
     } else {
         print_table(&outcome, &cfg);
+        if let (Some(m), None) = (cfg.mutant, &counterexample) {
+            println!(
+                "\n  mutant {m} was not caught within these bounds; the catalogue catches it with:\n    check bfs {}",
+                mutants::entry(m).config().flags()
+            );
+        }
         if let Some((name, path, shortest)) = &counterexample {
             if !shortest {
                 println!("\n  (no plain path of this length was found: the path below is the search's own)");
@@ -519,6 +510,14 @@ fn list_command() -> u8 {
     );
     println!("  (add --heartbeats for leaders' heartbeat timers: about 4x the states)");
     println!();
-    println!("Mutants: none yet (see issue: mutant catalogue).");
+    println!(
+        "Mutants (known Raft bugs; `check bfs --mutant NAME` with the flags shown catches each):"
+    );
+    for c in CATALOGUE {
+        println!("  {:<26} {}", c.mutant.name(), c.about);
+        println!("  {:<26} breaks: {}", "", c.breaks);
+        println!("  {:<26} caught by: check bfs {}", "", c.config().flags());
+    }
+    println!("  (docs/mutants.md: real-world bugs, shortest traces, times, proptest cases)");
     0
 }

@@ -1,0 +1,288 @@
+//! The mutant catalogue: for every known Raft bug that ruft can switch on
+//! ([`ruft::Mutant`], cargo feature `mutants`), the real-world bug it stands
+//! for, the property the harness must see broken, and the bounded model in
+//! which the exhaustive search catches it.
+//!
+//! The mutant gate (`models/tests/mutant_gate.rs`) runs every entry: an exact
+//! breadth-first search must reach a violation of [`Catalogued::breaks`], and
+//! the random event suite must fail within a recorded number of cases (or the
+//! entry says why only the exhaustive engine can). `docs/mutants.md` holds the
+//! table of figures, checked against a fresh run by the same test.
+
+use crate::model::{Durability, ModelConfig, NetworkKind};
+use ruft::Mutant;
+
+/// How the random event suite (proptest) is expected to do on a mutant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Random {
+    /// It finds the bug on clusters of `voters` nodes.
+    Finds {
+        /// Cluster size of every case.
+        voters: usize,
+    },
+    /// It cannot, for the reason given; only the exhaustive engine catches it.
+    ExhaustiveOnly(&'static str),
+}
+
+/// One catalogue entry.
+#[derive(Clone, Copy, Debug)]
+pub struct Catalogued {
+    /// The bug, as ruft switches it on.
+    pub mutant: Mutant,
+    /// What the broken engine does, in one line.
+    pub about: &'static str,
+    /// Where this bug happened in real projects.
+    pub seen_in: &'static str,
+    /// The property the harness must find violated (a name in
+    /// [`crate::properties::PROPERTIES`]).
+    pub breaks: &'static str,
+    /// The bounded model the exhaustive search runs.
+    pub model: fn() -> ModelConfig,
+    /// Why the model departs from the default bounds, if it does.
+    pub why: &'static str,
+    /// What the random event suite does.
+    pub random: Random,
+}
+
+impl Catalogued {
+    /// The model with the mutant switched on.
+    pub fn config(&self) -> ModelConfig {
+        ModelConfig {
+            mutant: Some(self.mutant),
+            ..(self.model)()
+        }
+    }
+}
+
+/// The catalogue entry of `mutant`.
+pub fn entry(mutant: Mutant) -> &'static Catalogued {
+    CATALOGUE
+        .iter()
+        .find(|c| c.mutant == mutant)
+        .expect("every mutant is catalogued (checked by the mutant gate)")
+}
+
+fn default_bounds() -> ModelConfig {
+    ModelConfig::default()
+}
+
+/// Two elections without proposals or crashes; room for both candidates'
+/// messages.
+fn two_leaders() -> ModelConfig {
+    ModelConfig {
+        proposals_max: 0,
+        crashes_max: 0,
+        in_flight_max: 8,
+        ..ModelConfig::default()
+    }
+}
+
+/// A follower's stale entry meets a new leader's commit index, which only a
+/// heartbeat carries to a follower that matched nothing.
+fn heartbeats() -> ModelConfig {
+    ModelConfig {
+        heartbeats: true,
+        crashes_max: 0,
+        in_flight_max: 6,
+        ..ModelConfig::default()
+    }
+}
+
+fn third_term() -> ModelConfig {
+    ModelConfig {
+        term_max: 3,
+        proposals_max: 0,
+        crashes_max: 0,
+        in_flight_max: 6,
+        ..ModelConfig::default()
+    }
+}
+
+fn figure_8() -> ModelConfig {
+    ModelConfig {
+        term_max: 4,
+        proposals_max: 0,
+        crashes_max: 0,
+        in_flight_max: 6,
+        append_entries_max: 1,
+        network: NetworkKind::Ordered,
+        ..ModelConfig::default()
+    }
+}
+
+fn stale_votes() -> ModelConfig {
+    ModelConfig {
+        proposals_max: 0,
+        crashes_max: 0,
+        in_flight_max: 6,
+        ..ModelConfig::default()
+    }
+}
+
+fn duplicated_votes() -> ModelConfig {
+    ModelConfig {
+        nodes: 4,
+        term_max: 1,
+        proposals_max: 0,
+        crashes_max: 0,
+        in_flight_max: 14,
+        network: NetworkKind::Duplicating,
+        ..ModelConfig::default()
+    }
+}
+
+fn unsynced_writes() -> ModelConfig {
+    ModelConfig {
+        proposals_max: 0,
+        durability: Durability::Async,
+        ..ModelConfig::default()
+    }
+}
+
+/// Every mutant, in [`Mutant::ALL`] order.
+pub const CATALOGUE: &[Catalogued] = &[
+    Catalogued {
+        mutant: Mutant::VoteTwice,
+        about: "grants a second vote in a term after voting for another candidate",
+        seen_in: "microsoft/CCF#5891, ktoso/akka-raft#56 (a candidate that steps down forgets its vote)",
+        breaks: "index order",
+        model: default_bounds,
+        why: "",
+        random: Random::Finds { voters: 3 },
+    },
+    Catalogued {
+        mutant: Mutant::VoteWithoutLogCheck,
+        about: "grants votes without the log up-to-date check (§5.4.1)",
+        seen_in: "jgroups-extras/jgroups-raft#14, ktoso/akka-raft#30",
+        breaks: "leader completeness",
+        model: default_bounds,
+        why: "",
+        random: Random::Finds { voters: 3 },
+    },
+    Catalogued {
+        mutant: Mutant::UpToDateByIndex,
+        about: "judges logs up to date by last index alone, not last term first",
+        seen_in: "sile/noraft#22, neo4j/neo4j#6289",
+        breaks: "leader completeness",
+        model: third_term,
+        why: "an older term's log must meet an as long log of a newer term: a third term",
+        random: Random::Finds { voters: 3 },
+    },
+    Catalogued {
+        mutant: Mutant::CommitOldTermByCount,
+        about: "commits an earlier term's entry once a quorum holds it (figure 8)",
+        seen_in: "logcabin/logcabin#44, async-raft/async-raft#108",
+        breaks: "leader completeness",
+        model: figure_8,
+        why: "figure 8 needs four terms; one entry per append lets the old entry reach a follower \
+              without the new no-op; a FIFO network keeps four terms of messages small enough to search",
+        random: Random::Finds { voters: 3 },
+    },
+    Catalogued {
+        mutant: Mutant::KeepConflictingEntries,
+        about: "keeps a conflicting entry instead of deleting it and all that follow",
+        seen_in: "camunda/camunda#5360, mofa-org/mofa#1150",
+        breaks: "state machine safety",
+        model: heartbeats,
+        why: "the follower keeping a stale entry learns the commit index only from a heartbeat",
+        random: Random::Finds { voters: 3 },
+    },
+    Catalogued {
+        mutant: Mutant::TruncateWithoutConflict,
+        about: "deletes the entries after an append even when none conflicts (a late append undoes acks)",
+        seen_in: "hashicorp/raft#113; Students' Guide to Raft (\"the follower MUST NOT truncate its log\")",
+        breaks: "leader completeness",
+        model: heartbeats,
+        why: "a stale append must arrive after a newer one: heartbeat answers make the leader send appends again",
+        random: Random::Finds { voters: 3 },
+    },
+    Catalogued {
+        mutant: Mutant::ForgetVoteOnRestart,
+        about: "forgets the vote of the current term on restart",
+        seen_in: "stateright's examples/raft.rs (nothing persisted); mgodave/barge#5, stateIs0/lu-raft-kv#33",
+        breaks: "index order",
+        model: default_bounds,
+        why: "",
+        random: Random::Finds { voters: 3 },
+    },
+    Catalogued {
+        mutant: Mutant::QuorumHalf,
+        about: "takes n/2 voters for a quorum instead of n/2 + 1",
+        seen_in: "async-raft/async-raft#143, mgodave/barge#68",
+        breaks: "election safety",
+        model: two_leaders,
+        why: "two leaders that each counted only themselves send 8 messages",
+        random: Random::Finds { voters: 3 },
+    },
+    Catalogued {
+        mutant: Mutant::AcceptStaleAppend,
+        about: "handles an AppendEntries of an earlier term instead of dropping it",
+        seen_in: "akiradeveloper/sorock#485",
+        breaks: "leader completeness",
+        model: third_term,
+        why: "the entry the stale append overwrote is missed by the next leader: a third term",
+        random: Random::Finds { voters: 3 },
+    },
+    Catalogued {
+        mutant: Mutant::CommitBeyondMatch,
+        about: "commits up to min(leader commit, own last index) instead of the last matched index",
+        seen_in: "atomix/copycat#265, etcd-io/etcd#1203",
+        breaks: "state machine safety",
+        model: heartbeats,
+        why: "in ruft the leader's commit index reaches an unmatched follower only in heartbeats",
+        random: Random::Finds { voters: 3 },
+    },
+    Catalogued {
+        mutant: Mutant::CountDuplicateVotes,
+        about: "counts a duplicated vote response twice",
+        seen_in: "xnnyygn/xraft#27, microsoft/coyote-samples#8, ktoso/akka-raft#45",
+        breaks: "election safety",
+        model: duplicated_votes,
+        why: "a duplicating network; 4 nodes, since with 3 one real grant is a quorum anyway; \
+              every message ever sent stays deliverable, so 14 in flight",
+        random: Random::ExhaustiveOnly(
+            "a candidate short of a quorum must get one grant twice, and a second candidate must \
+             win the same term the same way; 5,000 random cases on 4 nodes never line that up",
+        ),
+    },
+    Catalogued {
+        mutant: Mutant::AckBeforePersist,
+        about: "sends votes and acks in a Ready of their own, before the writes they promise",
+        seen_in: "etcd-io/etcd#4765 (persist before send), yugabyte/yugabyte-db#32875, robustmq/robustmq#2039",
+        breaks: "index order",
+        model: unsynced_writes,
+        why: "only asynchronous writes and a crash between send and write show it",
+        random: Random::Finds { voters: 3 },
+    },
+    Catalogued {
+        mutant: Mutant::CountStaleVotes,
+        about: "counts a vote granted in an earlier term, delivered late",
+        seen_in: "andreev-io/little-raft#44, ktoso/akka-raft#46, eatonphil/raft-rs#3",
+        breaks: "election safety",
+        model: stale_votes,
+        why: "two elections without proposals or crashes; room for both candidates' messages",
+        random: Random::Finds { voters: 3 },
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::properties::{property, Expect};
+
+    #[test]
+    fn every_mutant_is_catalogued_once_in_order() {
+        let listed: Vec<Mutant> = CATALOGUE.iter().map(|c| c.mutant).collect();
+        assert_eq!(listed, Mutant::ALL.to_vec());
+    }
+
+    #[test]
+    fn each_entry_names_an_always_property() {
+        for c in CATALOGUE {
+            let p = property(c.breaks)
+                .unwrap_or_else(|| panic!("{}: no property {}", c.mutant, c.breaks));
+            assert_eq!(p.expect, Expect::Always, "{}", c.mutant);
+            assert_eq!(c.config().mutant, Some(c.mutant));
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! Known Raft bugs, compiled in only with the `mutants` cargo feature, so that
+//! the verification harness can show it catches each one.
+//!
+//! A mutant is switched on per node with [`crate::Config::mutant`] and read by
+//! the one handler it breaks, through the crate-internal `mutant!` macro.
+//! Without the feature this module, the `Config` field and the [`Mutant`] type
+//! do not exist and `mutant!` is the constant `false`, so every mutant branch is
+//! dead code the compiler removes: a normal build carries no mutant code.
+//!
+//! The engine's internal `debug_assert!`s describe the *correct* engine, so they
+//! are skipped while a mutant is on ((`any`)); the harness's properties judge a
+//! mutated engine. `ruft-models` keeps the catalogue of how each mutant is
+//! caught (`check list`, `docs/mutants.md`).
+//!
+//! ```
+//! use ruft::{Config, Mutant, NodeId};
+//! let mut cfg = Config::new(NodeId(1), [NodeId(1), NodeId(2), NodeId(3)]);
+//! cfg.mutant = Mutant::from_name("quorum-half");
+//! assert_eq!(cfg.mutant, Some(Mutant::QuorumHalf));
+//! assert_eq!(Mutant::QuorumHalf.name(), "quorum-half");
+//! ```
+
+use std::fmt;
+
+/// One deliberate bug. Each variant names what the broken engine does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Mutant {
+    /// RequestVote: grants a vote even after voting for another candidate in
+    /// the same term (§5.2).
+    VoteTwice,
+    /// RequestVote: grants without the log up-to-date check (§5.4.1).
+    VoteWithoutLogCheck,
+    /// RequestVote: up to date means "last index at least ours", ignoring the
+    /// last term (§5.4.1 compares terms first).
+    UpToDateByIndex,
+    /// Leader: commits an entry of an earlier term once a quorum holds it,
+    /// without an entry of its own term (§5.4.2, figure 8).
+    CommitOldTermByCount,
+    /// AppendEntries: keeps an existing entry that conflicts with the
+    /// leader's (same index, other term) instead of deleting it and all that
+    /// follow (§5.3).
+    KeepConflictingEntries,
+    /// AppendEntries: deletes everything after the appended entries even when
+    /// nothing conflicts, so a late, reordered append removes entries the
+    /// follower already acknowledged (§5.3: truncate only on a conflict).
+    TruncateWithoutConflict,
+    /// Restart: the vote of the current term is not read back from storage
+    /// (the bug in stateright's bundled Raft example).
+    ForgetVoteOnRestart,
+    /// Quorum is `n / 2` instead of `n / 2 + 1` voters.
+    QuorumHalf,
+    /// AppendEntries from an earlier term is handled as if current, instead
+    /// of being dropped by the term gate (§5.1).
+    AcceptStaleAppend,
+    /// A follower commits up to `min(leader commit, last index of its whole
+    /// log)` instead of `min(leader commit, last entry known to match the
+    /// leader's)`, so it can commit a stale suffix the leader never matched
+    /// (§5.3, figure 2). In ruft the bound travels in two places, both broken:
+    /// AppendEntries (last new entry) and Heartbeat (the leader sends its own
+    /// commit index instead of `min(match, commit)`).
+    CommitBeyondMatch,
+    /// Candidate: counts a repeated grant (a duplicated RequestVote response)
+    /// again, as a vote counter would; ruft keeps a set of voters.
+    CountDuplicateVotes,
+    /// Ready: hands out a node's messages (votes, acks) before the entries and
+    /// HardState they promise, in a Ready of their own, so the application
+    /// sends them before the write is durable.
+    AckBeforePersist,
+    /// Candidate: counts a vote granted in an earlier term, delivered late,
+    /// instead of dropping it at the term gate (§5.1).
+    CountStaleVotes,
+}
+
+impl Mutant {
+    /// Every mutant, in catalogue order.
+    pub const ALL: [Mutant; 13] = [
+        Mutant::VoteTwice,
+        Mutant::VoteWithoutLogCheck,
+        Mutant::UpToDateByIndex,
+        Mutant::CommitOldTermByCount,
+        Mutant::KeepConflictingEntries,
+        Mutant::TruncateWithoutConflict,
+        Mutant::ForgetVoteOnRestart,
+        Mutant::QuorumHalf,
+        Mutant::AcceptStaleAppend,
+        Mutant::CommitBeyondMatch,
+        Mutant::CountDuplicateVotes,
+        Mutant::AckBeforePersist,
+        Mutant::CountStaleVotes,
+    ];
+
+    /// The name used on the command line (`check --mutant NAME`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Mutant::VoteTwice => "vote-twice",
+            Mutant::VoteWithoutLogCheck => "vote-without-log-check",
+            Mutant::UpToDateByIndex => "up-to-date-by-index",
+            Mutant::CommitOldTermByCount => "commit-old-term-by-count",
+            Mutant::KeepConflictingEntries => "keep-conflicting-entries",
+            Mutant::TruncateWithoutConflict => "truncate-without-conflict",
+            Mutant::ForgetVoteOnRestart => "forget-vote-on-restart",
+            Mutant::QuorumHalf => "quorum-half",
+            Mutant::AcceptStaleAppend => "accept-stale-append",
+            Mutant::CommitBeyondMatch => "commit-beyond-match",
+            Mutant::CountDuplicateVotes => "count-duplicate-votes",
+            Mutant::AckBeforePersist => "ack-before-persist",
+            Mutant::CountStaleVotes => "count-stale-votes",
+        }
+    }
+
+    /// The mutant called `name`, if any.
+    pub fn from_name(name: &str) -> Option<Mutant> {
+        Mutant::ALL.into_iter().find(|m| m.name() == name)
+    }
+}
+
+impl fmt::Display for Mutant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Whether any mutant is on in `config` (internal asserts are skipped then).
+pub(crate) fn any(config: &crate::Config) -> bool {
+    config.mutant.is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_round_trip() {
+        for m in Mutant::ALL {
+            assert_eq!(Mutant::from_name(m.name()), Some(m));
+        }
+        let mut names: Vec<_> = Mutant::ALL.iter().map(|m| m.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Mutant::ALL.len());
+        assert_eq!(Mutant::from_name("no-such-bug"), None);
+    }
+}
