@@ -183,6 +183,14 @@ fn every_mutant_is_caught() {
     if std::env::var_os("RUFT_WRITE_MUTANTS_DOC").is_some() {
         write_doc(&rows);
     }
+    let doc = std::fs::read_to_string(DOC).expect("docs/mutants.md exists");
+    for c in CATALOGUE.iter().filter(|c| !c.why.is_empty()) {
+        let line = format!("- `{}`: {}.", c.mutant.name(), c.why);
+        assert!(
+            doc.contains(&line),
+            "docs/mutants.md lacks the line\n{line}"
+        );
+    }
     let mut expected = documented();
     for row in &mut expected {
         if let Some(time) = row.get_mut(5) {
