@@ -36,14 +36,19 @@ const RUNS: &[(&str, &str, &str)] = &[
         "bfs --nodes 4 --max-in-flight 5 --max-proposals 0 --max-crashes 0 --symmetry",
     ),
     (
+        "4 nodes BFS --symmetry (largest)",
+        "",
+        "bfs --nodes 4 --max-in-flight 5 --max-proposals 0 --max-crashes 1 --symmetry",
+    ),
+    (
         "5 nodes BFS",
         "5",
-        "bfs --nodes 5 --max-term 1 --max-in-flight 5 --max-proposals 0 --max-crashes 0",
+        "bfs --nodes 5 --max-term 1 --max-in-flight 7 --max-proposals 0 --max-crashes 0",
     ),
     (
         "5 nodes BFS --symmetry",
         "5",
-        "bfs --nodes 5 --max-term 1 --max-in-flight 5 --max-proposals 0 --max-crashes 0 --symmetry",
+        "bfs --nodes 5 --max-term 1 --max-in-flight 7 --max-proposals 0 --max-crashes 0 --symmetry",
     ),
     (
         "5 nodes BFS --symmetry (largest)",
@@ -92,7 +97,7 @@ fn main() {
                 continue;
             }
         };
-        let r = &doc["result"];
+        let r = &doc;
         let num = |k: &str| r[k].as_f64().unwrap_or(f64::NAN);
         if !r["complete"].as_bool().unwrap_or(false) {
             println!("{label:<36} cut short: {}", r["cut_short"]);
