@@ -432,6 +432,19 @@ fn check_list_prints_every_property_name_exactly_and_the_defaults() {
         assert!(run.stdout.contains(&pair), "{pair}");
     }
 
+    // Every mutant: its name and description, the property it breaks, and the
+    // flags that catch it (the ones the mutant gate runs).
+    for c in ruft_models::mutants::CATALOGUE {
+        assert!(
+            run.stdout
+                .contains(&format!("{:<26} {}", c.mutant.name(), c.about)),
+            "{}",
+            c.mutant
+        );
+        let caught = format!("caught by: check bfs {}", c.config().flags());
+        assert!(run.stdout.contains(&caught), "{caught}");
+    }
+
     let d = ModelConfig::default();
     assert!(run.has_line("Defaults (check bfs --nodes 3):"));
     assert!(run.has_line(&format!(

@@ -203,3 +203,23 @@ fn every_mutant_is_caught() {
         "docs/mutants.md is out of date: rerun with RUFT_WRITE_MUTANTS_DOC=1"
     );
 }
+
+/// Log matching is not the first property to fail for any catalogued mutant,
+/// so its failing is shown here: a follower that keeps a conflicting entry
+/// and then appends the leader's next one holds that entry's key over a
+/// different prefix.
+#[test]
+fn log_matching_fails_when_conflicting_entries_are_kept() {
+    let c = ruft_models::mutants::entry(ruft::Mutant::KeepConflictingEntries);
+    let matching = property("log matching").expect("a property").check;
+    let cfg = ruft_models::model::ModelConfig {
+        proposals_max: 1,
+        ..c.config()
+    };
+    let model = RuftModel::new(cfg).with_symmetry();
+    let path = shortest_path(&model, |s| matching(&observe(s)), DEPTH_MAX)
+        .expect("log matching fails with keep-conflicting-entries");
+    let steps = path.into_actions().len();
+    eprintln!("log matching fails in {steps} steps");
+    assert_eq!(steps, 17, "the shortest trace (as in proofs/README.md)");
+}
