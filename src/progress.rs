@@ -169,9 +169,10 @@ impl Tracker {
         self.progress.iter().map(|(&id, p)| (id, p))
     }
 
-    /// The highest index a quorum of `voters` has matched.
-    pub fn quorum_matched(&self, voters: &BTreeSet<NodeId>) -> Index {
-        config::committed_index(voters, |id| {
+    /// The highest index that `quorum` of `voters` have matched (a strict
+    /// majority is [`config::quorum`]`(voters.len())`).
+    pub fn quorum_matched(&self, voters: &BTreeSet<NodeId>, quorum: usize) -> Index {
+        config::committed_index_at(voters, quorum, |id| {
             self.get(id).map_or(Index(0), Progress::matched)
         })
     }

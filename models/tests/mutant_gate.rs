@@ -119,12 +119,18 @@ fn table(rows: &[Row], time: bool) -> Vec<Vec<String>> {
     rows.iter().map(|r| r.cells(time)).collect()
 }
 
-/// The rows of the document's table, cells trimmed.
-fn documented() -> Vec<Vec<String>> {
+/// The document, and where its generated table lies (between the markers).
+fn doc_and_table() -> (String, std::ops::Range<usize>) {
     let doc = std::fs::read_to_string(DOC).expect("docs/mutants.md exists");
     let start = doc.find(BEGIN).expect("the table's begin marker") + BEGIN.len();
     let end = doc.find(END).expect("the table's end marker");
-    doc[start..end]
+    (doc, start..end)
+}
+
+/// The rows of the document's table, cells trimmed.
+fn documented() -> Vec<Vec<String>> {
+    let (doc, table) = doc_and_table();
+    doc[table]
         .lines()
         .filter(|l| l.starts_with("| `"))
         .map(|l| {
@@ -137,9 +143,7 @@ fn documented() -> Vec<Vec<String>> {
 }
 
 fn write_doc(rows: &[Row]) {
-    let doc = std::fs::read_to_string(DOC).expect("docs/mutants.md exists");
-    let start = doc.find(BEGIN).expect("begin marker") + BEGIN.len();
-    let end = doc.find(END).expect("end marker");
+    let (doc, table) = doc_and_table();
     let mut text = String::from(
         "\n| mutant | real-world bug | breaks | configuration (`check bfs ...`) | shortest trace | BFS time | proptest cases to failure |\n\
          |---|---|---|---|---:|---:|---|\n",
@@ -147,7 +151,7 @@ fn write_doc(rows: &[Row]) {
     for cells in table(rows, true) {
         text += &format!("| {} |\n", cells.join(" | "));
     }
-    let new = format!("{}{}{}", &doc[..start], text, &doc[end..]);
+    let new = format!("{}{}{}", &doc[..table.start], text, &doc[table.end..]);
     std::fs::write(DOC, new).expect("docs/mutants.md is writable");
 }
 
@@ -183,7 +187,7 @@ fn every_mutant_is_caught() {
     if std::env::var_os("RUFT_WRITE_MUTANTS_DOC").is_some() {
         write_doc(&rows);
     }
-    let doc = std::fs::read_to_string(DOC).expect("docs/mutants.md exists");
+    let (doc, _) = doc_and_table();
     for c in CATALOGUE.iter().filter(|c| !c.why.is_empty()) {
         let line = format!("- `{}`: {}.", c.mutant.name(), c.why);
         assert!(

@@ -257,9 +257,7 @@ impl<S: LogStorage> Context<S> {
         else {
             return;
         };
-        let voters = &self.config.voters;
-        let matched = |id| tracker.get(id).map_or(Index(0), crate::Progress::matched);
-        let quorum = crate::progress::config::committed_index_at(voters, self.quorum(), matched);
+        let quorum = tracker.quorum_matched(&self.config.voters, self.quorum());
         if quorum >= *term_start || mutant!(self.config, CommitOldTermByCount) {
             self.commit_to(quorum);
         }
