@@ -129,8 +129,8 @@ fn doc_and_table() -> (String, std::ops::Range<usize>) {
 
 /// The rows of the document's table, cells trimmed.
 fn documented() -> Vec<Vec<String>> {
-    let (doc, table) = doc_and_table();
-    doc[table]
+    let (doc, span) = doc_and_table();
+    doc[span]
         .lines()
         .filter(|l| l.starts_with("| `"))
         .map(|l| {
@@ -143,7 +143,7 @@ fn documented() -> Vec<Vec<String>> {
 }
 
 fn write_doc(rows: &[Row]) {
-    let (doc, table) = doc_and_table();
+    let (doc, span) = doc_and_table();
     let mut text = String::from(
         "\n| mutant | real-world bug | breaks | configuration (`check bfs ...`) | shortest trace | BFS time | proptest cases to failure |\n\
          |---|---|---|---|---:|---:|---|\n",
@@ -151,7 +151,7 @@ fn write_doc(rows: &[Row]) {
     for cells in table(rows, true) {
         text += &format!("| {} |\n", cells.join(" | "));
     }
-    let new = format!("{}{}{}", &doc[..table.start], text, &doc[table.end..]);
+    let new = format!("{}{}{}", &doc[..span.start], text, &doc[span.end..]);
     std::fs::write(DOC, new).expect("docs/mutants.md is writable");
 }
 
