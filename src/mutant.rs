@@ -69,11 +69,15 @@ pub enum Mutant {
     /// Candidate: counts a vote granted in an earlier term, delivered late,
     /// instead of dropping it at the term gate (§5.1).
     CountStaleVotes,
+    /// Candidate: the new term and the vote for itself are never handed out
+    /// in a Ready's HardState, so its RequestVotes leave before (or without)
+    /// them being durable (Figure 2: currentTerm and votedFor are persistent).
+    CampaignWithoutPersisting,
 }
 
 impl Mutant {
     /// Every mutant, in catalogue order.
-    pub const ALL: [Mutant; 13] = [
+    pub const ALL: [Mutant; 14] = [
         Mutant::VoteTwice,
         Mutant::VoteWithoutLogCheck,
         Mutant::UpToDateByIndex,
@@ -87,6 +91,7 @@ impl Mutant {
         Mutant::CountDuplicateVotes,
         Mutant::AckBeforePersist,
         Mutant::CountStaleVotes,
+        Mutant::CampaignWithoutPersisting,
     ];
 
     /// The name used on the command line (`check --mutant NAME`).
@@ -105,6 +110,7 @@ impl Mutant {
             Mutant::CountDuplicateVotes => "count-duplicate-votes",
             Mutant::AckBeforePersist => "ack-before-persist",
             Mutant::CountStaleVotes => "count-stale-votes",
+            Mutant::CampaignWithoutPersisting => "campaign-without-persisting",
         }
     }
 

@@ -57,9 +57,17 @@ fn runner(default_cases: u32, regressions: &'static str) -> TestRunner {
         cases: cases(default_cases),
         failure_persistence: Some(Box::new(FileFailurePersistence::Direct(regressions))),
         max_shrink_iters: 20_000,
+        max_shrink_time: SHRINK_MS_MAX,
         ..ProptestConfig::default()
     })
 }
+
+/// Milliseconds proptest may spend shrinking a failure. A liveness failure
+/// runs every shrink candidate through the whole fair loop ([`ROUNDS_MAX`]
+/// ticks), so without this bound a bug that stops all replication took over
+/// twelve minutes to report; with it the suite fails within a minute of the
+/// first failing case, with the smallest case found by then.
+const SHRINK_MS_MAX: u32 = 30_000;
 
 // ---------------------------------------------------------------- suites
 

@@ -15,5 +15,6 @@ pub mod model;
 pub mod mutants;
 pub mod properties;
 pub mod random;
+pub mod report;
 pub mod search;
 mod symmetry;

@@ -27,14 +27,14 @@ use crate::properties::{Expect, Ghost, NodeObs, PROPERTIES};
 use futures::executor::block_on;
 use ruft::{Config, MemStorage, Message, MessageVariant, Mutant, Node, NodeId, Ready, Role, Term};
 use stateright::actor::{
-    model_timeout, Actor, ActorModel, ActorModelAction, ActorModelState, Id, LossyNetwork, Network,
-    Out,
+    model_timeout, Actor, ActorModel, ActorModelAction, ActorModelState, Envelope, Id,
+    LossyNetwork, Network, Out,
 };
 use stateright::{Model, Path, Property, Representative};
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::fmt;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// How the network treats messages.
@@ -90,6 +90,9 @@ pub struct ModelConfig {
     pub mutant: Option<Mutant>,
     /// How many states each bound kept out of the search.
     pub cuts: Arc<BoundCuts>,
+    /// Once set, no state has successors: a search that must stop (a time,
+    /// state or memory limit) drains and ends instead of running on.
+    pub halt: Arc<AtomicBool>,
 }
 
 impl ModelConfig {
@@ -144,7 +147,7 @@ impl Default for ModelConfig {
             term_max: 2,
             proposals_max: 1,
             crashes_max: 1,
-            in_flight_max: 4,
+            in_flight_max: 3,
             network: NetworkKind::Unordered,
             lossy: false,
             durability: Durability::Sync,
@@ -152,6 +155,7 @@ impl Default for ModelConfig {
             append_entries_max: Config::new(NodeId(1), [NodeId(1)]).append_entries_max,
             mutant: None,
             cuts: Arc::default(),
+            halt: Arc::default(),
         }
     }
 }
@@ -243,22 +247,31 @@ impl RaftActor {
     }
 
     /// The node as rebuilt from `durable` alone (a fresh node without it).
-    pub fn rebuilt(&self, durable: Option<Durable>) -> NodeState {
+    /// A correct engine always restarts from what it wrote; a broken one may
+    /// not (say, a commit index on disk beyond the last entry), and the caller
+    /// reports that as a violation of `storage round trip`.
+    pub fn rebuilt(&self, durable: Option<Durable>) -> Result<NodeState, ruft::Error> {
         let saved = durable.unwrap_or(Durable {
             storage: MemStorage::default(),
             ghost: Ghost::default(),
             proposals: 0,
             crashes: 0,
         });
-        let node = block_on(Node::new(self.config.clone(), saved.storage))
-            .expect("a node restarts from any storage it wrote");
-        NodeState {
+        let node = block_on(Node::new(self.config.clone(), saved.storage))?;
+        Ok(NodeState {
             node,
             pending: None,
             proposals: saved.proposals,
             crashes: saved.crashes,
             ghost: saved.ghost,
-        }
+        })
+    }
+
+    /// A fresh node. Its configuration was validated when the model was
+    /// built, and empty storage holds nothing to refuse.
+    fn fresh(&self) -> NodeState {
+        self.rebuilt(None)
+            .expect("a valid configuration starts from empty storage")
     }
 
     /// Runs `event` on a copy of the state, then the application loop, then
@@ -290,6 +303,8 @@ impl RaftActor {
     fn run_ready(&self, st: &mut NodeState, o: &mut Out<Self>) {
         while st.pending.is_none() && st.node.has_ready() {
             let Ok(rd) = block_on(st.node.ready()) else {
+                // MemStorage never fails a read: a refused Ready is an engine bug.
+                st.ghost.flags.storage_broken = true;
                 return;
             };
             match self.cfg.durability {
@@ -337,7 +352,10 @@ impl RaftActor {
 fn carry_out(st: &mut NodeState, rd: Ready, o: &mut Out<RaftActor>) {
     let storage = st.node.storage_mut();
     if storage.append(&rd.entries).is_err() {
-        return; // a Ready never leaves a gap; the node would be stuck, which the properties show
+        // A Ready never leaves a gap in the log; a broken engine's does, and
+        // the node is stuck with it (`storage round trip` reports it).
+        st.ghost.flags.storage_broken = true;
+        return;
     }
     if let Some(hs) = rd.hard_state {
         storage.set_hard_state(hs);
@@ -379,11 +397,11 @@ impl Actor for RaftActor {
         self.config.id.to_string()
     }
 
-    fn on_start(&self, _id: Id, storage: &Option<Durable>, o: &mut Out<Self>) -> NodeState {
-        let mut st = self.rebuilt(storage.clone());
-        if storage.is_some() {
-            st.ghost.observe_restart(&st.node);
-        }
+    /// The model never saves stateright storage (a crash keeps the durable
+    /// part in the actor state, see [`RuftModel`]), so this always starts a
+    /// fresh node: at init, and on recovery before the wrapper rebuilds it.
+    fn on_start(&self, _id: Id, _storage: &Option<Durable>, o: &mut Out<Self>) -> NodeState {
+        let st = self.fresh();
         self.sync_timers(&BTreeSet::new(), &self.timers(&st), o);
         st
     }
@@ -479,7 +497,9 @@ pub struct RuftModel {
 
 impl RuftModel {
     /// Builds the model described by `cfg`.
-    pub fn new(cfg: ModelConfig) -> RuftModel {
+    pub fn new(mut cfg: ModelConfig) -> RuftModel {
+        // Each model has its own halt switch; the bound counters stay shared.
+        cfg.halt = Arc::default();
         let network = match cfg.network {
             NetworkKind::Unordered => Network::new_unordered_nonduplicating([]),
             NetworkKind::Duplicating => Network::new_unordered_duplicating([]),
@@ -503,6 +523,25 @@ impl RuftModel {
         }
     }
 
+    /// A delivery that stateright prunes (the node refused or dropped the
+    /// message and changed nothing, or the node is down) still takes the
+    /// message off the network, as a real network does: the next state is the
+    /// last one without that message. On a duplicating network a delivery
+    /// never consumes; an ordered network prunes only deliveries to a node
+    /// that is down. See
+    /// `proofs/README.md#deliveries-consume` for why the reachable states stay
+    /// a superset of the real system's.
+    fn consume(&self, last: &State, action: Action) -> Option<State> {
+        let ActorModelAction::Deliver { src, dst, msg } = action else {
+            return None;
+        };
+        if self.cfg.network == NetworkKind::Duplicating {
+            return None;
+        }
+        self.inner
+            .next_state(last, ActorModelAction::Drop(Envelope { src, dst, msg }))
+    }
+
     /// The same model with symmetry reduction: every next state is replaced by
     /// its representative under renaming of the nodes, so states that differ
     /// only by node names are explored once. Sound because node ids carry no
@@ -524,7 +563,7 @@ fn condition<const I: usize>(_: &RuftModel, state: &State) -> bool {
     (PROPERTIES[I].check)(&observe(state))
 }
 
-const CONDITIONS: [fn(&RuftModel, &State) -> bool; 12] = [
+const CONDITIONS: [fn(&RuftModel, &State) -> bool; 16] = [
     condition::<0>,
     condition::<1>,
     condition::<2>,
@@ -537,6 +576,10 @@ const CONDITIONS: [fn(&RuftModel, &State) -> bool; 12] = [
     condition::<9>,
     condition::<10>,
     condition::<11>,
+    condition::<12>,
+    condition::<13>,
+    condition::<14>,
+    condition::<15>,
 ];
 const _: () = assert!(
     CONDITIONS.len() == PROPERTIES.len(),
@@ -554,6 +597,9 @@ impl Model for RuftModel {
     /// stateright bounds the nodes down at once; ruft also bounds the crashes
     /// of the whole run by `crashes_max`.
     fn actions(&self, state: &State, actions: &mut Vec<Action>) {
+        if self.cfg.halt.load(Ordering::Relaxed) {
+            return;
+        }
         self.inner.actions(state, actions);
         let crashes: usize = state.actor_states.iter().map(|s| s.crashes).sum();
         if crashes >= self.cfg.crashes_max {
@@ -571,9 +617,22 @@ impl Model for RuftModel {
             ActorModelAction::Recover(id) => (Some(usize::from(id)), true),
             _ => (None, false),
         };
-        let mut next = self.inner.next_state(last, action)?;
+        let mut next = match self.inner.next_state(last, action.clone()) {
+            Some(next) => next,
+            None => self.consume(last, action)?,
+        };
         if let Some(i) = rebuild {
-            let mut st = self.inner.actors[i].rebuilt(Some(durable(&last.actor_states[i])));
+            let before = &last.actor_states[i];
+            let mut st = match self.inner.actors[i].rebuilt(Some(durable(before))) {
+                Ok(st) => st,
+                Err(_) => {
+                    // The node cannot reopen from what it wrote: keep it as it
+                    // was, flagged, so the search reports it with a trace.
+                    let mut st = NodeState::clone(before);
+                    st.ghost.flags.storage_broken = true;
+                    st
+                }
+            };
             if restart {
                 st.ghost.observe_restart(&st.node);
             } else {

@@ -9,7 +9,7 @@
 //! entry says why only the exhaustive engine can). `docs/mutants.md` holds the
 //! table of figures, checked against a fresh run by the same test.
 
-use crate::model::{Durability, ModelConfig, NetworkKind};
+use crate::model::{ModelConfig, NetworkKind};
 use ruft::Mutant;
 
 /// How the random event suite (proptest) is expected to do on a mutant.
@@ -131,14 +131,6 @@ fn duplicated_votes() -> ModelConfig {
     }
 }
 
-fn unsynced_writes() -> ModelConfig {
-    ModelConfig {
-        proposals_max: 0,
-        durability: Durability::Async,
-        ..ModelConfig::default()
-    }
-}
-
 /// Every mutant, in [`Mutant::ALL`] order.
 pub const CATALOGUE: &[Catalogued] = &[
     Catalogued {
@@ -252,9 +244,9 @@ pub const CATALOGUE: &[Catalogued] = &[
         mutant: Mutant::AckBeforePersist,
         about: "sends votes and acks in a Ready of their own, before the writes they promise",
         seen_in: "etcd-io/etcd#4765 (persist before send), yugabyte/yugabyte-db#32875, robustmq/robustmq#2039",
-        breaks: "index order",
-        model: unsynced_writes,
-        why: "only asynchronous writes and a crash between send and write show it",
+        breaks: "durable before sent",
+        model: default_bounds,
+        why: "",
         random: Random::Finds { voters: 3 },
     },
     Catalogued {
@@ -264,6 +256,15 @@ pub const CATALOGUE: &[Catalogued] = &[
         breaks: "election safety",
         model: stale_votes,
         why: "two elections without proposals or crashes; room for both candidates' messages",
+        random: Random::Finds { voters: 3 },
+    },
+    Catalogued {
+        mutant: Mutant::CampaignWithoutPersisting,
+        about: "campaigns in a new term without persisting the term and its own vote",
+        seen_in: "wenweihu86/raft-java#57",
+        breaks: "durable before sent",
+        model: default_bounds,
+        why: "",
         random: Random::Finds { voters: 3 },
     },
 ];

@@ -7,7 +7,9 @@
 //! `observe_*` methods after every transition, and history-wide facts (who led
 //! which term, which votes went out) are judged from them.
 
-use ruft::{Entry, Index, MemStorage, MessageVariant, Node, NodeId, Ready, Role, Term};
+use ruft::{
+    AppendOutcome, Entry, Index, MemStorage, MessageVariant, Node, NodeId, Ready, Role, Term,
+};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Always or Sometimes.
@@ -60,6 +62,12 @@ pub struct Flags {
     pub committed_changed: bool,
     /// An entry was applied that differs from the one seen committed at its index (§5.4.3).
     pub applied_changed: bool,
+    /// A message left before the term, vote or entries it speaks for were on
+    /// disk (persist before send, §5 and Figure 2).
+    pub sent_before_durable: bool,
+    /// A Ready could not be handed out or written, or the node could not be
+    /// rebuilt from what it wrote (a broken engine; the harness reports it).
+    pub storage_broken: bool,
     /// Witness: a node lost an entry to a conflicting leader.
     pub truncated: bool,
     /// Witness: a node restarted with an entry it had seen committed.
@@ -127,6 +135,9 @@ impl Ghost {
     /// Records what a Ready of `node` hands out: the granted votes, and the
     /// entries applied, each of which must be the one seen committed at its index.
     pub fn observe_ready(&mut self, node: &Node<MemStorage>, ready: &Ready) {
+        if !ready.messages.iter().all(|m| is_durable(node.storage(), m)) {
+            self.flags.sent_before_durable = true;
+        }
         for msg in &ready.messages {
             if let MessageVariant::RequestVoteResponse { granted: true } = msg.variant {
                 let voted = *self.votes.entry(msg.src_term).or_insert(msg.dst);
@@ -165,6 +176,28 @@ impl Ghost {
             }
         }
     }
+}
+
+/// Whether everything `msg` speaks for is on `disk`: its term, a granted
+/// vote (a candidate's request speaks for its own vote), and the entries an
+/// accepted append acknowledges. Called once the Ready's writes are done and
+/// before its messages leave. A disk already in a later term keeps a vote's
+/// promise (the node can never vote in the message's term again) and voids
+/// an acknowledgement's (a later leader may have replaced those entries).
+fn is_durable(disk: &MemStorage, msg: &ruft::Message) -> bool {
+    let hs = disk.hard_state();
+    let superseded = hs.term > msg.src_term;
+    let vote_on_disk = |voted| superseded || hs.voted_node == Some(voted);
+    let term_on_disk = msg.src_term <= hs.term;
+    let promise_kept = match &msg.variant {
+        MessageVariant::RequestVote { .. } => vote_on_disk(msg.src),
+        MessageVariant::RequestVoteResponse { granted: true } => vote_on_disk(msg.dst),
+        MessageVariant::AppendEntriesResponse {
+            outcome: AppendOutcome::Accepted { matched },
+        } => superseded || disk.stored_entries().len() >= Index(0).distance_to(*matched),
+        _ => true,
+    };
+    term_on_disk && promise_kept
 }
 
 /// Every entry some leader committed before `term`, as `(entries, term)`
@@ -231,6 +264,20 @@ pub const PROPERTIES: &[PropertyDef] = &[
         expect: Expect::Always,
         check: index_order,
         about: "applied <= committed <= last; terms never decrease; one vote per term across restarts",
+        pair: "a node votes in two terms",
+    },
+    PropertyDef {
+        name: "durable before sent",
+        expect: Expect::Always,
+        check: durable_before_sent,
+        about: "a message carries only the term, vote and entries its sender has on disk",
+        pair: "a granted vote is on disk",
+    },
+    PropertyDef {
+        name: "storage round trip",
+        expect: Expect::Always,
+        check: storage_round_trip,
+        about: "every Ready is handed out and written, and a node restarts from what it wrote",
         pair: "a committed entry survives a crash",
     },
     PropertyDef {
@@ -252,7 +299,7 @@ pub const PROPERTIES: &[PropertyDef] = &[
         expect: Expect::Sometimes,
         check: committed_survives_crash,
         about: "a node restarts from storage holding an entry it had seen committed",
-        pair: "index order",
+        pair: "storage round trip",
     },
     PropertyDef {
         name: "a conflicting entry is truncated",
@@ -274,6 +321,20 @@ pub const PROPERTIES: &[PropertyDef] = &[
         check: two_nodes_apply,
         about: "two state machines applied an entry at the same index",
         pair: "state machine safety",
+    },
+    PropertyDef {
+        name: "a node votes in two terms",
+        expect: Expect::Sometimes,
+        check: votes_in_two_terms,
+        about: "some node granted votes in two different terms",
+        pair: "index order",
+    },
+    PropertyDef {
+        name: "a granted vote is on disk",
+        expect: Expect::Sometimes,
+        check: granted_vote_on_disk,
+        about: "a node's disk holds the vote it granted another node in its current term",
+        pair: "durable before sent",
     },
 ];
 
@@ -362,6 +423,36 @@ pub fn index_order(nodes: &[NodeObs<'_>]) -> bool {
         !(f.term_went_back || f.persisted_term_went_back || f.second_vote)
     });
     ordered && flags
+}
+
+/// Durable before sent: no message left ahead of the write it speaks for.
+pub fn durable_before_sent(nodes: &[NodeObs<'_>]) -> bool {
+    nodes.iter().all(|n| !n.ghost.flags.sent_before_durable)
+}
+
+/// Storage round trip: every Ready was handed out and written, and every
+/// restart rebuilt the node from what it wrote.
+pub fn storage_round_trip(nodes: &[NodeObs<'_>]) -> bool {
+    nodes.iter().all(|n| !n.ghost.flags.storage_broken)
+}
+
+/// Witness: a node granted votes in two terms (one vote per term is then
+/// judged across terms, not only within one).
+pub fn votes_in_two_terms(nodes: &[NodeObs<'_>]) -> bool {
+    nodes.iter().any(|n| n.ghost.votes.len() >= 2)
+}
+
+/// Witness: a node's disk holds a vote it granted to another node in the
+/// term on disk, the case `durable before sent` judges most closely.
+pub fn granted_vote_on_disk(nodes: &[NodeObs<'_>]) -> bool {
+    nodes.iter().any(|n| {
+        let hs = n.node.storage().hard_state();
+        let id = n.node.status().id;
+        n.ghost
+            .votes
+            .get(&hs.term)
+            .is_some_and(|&c| c != id && hs.voted_node == Some(c))
+    })
 }
 
 /// Witness: a leader was elected.

@@ -3,7 +3,7 @@
 //! states to pick a canonical renaming and rewrites every id with it; ruft's
 //! [`Relabel`] does the rewriting inside the nodes.
 
-use crate::model::{actor_id, node_id, Durable, ModelTimer, NodeState, Wire};
+use crate::model::{actor_id, node_id, Durable, ModelTimer, NodeState, State, Wire};
 use crate::properties::Ghost;
 use ruft::{NodeId, Relabel};
 use stateright::actor::Id;
@@ -104,5 +104,88 @@ impl Ord for NodeState {
                     &other.ghost,
                 ))
         })
+    }
+}
+
+/// `state` with its nodes renamed so that node `i` becomes node `order[i]`.
+fn renamed(state: &State, order: &[usize]) -> State {
+    let plan = RewritePlan::<Id, _>::from_values_to_sort(order);
+    State {
+        actor_states: plan.reindex(&state.actor_states),
+        network: state.network.rewrite(&plan),
+        timers_set: plan.reindex(&state.timers_set),
+        random_choices: plan.reindex(&state.random_choices),
+        crashed: plan.reindex(&state.crashed),
+        actor_storages: plan.reindex(&state.actor_storages),
+        history: state.history,
+    }
+}
+
+/// Whether `a` and `b` are the same state up to a renaming of the nodes.
+/// stateright's representative is not a canonical form (nodes whose states
+/// tie are ordered as they come), so two renamings of one state may have
+/// different representatives; this tries every renaming instead (at most
+/// 5! = 120 for the clusters the model checks).
+pub fn same_up_to_renaming(a: &State, b: &State) -> bool {
+    let n = a.actor_states.len();
+    if n != b.actor_states.len() || a.network.len() != b.network.len() {
+        return false;
+    }
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut found = false;
+    permute(&mut order, 0, &mut |order| {
+        found = found || renamed(a, order) == *b;
+    });
+    found
+}
+
+/// Calls `f` with every permutation of `items[k..]` (Heap-like recursion).
+fn permute(items: &mut Vec<usize>, k: usize, f: &mut dyn FnMut(&[usize])) {
+    if k == items.len() {
+        f(items);
+        return;
+    }
+    for i in k..items.len() {
+        items.swap(k, i);
+        permute(items, k + 1, f);
+        items.swap(k, i);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ModelConfig, RuftModel};
+    use stateright::{Model, Representative};
+
+    #[test]
+    fn every_permutation_is_visited_once() {
+        let mut seen = Vec::new();
+        permute(&mut vec![0, 1, 2], 0, &mut |p| seen.push(p.to_vec()));
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), 6);
+    }
+
+    /// A state after n1 campaigns is n3's campaign renamed, and not n3's
+    /// campaign with a vote delivered.
+    #[test]
+    fn a_campaign_is_the_same_up_to_renaming_whoever_runs_it() {
+        let model = RuftModel::new(ModelConfig::default());
+        let init = model.init_states().remove(0);
+        let mut actions = Vec::new();
+        model.actions(&init, &mut actions);
+        let hups: Vec<State> = actions
+            .iter()
+            .filter(|a| crate::display::action(a).ends_with("(Hup)"))
+            .filter_map(|a| model.next_state(&init, a.clone()))
+            .collect();
+        assert_eq!(hups.len(), 3);
+        assert!(same_up_to_renaming(&hups[0], &hups[2]));
+        assert!(same_up_to_renaming(
+            &hups[0],
+            &hups[0].clone().representative()
+        ));
+        assert!(!same_up_to_renaming(&hups[0], &init));
     }
 }

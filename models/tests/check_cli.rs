@@ -108,10 +108,10 @@ fn the_default_three_node_bounded_bfs_passes() {
     assert_eq!(model["max_term"], 2);
     assert_eq!(model["max_proposals"], 1);
     assert_eq!(model["max_crashes"], 1);
-    assert_eq!(model["max_in_flight"], 4);
+    assert_eq!(model["max_in_flight"], 3);
     assert_eq!(
         model["flags"],
-        "--nodes 3 --max-term 2 --max-proposals 1 --max-crashes 1 --max-in-flight 4",
+        "--nodes 3 --max-term 2 --max-proposals 1 --max-crashes 1 --max-in-flight 3",
         "the defaults have no heartbeats"
     );
     assert_eq!(doc["complete"], true);
@@ -181,6 +181,15 @@ fn recorded_run(args: &str) -> (u64, u64) {
     (numbers[0], numbers[1])
 }
 
+/// The last counterexample printed (a search prints the one it found at
+/// once, then a shorter one if shortening finds it).
+fn last_counterexample(stdout: &str) -> &str {
+    let at = stdout
+        .rfind("Counterexample for ")
+        .unwrap_or_else(|| panic!("no counterexample in\n{stdout}"));
+    &stdout[at..]
+}
+
 #[test]
 fn a_mutant_is_caught_with_a_shortest_counterexample() {
     let run = check(&["bfs", "--nodes", "3", "--mutant", "forget-vote-on-restart"]);
@@ -192,12 +201,19 @@ fn a_mutant_is_caught_with_a_shortest_counterexample() {
     // one-vote-per-term part of "index order" fails before two leaders exist.
     assert!(run.has_line(&verdict_line("index order", "VIOLATED")));
     assert!(run.has_line(&verdict_line("election safety", "holds")));
+    // The path the search found comes first, at once; then the shortest.
+    let found = out
+        .find(" steps, found, not yet shortest):")
+        .unwrap_or_else(|| panic!("the found counterexample is printed first:\n{out}"));
+    let last = last_counterexample(out);
     assert!(
-        out.contains("Counterexample for \"index order\" (5 steps, shortest):"),
+        last.starts_with("Counterexample for \"index order\" (7 steps, shortest):")
+            || (out[found - 1..].starts_with("7 steps, found")
+                && out.contains("The counterexample above is the shortest.")),
         "{out}"
     );
-    let steps = numbered_steps(out);
-    assert_eq!(steps.len(), 5, "five numbered steps:\n{out}");
+    let steps = numbered_steps(last);
+    assert_eq!(steps.len(), 7, "seven numbered steps:\n{out}");
     assert!(
         out.contains("\n  1. "),
         "steps are numbered `  1. `:\n{out}"
@@ -205,23 +221,27 @@ fn a_mutant_is_caught_with_a_shortest_counterexample() {
     assert!(
         out.contains(
             "cargo run --release --bin check -- serve --nodes 3 --max-term 2 --max-proposals 1 \
-             --max-crashes 1 --max-in-flight 4 --mutant forget-vote-on-restart"
+             --max-crashes 1 --max-in-flight 3 --mutant forget-vote-on-restart"
         ),
         "the serve hint rebuilds the same (faulty) model:\n{out}"
     );
-    assert!(out.contains("http://127.0.0.1:3000/#/steps/"), "{out}");
 
     // The link replays, on the same model, to a state that breaks "index
     // order", through exactly the printed steps.
     let model = forget_vote_model();
-    let link = explorer_link(out);
-    assert_eq!(link.len(), 1 + 5, "an initial state and five actions");
+    let link = explorer_link(last);
+    assert_eq!(link.len(), 1 + 7, "an initial state and seven actions");
     let mut state = model.init_states().swap_remove(link[0]);
     for (k, &i) in link[1..].iter().enumerate() {
         let mut actions = Vec::new();
         model.actions(&state, &mut actions);
         let action = actions.swap_remove(i);
-        assert_eq!(display::action(&action), steps[k].0, "step {}", k + 1);
+        let printed = [" (ignored)", " (lost: the node is down)"]
+            .iter()
+            .fold(steps[k].0.as_str(), |s, note| {
+                s.strip_suffix(note).unwrap_or(s)
+            });
+        assert_eq!(display::action(&action), printed, "step {}", k + 1);
         state = model
             .next_state(&state, action)
             .expect("the action is enabled");
@@ -233,10 +253,48 @@ fn a_mutant_is_caught_with_a_shortest_counterexample() {
     );
 
     // Shortest: an exhaustive level-by-level search (independent of the
-    // binary's) finds no violation within four steps.
-    let (states, bad) = violations_within(&model, 4);
-    println!("{states} states within 4 steps of the initial state");
-    assert_eq!(bad, None, "a violation within four steps");
+    // binary's) finds no violation within six steps.
+    let (states, bad) = violations_within(&model, 6);
+    println!("{states} states within 6 steps of the initial state");
+    assert_eq!(bad, None, "a violation within six steps");
+}
+
+/// A violation is printed before any attempt to shorten it, so a shortening
+/// that runs out of budget (here: no time at all) loses nothing.
+#[test]
+fn a_found_violation_is_printed_even_when_shortening_gives_up() {
+    let run = check(&[
+        "bfs",
+        "--mutant",
+        "forget-vote-on-restart",
+        "--shorten-timeout",
+        "0",
+    ]);
+    run.expect_code(1, "a violation, shortening out of time");
+    let out = &run.stdout;
+    assert!(out.contains(" steps, found, not yet shortest):"), "{out}");
+    assert!(
+        out.contains("Shortening stopped (timeout after 0 s): the counterexample above stands"),
+        "{out}"
+    );
+    assert!(!numbered_steps(out).is_empty(), "{out}");
+    assert!(out.contains("http://127.0.0.1:3000/#/steps/"), "{out}");
+
+    let json = check(&[
+        "bfs",
+        "--mutant",
+        "forget-vote-on-restart",
+        "--shorten-timeout",
+        "0",
+        "--json",
+    ]);
+    json.expect_code(1, "the same, as JSON");
+    let doc: Value = serde_json::from_str(&json.stdout).expect("one JSON document");
+    let cx = &doc["counterexample"];
+    assert_eq!(cx["property"], "index order");
+    assert_eq!(cx["shortest"], false);
+    assert_eq!(cx["shorten_cut_short"], "timeout after 0 s");
+    assert!(cx["steps"].as_array().is_some_and(|s| !s.is_empty()));
 }
 
 /// Explores every state within `depth` actions; returns how many there are and
@@ -452,7 +510,7 @@ fn check_list_prints_every_property_name_exactly_and_the_defaults() {
         d.term_max, d.proposals_max, d.crashes_max, d.in_flight_max
     )));
     assert!(
-        run.has_line("  --max-term 2  --max-proposals 1  --max-crashes 1  --max-in-flight 4"),
+        run.has_line("  --max-term 2  --max-proposals 1  --max-crashes 1  --max-in-flight 3"),
         "{}",
         run.stdout
     );

@@ -225,5 +225,5 @@ fn log_matching_fails_when_conflicting_entries_are_kept() {
         .expect("log matching fails with keep-conflicting-entries");
     let steps = path.into_actions().len();
     eprintln!("log matching fails in {steps} steps");
-    assert_eq!(steps, 17, "the shortest trace (as in proofs/README.md)");
+    assert_eq!(steps, 13, "the shortest trace (as in proofs/README.md)");
 }

@@ -59,6 +59,9 @@ impl<S: LogStorage> Context<S> {
         let term = self.hard.term.next();
         self.enter_term(term);
         self.hard.voted_node = Some(self.config.id);
+        if mutant!(self.config, CampaignWithoutPersisting) {
+            self.hard_handed = self.hard; // as if already handed out: never persisted
+        }
         self.role = RoleState::Candidate {
             votes: BTreeMap::from([(self.config.id, true)]),
         };

@@ -17,15 +17,14 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ruft::Mutant;
-use ruft_models::display;
-use ruft_models::model::{Durability, ModelConfig, NetworkKind, RuftModel, State};
+use ruft_models::model::{Durability, ModelConfig, NetworkKind, RuftModel};
 use ruft_models::mutants::{self, CATALOGUE};
-use ruft_models::properties::{self, Expect, PROPERTIES};
-use ruft_models::search::{self, Engine, Outcome, SearchOptions};
+use ruft_models::properties::{Expect, PROPERTIES};
+use ruft_models::report::{self, Counterexample};
+use ruft_models::search::{self, Budget, Engine, SearchOptions};
 use serde_json::json;
-use stateright::{Model, Path};
+use stateright::Model;
 use std::process::ExitCode;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 #[derive(Parser)]
@@ -65,7 +64,7 @@ struct ModelArgs {
     max_crashes: usize,
     /// Messages in flight at once (on a duplicating network: distinct messages
     /// ever sent, since a delivered message stays deliverable).
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 3)]
     max_in_flight: usize,
     /// Network semantics.
     #[arg(long, value_enum, default_value_t = Net::Unordered)]
@@ -117,17 +116,70 @@ struct SearchArgs {
     #[arg(long)]
     symmetry: bool,
     /// Worker threads.
-    #[arg(long, default_value_t = 2)]
-    threads: usize,
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=256))]
+    threads: u64,
     /// Give up after this many seconds (exit 3).
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     timeout: Option<u64>,
     /// Give up after this many unique states (exit 3).
-    #[arg(long)]
-    max_states: Option<usize>,
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    max_states: Option<u64>,
+    /// Give up when the process holds this much memory (exit 3), e.g. `8G`,
+    /// `500M`; default: three quarters of the memory available at the start.
+    #[arg(long, value_parser = parse_size)]
+    max_memory: Option<u64>,
+    /// Seconds the search for a shorter counterexample may take after a
+    /// violation was found and printed (it is printed again if shorter).
+    #[arg(long, default_value_t = 60)]
+    shorten_timeout: u64,
     /// Print the result as one JSON document.
     #[arg(long)]
     json: bool,
+}
+
+impl SearchArgs {
+    fn options(&self, engine: Engine) -> SearchOptions {
+        SearchOptions {
+            engine,
+            threads: usize::try_from(self.threads).unwrap_or(1),
+            symmetry: self.symmetry,
+            timeout: self.timeout.map(Duration::from_secs),
+            states_max: self.max_states.and_then(|n| usize::try_from(n).ok()),
+            memory_max: self.memory_max(),
+            ..SearchOptions::default()
+        }
+    }
+
+    fn memory_max(&self) -> Option<u64> {
+        self.max_memory.or_else(search::default_memory_max)
+    }
+
+    fn budget(&self) -> Budget {
+        Budget {
+            timeout: Some(Duration::from_secs(self.shorten_timeout)),
+            memory_max: self.memory_max(),
+            progress_every: Some(Duration::from_secs(3)),
+        }
+    }
+}
+
+/// A size in bytes: a number with an optional K, M or G suffix (powers of 1024).
+fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let (digits, shift) = match t.chars().last().map(|c| c.to_ascii_uppercase()) {
+        Some('K') => (&t[..t.len() - 1], 10),
+        Some('M') => (&t[..t.len() - 1], 20),
+        Some('G') => (&t[..t.len() - 1], 30),
+        _ => (t, 0),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size such as 8G or 500M"))?;
+    if n == 0 {
+        return Err("the memory limit must be above zero".into());
+    }
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| format!("`{text}` is too large"))
 }
 
 #[derive(Args)]
@@ -202,19 +254,12 @@ fn main() -> ExitCode {
 
 fn search_command(engine: Engine, args: SearchArgs) -> u8 {
     let cfg = args.model.config();
-    let opts = SearchOptions {
-        engine,
-        threads: args.threads,
-        symmetry: args.symmetry,
-        timeout: args.timeout.map(Duration::from_secs),
-        states_max: args.max_states,
-        ..SearchOptions::default()
-    };
+    let opts = args.options(engine);
     let quiet = args.json;
+    let engine_name = if engine == Engine::Bfs { "bfs" } else { "dfs" };
     if !quiet {
         println!(
-            "ruft check {}: {}{} (threads {})",
-            if engine == Engine::Bfs { "bfs" } else { "dfs" },
+            "ruft check {engine_name}: {}{} (threads {})",
             args.model.flags(),
             if args.symmetry { " --symmetry" } else { "" },
             args.threads
@@ -222,223 +267,42 @@ fn search_command(engine: Engine, args: SearchArgs) -> u8 {
     }
     let outcome = search::explore(RuftModel::new(cfg.clone()), &opts, |p| {
         if !quiet {
-            let rate = p.states as f64 / p.elapsed.as_secs_f64().max(1e-9);
-            println!(
+            eprintln!(
                 "  {:>6.1}s  states {:>11}  unique {:>11}  depth {:>3}  {:>9.0} states/s  memory {}",
                 p.elapsed.as_secs_f64(),
                 p.states,
                 p.unique,
                 p.depth,
-                rate,
-                mib(p.memory)
+                p.states as f64 / p.elapsed.as_secs_f64().max(1e-9),
+                report::mib(p.memory)
             );
         }
     });
-    let counterexample = outcome.violations.first().map(|(name, found)| {
-        let model = RuftModel::new(cfg.clone());
-        let holds = |s: &State| {
-            (properties::property(name).expect("known property").check)(
-                &ruft_models::model::observe(s),
-            )
-        };
-        let depth = found.clone().into_actions().len();
-        // The re-search runs on the plain model, so the path reads without
-        // renamings even when the search used symmetry reduction.
-        match search::shortest_path(&model, holds, depth) {
-            Some(path) => (*name, path, true),
-            None => (*name, found.clone(), false),
-        }
-    });
-    let model = RuftModel::new(cfg.clone());
-    if args.json {
-        let search = json!({
-            "engine": if engine == Engine::Bfs { "bfs" } else { "dfs" },
-            "symmetry": args.symmetry,
-            "threads": args.threads,
-        });
-        print_json(
-            &args.model,
-            search,
-            &outcome,
-            &cfg,
-            counterexample.as_ref().map(|(n, p, _)| (*n, p, &model)),
-        );
-    } else {
-        print_table(&outcome, &cfg);
-        if let (Some(m), None) = (cfg.mutant, &counterexample) {
+    if !quiet {
+        report::print_table(&outcome, &cfg);
+        if let (Some(m), true) = (cfg.mutant, outcome.violations.is_empty()) {
             println!(
                 "\n  mutant {m} was not caught within these bounds; the catalogue catches it with:\n    check bfs {}",
                 mutants::entry(m).config().flags()
             );
         }
-        if let Some((name, path, shortest)) = &counterexample {
-            if !shortest {
-                println!("\n  (no plain path of this length was found: the path below is the search's own)");
-            }
-            print_counterexample(name, path, &model, &args.model, *shortest);
-        }
+    }
+    let counterexample = outcome.violations.first().map(|(name, found)| {
+        Counterexample::settle(&cfg, name, found, args.symmetry, &args.budget(), quiet)
+    });
+    if args.json {
+        let search = json!({
+            "engine": engine_name,
+            "symmetry": args.symmetry,
+            "threads": args.threads,
+        });
+        let doc = report::json(&cfg, search, &outcome, counterexample.as_ref());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&doc).expect("JSON of plain values")
+        );
     }
     outcome.exit_code() as u8
-}
-
-fn mib(bytes: Option<u64>) -> String {
-    bytes.map_or("?".into(), |b| {
-        format!("{:.0} MiB", b as f64 / (1 << 20) as f64)
-    })
-}
-
-fn print_table(o: &Outcome, cfg: &ModelConfig) {
-    println!();
-    println!("  {:<24} {:>14}", "generated states", o.states);
-    println!("  {:<24} {:>14}", "unique states", o.unique);
-    println!("  {:<24} {:>14}", "max depth", o.depth);
-    println!("  {:<24} {:>14.2}", "time (s)", o.elapsed.as_secs_f64());
-    println!("  {:<24} {:>14.0}", "states/s", o.rate());
-    println!("  {:<24} {:>14}", "peak memory", mib(o.peak_memory));
-    println!(
-        "  {:<24} {:>14}",
-        "bytes/unique state",
-        o.bytes_per_state().map_or("?".into(), |b| b.to_string())
-    );
-    println!();
-    for (name, verdict) in &o.verdicts {
-        let kind = match properties::property(name).map(|p| p.expect) {
-            Some(Expect::Always) => "always",
-            _ => "sometimes",
-        };
-        println!("  {:<11} {:<40} {}", kind, name, verdict.word());
-    }
-    println!();
-    let cuts = [
-        ("--max-term", cfg.cuts.term.load(Ordering::Relaxed)),
-        (
-            "--max-proposals",
-            cfg.cuts.proposals.load(Ordering::Relaxed),
-        ),
-        (
-            "--max-in-flight",
-            cfg.cuts.in_flight.load(Ordering::Relaxed),
-        ),
-    ];
-    let hit: Vec<String> = cuts
-        .iter()
-        .filter(|(_, n)| *n > 0)
-        .map(|(f, n)| format!("{f} ({n} states)"))
-        .collect();
-    if !hit.is_empty() {
-        println!("  bounds that kept states out: {}", hit.join(", "));
-    }
-    match &o.cut_short {
-        Some(why) => println!("  INCOMPLETE: {why}; nothing is proved (exit 3)"),
-        None if o.exit_code() == 0 => {
-            println!("  complete: every state within the bounds was explored")
-        }
-        None => {}
-    }
-}
-
-fn steps(path: &Path<State, ruft_models::model::Action>) -> Vec<String> {
-    let v = path.clone().into_vec();
-    let mut out = Vec::new();
-    for (k, window) in v.windows(2).enumerate() {
-        let action = window[0]
-            .1
-            .as_ref()
-            .expect("every step but the last has an action");
-        let after = &window[1].0;
-        let line = match display::actor_of(action) {
-            Some(i) => {
-                let mut s = display::node_string(&after.actor_states[i]);
-                if after.crashed[i] {
-                    s.push_str(" (down)");
-                }
-                s
-            }
-            None => "network changed".into(),
-        };
-        out.push(format!(
-            "{:>3}. {}  => {}",
-            k + 1,
-            display::action(action),
-            line
-        ));
-    }
-    out
-}
-
-fn print_counterexample(
-    name: &str,
-    path: &Path<State, ruft_models::model::Action>,
-    model: &RuftModel,
-    args: &ModelArgs,
-    shortest: bool,
-) {
-    println!();
-    let how = if shortest {
-        "shortest"
-    } else {
-        "not known to be the shortest"
-    };
-    println!(
-        "Counterexample for \"{name}\" ({} steps, {how}):",
-        path.clone().into_actions().len()
-    );
-    for line in steps(path) {
-        println!("{line}");
-    }
-    println!();
-    println!("Final state:");
-    for line in display::cluster(path.last_state()).lines() {
-        println!("    {line}");
-    }
-    println!();
-    println!("Open it in the explorer:");
-    println!(
-        "    cargo run --release --bin check -- serve {}",
-        args.flags()
-    );
-    println!("    http://127.0.0.1:3000/#/steps/{}", path.encode(model));
-}
-
-fn print_json(
-    args: &ModelArgs,
-    search: serde_json::Value,
-    o: &Outcome,
-    cfg: &ModelConfig,
-    cx: Option<(&str, &Path<State, ruft_models::model::Action>, &RuftModel)>,
-) {
-    let doc = json!({
-        "model": {
-            "nodes": cfg.nodes, "max_term": cfg.term_max, "max_proposals": cfg.proposals_max,
-            "max_crashes": cfg.crashes_max, "max_in_flight": cfg.in_flight_max, "flags": args.flags(),
-        },
-        "search": search,
-        "states_kept_out": {
-            "max_term": cfg.cuts.term.load(Ordering::Relaxed),
-            "max_proposals": cfg.cuts.proposals.load(Ordering::Relaxed),
-            "max_in_flight": cfg.cuts.in_flight.load(Ordering::Relaxed),
-        },
-        "complete": o.complete,
-        "cut_short": o.cut_short,
-        "generated_states": o.states,
-        "unique_states": o.unique,
-        "max_depth": o.depth,
-        "seconds": o.elapsed.as_secs_f64(),
-        "states_per_second": o.rate(),
-        "peak_memory_bytes": o.peak_memory,
-        "bytes_per_unique_state": o.bytes_per_state(),
-        "properties": o.verdicts.iter().map(|(n, v)| json!({"name": n, "result": v.word()})).collect::<Vec<_>>(),
-        "counterexample": cx.map(|(name, path, model)| json!({
-            "property": name,
-            "steps": steps(path),
-            "explorer": format!("http://127.0.0.1:3000/#/steps/{}", path.encode(model)),
-        })),
-        "exit_code": o.exit_code(),
-    });
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&doc).expect("JSON of plain values")
-    );
 }
 
 fn simulate_command(args: SimulateArgs) -> u8 {
@@ -466,7 +330,13 @@ fn simulate_command(args: SimulateArgs) -> u8 {
     }
     match walks.violation {
         Some((name, path)) => {
-            print_counterexample(name, &path, &model, &args.model, false);
+            let cfg = args.model.config();
+            let budget = Budget {
+                timeout: Some(Duration::from_secs(60)),
+                memory_max: search::default_memory_max(),
+                progress_every: Some(Duration::from_secs(3)),
+            };
+            Counterexample::settle(&cfg, name, &path, false, &budget, false);
             1
         }
         None => {

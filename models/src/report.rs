@@ -1,0 +1,318 @@
+//! What `check` prints: the figures table, the verdicts, counterexamples as
+//! readable steps, and the JSON document. Shared by every subcommand
+//! (`bfs`, `dfs`, `simulate`, `hunt`), so a result reads the same wherever it
+//! comes from.
+//!
+//! A violation is never lost: [`Counterexample::settle`] first turns the path
+//! the search found into a plain one (no renamings) and prints it at once,
+//! labelled "found, not yet shortest"; only then does it look for a shorter
+//! one, under a [`Budget`], and print that if the search finishes.
+
+use crate::display;
+use crate::model::{Action, ModelConfig, RuftModel, State};
+use crate::properties::{self, Expect};
+use crate::search::{self, Budget, Outcome, Verdict};
+use serde_json::json;
+use stateright::Path;
+use std::io::Write;
+use std::sync::atomic::Ordering;
+
+/// Bytes as MiB, or `?`.
+pub fn mib(bytes: Option<u64>) -> String {
+    bytes.map_or("?".into(), |b| {
+        format!("{:.0} MiB", b as f64 / (1 << 20) as f64)
+    })
+}
+
+/// The figures, one line per property, the bounds that cut states, and the
+/// closing verdict line.
+pub fn print_table(o: &Outcome, cfg: &ModelConfig) {
+    println!();
+    println!("  {:<24} {:>14}", "generated states", o.states);
+    println!("  {:<24} {:>14}", "unique states", o.unique);
+    println!("  {:<24} {:>14}", "max depth", o.depth);
+    println!("  {:<24} {:>14.2}", "time (s)", o.elapsed.as_secs_f64());
+    println!("  {:<24} {:>14.0}", "states/s", o.rate());
+    println!("  {:<24} {:>14}", "peak memory", mib(o.peak_memory));
+    println!(
+        "  {:<24} {:>14}",
+        "bytes/unique state",
+        o.bytes_per_state().map_or("?".into(), |b| b.to_string())
+    );
+    println!();
+    for (name, verdict) in &o.verdicts {
+        let kind = match properties::property(name).map(|p| p.expect) {
+            Some(Expect::Always) => "always",
+            _ => "sometimes",
+        };
+        println!("  {:<11} {:<40} {}", kind, name, verdict.word());
+    }
+    println!();
+    let hit: Vec<String> = cuts(cfg)
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(f, n)| format!("{f} ({n} states)"))
+        .collect();
+    if !hit.is_empty() {
+        println!("  bounds that kept states out: {}", hit.join(", "));
+    }
+    match &o.cut_short {
+        Some(why) => println!("  INCOMPLETE: {why}; nothing is proved (exit 3)"),
+        None if o.exit_code() == 0 => {
+            println!("  complete: every state within the bounds was explored")
+        }
+        None => {}
+    }
+    if let Some(why) = unreached_line(o) {
+        println!("  {why}");
+    }
+}
+
+/// The states each bound kept out, by flag.
+fn cuts(cfg: &ModelConfig) -> [(&'static str, usize); 3] {
+    [
+        ("--max-term", cfg.cuts.term.load(Ordering::Relaxed)),
+        (
+            "--max-proposals",
+            cfg.cuts.proposals.load(Ordering::Relaxed),
+        ),
+        (
+            "--max-in-flight",
+            cfg.cuts.in_flight.load(Ordering::Relaxed),
+        ),
+    ]
+}
+
+/// When a complete search left a witness unreached: which one first, what the
+/// search did reach, and what that means.
+pub fn unreached_line(o: &Outcome) -> Option<String> {
+    let first = o.verdicts.iter().find(|(_, v)| *v == Verdict::NotReached)?;
+    let reached: Vec<&str> = o
+        .verdicts
+        .iter()
+        .filter(|(_, v)| *v == Verdict::Reached)
+        .map(|(n, _)| *n)
+        .collect();
+    Some(format!(
+        "NOT REACHED: \"{}\" was never reached in {} states (reached: {}). The Always \
+         properties it pairs with were checked on a space that never gets there: widen \
+         the bounds, or look for a liveness bug (exit 1).",
+        first.0,
+        o.unique,
+        if reached.is_empty() {
+            "nothing".to_string()
+        } else {
+            reached.join(", ")
+        }
+    ))
+}
+
+/// One line per step: the action, then the node it acted on as it ended.
+pub fn steps(path: &Path<State, Action>) -> Vec<String> {
+    let v = path.clone().into_vec();
+    let mut out = Vec::new();
+    for (k, window) in v.windows(2).enumerate() {
+        let Some(action) = window[0].1.as_ref() else {
+            continue; // every step but the last has an action
+        };
+        let (before, after) = (&window[0].0, &window[1].0);
+        let note = match (action, display::actor_of(action)) {
+            (Action::Deliver { .. }, Some(i)) if after.crashed[i] => " (lost: the node is down)",
+            (Action::Deliver { .. }, Some(i))
+                if before.actor_states[i] == after.actor_states[i] =>
+            {
+                " (ignored)"
+            }
+            _ => "",
+        };
+        let line = match display::actor_of(action) {
+            Some(i) => {
+                let mut s = display::node_string(&after.actor_states[i]);
+                if after.crashed[i] {
+                    s.push_str(" (down)");
+                }
+                s
+            }
+            None => "network changed".into(),
+        };
+        out.push(format!(
+            "{:>3}. {}{note}  => {}",
+            k + 1,
+            display::action(action),
+            line
+        ));
+    }
+    out
+}
+
+/// A violation, as a plain path, and how sure we are that it is the shortest.
+pub struct Counterexample {
+    /// The violated property.
+    pub property: &'static str,
+    /// The run, with one naming of the nodes throughout.
+    pub path: Path<State, Action>,
+    /// Whether a complete level-by-level search showed no shorter path.
+    pub shortest: bool,
+    /// Steps of the path the search first found.
+    pub found_steps: usize,
+    /// Why shortening stopped early, if it did.
+    pub shorten_cut: Option<String>,
+}
+
+impl Counterexample {
+    /// Turns the path a search `found` (on the symmetry-reduced model if
+    /// `symmetric`) into a plain counterexample, prints it at once unless
+    /// `quiet`, then searches for a shorter one within `budget`, with progress
+    /// on stderr, and prints that if it is shorter.
+    pub fn settle(
+        cfg: &ModelConfig,
+        property: &'static str,
+        found: &Path<State, Action>,
+        symmetric: bool,
+        budget: &Budget,
+        quiet: bool,
+    ) -> Counterexample {
+        let plain = RuftModel::new(cfg.clone());
+        let path = if symmetric {
+            search::plain_path(&plain, found).unwrap_or_else(|| found.clone())
+        } else {
+            found.clone()
+        };
+        let found_steps = path.clone().into_actions().len();
+        let mut cx = Counterexample {
+            property,
+            path,
+            shortest: false,
+            found_steps,
+            shorten_cut: None,
+        };
+        if !quiet {
+            cx.print(cfg, "found, not yet shortest");
+            eprintln!("  looking for a shorter counterexample (--shorten-timeout to change the budget)...");
+        }
+        let check = properties::property(property).map(|p| p.check);
+        let holds = |s: &State| check.is_none_or(|c| c(&crate::model::observe(s)));
+        // Shortening runs on the reduced model (paths keep their length under
+        // renaming) and the result is made plain again.
+        let reduced = RuftModel::new(cfg.clone()).with_symmetry();
+        let progress = |p: search::Progress| {
+            if !quiet {
+                eprintln!(
+                    "  shortening: depth {:>3}  states {:>10}  {:>5.0}s  memory {}",
+                    p.depth,
+                    p.unique,
+                    p.elapsed.as_secs_f64(),
+                    mib(p.memory)
+                );
+            }
+        };
+        match search::shortest_path_within(&reduced, holds, found_steps, budget, progress) {
+            Ok(Some(short)) => {
+                if let Some(short) = search::plain_path(&plain, &short) {
+                    let shorter = short.clone().into_actions().len() < found_steps;
+                    if shorter {
+                        cx.path = short;
+                    }
+                    cx.shortest = true;
+                    if !quiet {
+                        if shorter {
+                            cx.print(cfg, "shortest");
+                        } else {
+                            println!("\n  The counterexample above is the shortest.");
+                        }
+                    }
+                }
+            }
+            Ok(None) => {}
+            Err(why) => {
+                if !quiet {
+                    println!(
+                        "\n  Shortening stopped ({why}): the counterexample above stands, \
+                         not known to be the shortest."
+                    );
+                }
+                cx.shorten_cut = Some(why);
+            }
+        }
+        cx
+    }
+
+    /// The steps, the final state and the explorer link.
+    pub fn print(&self, cfg: &ModelConfig, label: &str) {
+        println!();
+        println!(
+            "Counterexample for \"{}\" ({} steps, {label}):",
+            self.property,
+            self.path.clone().into_actions().len()
+        );
+        for line in steps(&self.path) {
+            println!("{line}");
+        }
+        println!();
+        println!("Final state:");
+        for line in display::cluster(self.path.last_state()).lines() {
+            println!("    {line}");
+        }
+        println!();
+        println!("Open it in the explorer:");
+        println!(
+            "    cargo run --release --bin check -- serve {}",
+            cfg.flags()
+        );
+        println!("    {}", self.link(cfg));
+        let _ = std::io::stdout().flush();
+    }
+
+    /// The explorer link of the path.
+    pub fn link(&self, cfg: &ModelConfig) -> String {
+        format!(
+            "http://127.0.0.1:3000/#/steps/{}",
+            self.path.encode(&RuftModel::new(cfg.clone()))
+        )
+    }
+
+    /// The counterexample as JSON fields.
+    pub fn json(&self, cfg: &ModelConfig) -> serde_json::Value {
+        json!({
+            "property": self.property,
+            "steps": steps(&self.path),
+            "shortest": self.shortest,
+            "found_steps": self.found_steps,
+            "shorten_cut_short": self.shorten_cut,
+            "explorer": self.link(cfg),
+        })
+    }
+}
+
+/// The whole result as one JSON document.
+pub fn json(
+    cfg: &ModelConfig,
+    search: serde_json::Value,
+    o: &Outcome,
+    cx: Option<&Counterexample>,
+) -> serde_json::Value {
+    let [term, proposals, in_flight] = cuts(cfg).map(|(_, n)| n);
+    json!({
+        "model": {
+            "nodes": cfg.nodes, "max_term": cfg.term_max, "max_proposals": cfg.proposals_max,
+            "max_crashes": cfg.crashes_max, "max_in_flight": cfg.in_flight_max, "flags": cfg.flags(),
+        },
+        "search": search,
+        "states_kept_out": {
+            "max_term": term, "max_proposals": proposals, "max_in_flight": in_flight,
+        },
+        "complete": o.complete,
+        "cut_short": o.cut_short,
+        "generated_states": o.states,
+        "unique_states": o.unique,
+        "max_depth": o.depth,
+        "seconds": o.elapsed.as_secs_f64(),
+        "states_per_second": o.rate(),
+        "peak_memory_bytes": o.peak_memory,
+        "bytes_per_unique_state": o.bytes_per_state(),
+        "properties": o.verdicts.iter().map(|(n, v)| json!({"name": n, "result": v.word()})).collect::<Vec<_>>(),
+        "not_reached": unreached_line(o),
+        "counterexample": cx.map(|c| c.json(cfg)),
+        "exit_code": o.exit_code(),
+    })
+}
