@@ -189,7 +189,10 @@ impl LogView<crate::MemStorage> {
     /// storage only (tests and model checkers).
     pub fn iter(&self) -> impl Iterator<Item = &Entry> + '_ {
         let persisted = Index(0).distance_to(self.persisted().index);
-        let stored = &self.storage.stored_entries()[..persisted];
+        let all = self.storage.stored_entries();
+        // A storage that lost entries under the node (a broken application)
+        // shows what it still holds rather than panicking the reader.
+        let stored = &all[..persisted.min(all.len())];
         let buffered = self
             .buffer
             .slice(self.persisted().index.next(), self.last().index.next());

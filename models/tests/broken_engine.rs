@@ -1,0 +1,89 @@
+//! The checker never crashes on a broken engine (issue 11, item 8): every
+//! path where a mutated engine could once make the model panic now sets a
+//! ghost flag that the Always property `storage round trip` reports, with a
+//! counterexample, like any other violation.
+//!
+//! Each test breaks a node's durable state by hand, the way a broken engine
+//! would leave it, and drives the model through the path concerned. (The
+//! third such path, `Node::ready` refusing, needs a failing storage read,
+//! which `MemStorage` never has; it is flagged the same way.)
+
+use ruft::{HardState, Index, MemStorage, NodeId, Term};
+use ruft_models::model::{observe, Action, ModelConfig, RuftModel, State};
+use ruft_models::properties::{property, violations};
+use stateright::actor::{ActorModelAction, Id};
+use stateright::Model;
+use std::sync::Arc;
+
+fn model() -> RuftModel {
+    RuftModel::new(ModelConfig {
+        proposals_max: 1,
+        crashes_max: 1,
+        ..ModelConfig::default()
+    })
+}
+
+/// Takes the first enabled action whose display starts with `what`.
+fn step(model: &RuftModel, state: &State, what: &str) -> State {
+    let mut actions: Vec<Action> = Vec::new();
+    model.actions(state, &mut actions);
+    let action = actions
+        .into_iter()
+        .find(|a| ruft_models::display::action(a).starts_with(what))
+        .unwrap_or_else(|| panic!("no action `{what}`"));
+    model
+        .next_state(state, action)
+        .expect("the action is enabled")
+}
+
+/// n1 wins an election in t1 and its no-op is on its disk.
+fn leader_n1(model: &RuftModel) -> State {
+    let s = model.init_states().remove(0);
+    let s = step(model, &s, "n1 election timeout");
+    let s = step(model, &s, "n2 <- n1 RequestVote");
+    step(model, &s, "n1 <- n2 Vote")
+}
+
+fn storage_round_trip_holds(state: &State) -> bool {
+    (property("storage round trip").unwrap().check)(&observe(state))
+}
+
+/// A broken engine persisted a commit index beyond its last entry; the node
+/// cannot reopen from that disk. The crash is reported, not a panic.
+#[test]
+fn a_node_that_cannot_reopen_from_its_disk_is_a_violation() {
+    let model = model();
+    let mut state = leader_n1(&model);
+    assert!(storage_round_trip_holds(&state));
+    let n1 = Arc::make_mut(&mut state.actor_states[0]);
+    let mut broken = MemStorage::default();
+    broken.set_hard_state(HardState {
+        term: Term(1),
+        voted_node: Some(NodeId(1)),
+        committed_index: Index(5),
+    });
+    *n1.node.storage_mut() = broken;
+
+    let crashed = model
+        .next_state(&state, ActorModelAction::Crash(Id::from(0)))
+        .expect("a crash is always possible");
+    assert!(!storage_round_trip_holds(&crashed));
+    assert_eq!(violations(&observe(&crashed)), ["storage round trip"]);
+}
+
+/// A broken engine hands out entries that leave a gap after what is on disk
+/// (here the disk lost the no-op under the leader); the write is refused and
+/// reported.
+#[test]
+fn a_ready_the_disk_cannot_take_is_a_violation() {
+    let model = model();
+    let mut state = leader_n1(&model);
+    let n1 = Arc::make_mut(&mut state.actor_states[0]);
+    let hs = n1.node.storage().hard_state();
+    let mut emptied = MemStorage::default();
+    emptied.set_hard_state(hs);
+    *n1.node.storage_mut() = emptied;
+
+    let next = step(&model, &state, "n1 client proposes");
+    assert!(!storage_round_trip_holds(&next));
+}
