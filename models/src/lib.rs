@@ -11,6 +11,7 @@
 pub mod budget;
 pub mod display;
 pub mod driver;
+pub mod hunt;
 pub mod model;
 pub mod mutants;
 pub mod properties;

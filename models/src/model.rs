@@ -96,6 +96,33 @@ pub struct ModelConfig {
 }
 
 impl ModelConfig {
+    /// The default bounds for a cluster of `nodes`, each chosen to finish in
+    /// well under a few minutes on 2 cores while reaching every witness it
+    /// can (recorded in `proofs/recorded-runs.tsv`). A bigger cluster needs
+    /// more messages in flight for one election, so it gets fewer terms,
+    /// proposals and crashes to stay within reach.
+    pub fn for_nodes(nodes: usize) -> ModelConfig {
+        let base = ModelConfig {
+            nodes,
+            ..ModelConfig::default()
+        };
+        match nodes {
+            0..=3 => base,
+            4 => ModelConfig {
+                proposals_max: 1,
+                crashes_max: 0,
+                in_flight_max: 4,
+                ..base
+            },
+            _ => ModelConfig {
+                proposals_max: 1,
+                crashes_max: 0,
+                in_flight_max: 5,
+                ..base
+            },
+        }
+    }
+
     /// The `check` flags that rebuild this configuration (`--nodes 3 --max-term 2 ...`).
     pub fn flags(&self) -> String {
         let mut f = format!(

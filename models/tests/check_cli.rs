@@ -228,9 +228,25 @@ fn a_mutant_is_caught_with_a_shortest_counterexample() {
 
     // The link replays, on the same model, to a state that breaks "index
     // order", through exactly the printed steps.
+    replays_to_index_order(last);
     let model = forget_vote_model();
-    let link = explorer_link(last);
-    assert_eq!(link.len(), 1 + 7, "an initial state and seven actions");
+
+    // Shortest: an exhaustive level-by-level search (independent of the
+    // binary's) finds no violation within six steps.
+    let (states, bad) = violations_within(&model, 6);
+    println!("{states} states within 6 steps of the initial state");
+    assert_eq!(bad, None, "a violation within six steps");
+}
+
+/// Replays the explorer link printed in `text` on the forget-vote model:
+/// every action must read as the numbered step printed for it, the node line
+/// after it as printed, and the last state must break "index order" (and
+/// nothing else).
+fn replays_to_index_order(text: &str) {
+    let model = forget_vote_model();
+    let steps = numbered_steps(text);
+    let link = explorer_link(text);
+    assert_eq!(link.len(), 1 + steps.len(), "one action per step");
     let mut state = model.init_states().swap_remove(link[0]);
     for (k, &i) in link[1..].iter().enumerate() {
         let mut actions = Vec::new();
@@ -242,21 +258,45 @@ fn a_mutant_is_caught_with_a_shortest_counterexample() {
                 s.strip_suffix(note).unwrap_or(s)
             });
         assert_eq!(display::action(&action), printed, "step {}", k + 1);
+        let at = display::actor_of(&action).unwrap_or(0);
         state = model
             .next_state(&state, action)
             .expect("the action is enabled");
+        let mut line = display::node_string(&state.actor_states[at]);
+        if state.crashed[at] {
+            line.push_str(" (down)");
+        }
+        assert_eq!(line, steps[k].1, "the node after step {}", k + 1);
     }
     assert_eq!(
         properties::violations(&observe(&state)),
         ["index order"],
         "the link ends in the violation"
     );
+}
 
-    // Shortest: an exhaustive level-by-level search (independent of the
-    // binary's) finds no violation within six steps.
-    let (states, bad) = violations_within(&model, 6);
-    println!("{states} states within 6 steps of the initial state");
-    assert_eq!(bad, None, "a violation within six steps");
+/// What the README quotes is what `check` prints: the default run's figures
+/// are the recorded ones, and its counterexample replays step for step.
+#[test]
+fn the_readme_quotes_real_output() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+        .expect("README.md");
+    let (unique, generated) = recorded_run("bfs --nodes 3");
+    for line in [
+        format!("  {:<24} {:>14}", "generated states", generated),
+        format!("  {:<24} {:>14}", "unique states", unique),
+        "ruft check bfs: --nodes 3 --max-term 2 --max-proposals 1 --max-crashes 1 \
+         --max-in-flight 3 (threads 2)"
+            .to_string(),
+    ] {
+        assert!(readme.lines().any(|l| l == line), "README lacks `{line}`");
+    }
+    let at = readme
+        .find("Counterexample for \"index order\" (7 steps")
+        .expect("the README shows the forget-vote counterexample");
+    let block = &readme[at..];
+    let block = &block[..block.find("```").unwrap_or(block.len())];
+    replays_to_index_order(block);
 }
 
 /// A violation is printed before any attempt to shorten it, so a shortening
@@ -503,14 +543,20 @@ fn check_list_prints_every_property_name_exactly_and_the_defaults() {
         assert!(run.stdout.contains(&caught), "{caught}");
     }
 
-    let d = ModelConfig::default();
-    assert!(run.has_line("Defaults (check bfs --nodes 3):"));
-    assert!(run.has_line(&format!(
-        "  --max-term {}  --max-proposals {}  --max-crashes {}  --max-in-flight {}",
-        d.term_max, d.proposals_max, d.crashes_max, d.in_flight_max
-    )));
+    assert!(run.has_line(
+        "Defaults by cluster size (check bfs --nodes N; recorded in proofs/recorded-runs.tsv):"
+    ));
+    for n in 1..=5 {
+        let d = ModelConfig::for_nodes(n);
+        assert!(run.has_line(&format!(
+            "  --nodes {n}:  --max-term {}  --max-proposals {}  --max-crashes {}  --max-in-flight {}",
+            d.term_max, d.proposals_max, d.crashes_max, d.in_flight_max
+        )));
+    }
     assert!(
-        run.has_line("  --max-term 2  --max-proposals 1  --max-crashes 1  --max-in-flight 3"),
+        run.has_line(
+            "  --nodes 3:  --max-term 2  --max-proposals 1  --max-crashes 1  --max-in-flight 3"
+        ),
         "{}",
         run.stdout
     );

@@ -17,6 +17,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ruft::Mutant;
+use ruft_models::hunt::Hunt;
 use ruft_models::model::{Durability, ModelConfig, NetworkKind, RuftModel};
 use ruft_models::mutants::{self, CATALOGUE};
 use ruft_models::properties::{Expect, PROPERTIES};
@@ -42,6 +43,9 @@ enum Command {
     Dfs(SearchArgs),
     /// Random walks, reproducible by seed.
     Simulate(SimulateArgs),
+    /// A portfolio within a time budget: exhaustive searches of models chosen
+    /// for known bug classes, then a swarm of random walks on random models.
+    Hunt(HuntArgs),
     /// Serve stateright's web explorer on the same model.
     Serve(ServeArgs),
     /// List the properties and the default bounds.
@@ -53,19 +57,21 @@ struct ModelArgs {
     /// Cluster size.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=7))]
     nodes: u64,
-    /// Highest term explored.
-    #[arg(long, default_value_t = 2)]
-    max_term: u64,
-    /// Client proposals, cluster-wide.
-    #[arg(long, default_value_t = 1)]
-    max_proposals: usize,
-    /// Crashes over the whole run (each followed by a possible restart).
-    #[arg(long, default_value_t = 1)]
-    max_crashes: usize,
+    /// Highest term explored [default: by cluster size, see `check list`].
+    #[arg(long)]
+    max_term: Option<u64>,
+    /// Client proposals, cluster-wide [default: by cluster size].
+    #[arg(long)]
+    max_proposals: Option<usize>,
+    /// Crashes over the whole run, each followed by a possible restart
+    /// [default: by cluster size].
+    #[arg(long)]
+    max_crashes: Option<usize>,
     /// Messages in flight at once (on a duplicating network: distinct messages
-    /// ever sent, since a delivered message stays deliverable).
-    #[arg(long, default_value_t = 3)]
-    max_in_flight: usize,
+    /// ever sent, since a delivered message stays deliverable) [default: by
+    /// cluster size].
+    #[arg(long)]
+    max_in_flight: Option<usize>,
     /// Network semantics.
     #[arg(long, value_enum, default_value_t = Net::Unordered)]
     network: Net,
@@ -201,6 +207,23 @@ struct SimulateArgs {
 }
 
 #[derive(Args)]
+struct HuntArgs {
+    /// The whole budget, in seconds: two thirds for the exhaustive parts,
+    /// the rest (and whatever they leave) for the swarm.
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
+    time: u64,
+    /// Switch on a known Raft bug in every node of every part.
+    #[arg(long, value_parser = parse_mutant)]
+    mutant: Option<Mutant>,
+    /// Seed of the swarm (its configurations and walks).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Give up a part when the process holds this much memory (`8G`, `500M`).
+    #[arg(long, value_parser = parse_size)]
+    max_memory: Option<u64>,
+}
+
+#[derive(Args)]
 struct ServeArgs {
     #[command(flatten)]
     model: ModelArgs,
@@ -211,12 +234,12 @@ struct ServeArgs {
 
 impl ModelArgs {
     fn config(&self) -> ModelConfig {
+        let d = ModelConfig::for_nodes(self.nodes as usize);
         ModelConfig {
-            nodes: self.nodes as usize,
-            term_max: self.max_term,
-            proposals_max: self.max_proposals,
-            crashes_max: self.max_crashes,
-            in_flight_max: self.max_in_flight,
+            term_max: self.max_term.unwrap_or(d.term_max),
+            proposals_max: self.max_proposals.unwrap_or(d.proposals_max),
+            crashes_max: self.max_crashes.unwrap_or(d.crashes_max),
+            in_flight_max: self.max_in_flight.unwrap_or(d.in_flight_max),
             network: match self.network {
                 Net::Unordered => NetworkKind::Unordered,
                 Net::Duplicating => NetworkKind::Duplicating,
@@ -230,7 +253,7 @@ impl ModelArgs {
             heartbeats: self.heartbeats,
             append_entries_max: usize::try_from(self.max_append_entries).unwrap_or(usize::MAX),
             mutant: self.mutant,
-            ..ModelConfig::default()
+            ..d
         }
     }
 
@@ -246,6 +269,7 @@ fn main() -> ExitCode {
         Command::Bfs(args) => search_command(Engine::Bfs, args),
         Command::Dfs(args) => search_command(Engine::Dfs, args),
         Command::Simulate(args) => simulate_command(args),
+        Command::Hunt(args) => hunt_command(args),
         Command::Serve(args) => serve_command(args),
         Command::List => list_command(),
     };
@@ -346,6 +370,24 @@ fn simulate_command(args: SimulateArgs) -> u8 {
     }
 }
 
+fn hunt_command(args: HuntArgs) -> u8 {
+    let memory_max = args.max_memory.or_else(search::default_memory_max);
+    let mut hunt = Hunt::new(Duration::from_secs(args.time), args.mutant, memory_max);
+    println!(
+        "ruft check hunt: {} s{}",
+        args.time,
+        args.mutant
+            .map_or(String::new(), |m| format!(", mutant {m}"))
+    );
+    if let Some(code) = hunt.exhaustive() {
+        return code;
+    }
+    if let Some(code) = hunt.swarm(args.seed) {
+        return code;
+    }
+    hunt.verdict()
+}
+
 fn serve_command(args: ServeArgs) -> u8 {
     let model = RuftModel::new(args.model.config());
     println!(
@@ -368,13 +410,17 @@ fn list_command() -> u8 {
         println!("  {kind:<10} {:<40} {}", p.name, p.about);
         println!("  {:<10} {:<40} paired with: {}", "", "", p.pair);
     }
-    let d = ModelConfig::default();
     println!();
-    println!("Defaults (check bfs --nodes 3):");
     println!(
-        "  --max-term {}  --max-proposals {}  --max-crashes {}  --max-in-flight {}",
-        d.term_max, d.proposals_max, d.crashes_max, d.in_flight_max
+        "Defaults by cluster size (check bfs --nodes N; recorded in proofs/recorded-runs.tsv):"
     );
+    for n in 1..=5 {
+        let d = ModelConfig::for_nodes(n);
+        println!(
+            "  --nodes {n}:  --max-term {}  --max-proposals {}  --max-crashes {}  --max-in-flight {}",
+            d.term_max, d.proposals_max, d.crashes_max, d.in_flight_max
+        );
+    }
     println!(
         "  --network unordered (non-duplicating), not lossy, --durability sync, no heartbeats"
     );
