@@ -17,6 +17,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ruft::Mutant;
+use ruft_models::coverage;
 use ruft_models::display;
 use ruft_models::model::{Durability, ModelConfig, NetworkKind, RuftModel, State};
 use ruft_models::mutants::{self, CATALOGUE};
@@ -128,6 +129,9 @@ struct SearchArgs {
     /// Print the result as one JSON document.
     #[arg(long)]
     json: bool,
+    /// Report which engine branches (ruft's code probes) the search reached.
+    #[arg(long)]
+    coverage: bool,
 }
 
 #[derive(Args)]
@@ -146,6 +150,9 @@ struct SimulateArgs {
     /// Longest walk.
     #[arg(long, default_value_t = 200)]
     steps: usize,
+    /// Report which engine branches (ruft's code probes) the walks reached.
+    #[arg(long)]
+    coverage: bool,
 }
 
 #[derive(Args)]
@@ -220,6 +227,7 @@ fn search_command(engine: Engine, args: SearchArgs) -> u8 {
             args.threads
         );
     }
+    let recording = args.coverage.then(coverage::start);
     let outcome = search::explore(RuftModel::new(cfg.clone()), &opts, |p| {
         if !quiet {
             let rate = p.states as f64 / p.elapsed.as_secs_f64().max(1e-9);
@@ -234,6 +242,7 @@ fn search_command(engine: Engine, args: SearchArgs) -> u8 {
             );
         }
     });
+    let coverage = recording.map(coverage::Recording::finish);
     let counterexample = outcome.violations.first().map(|(name, found)| {
         let model = RuftModel::new(cfg.clone());
         let holds = |s: &State| {
@@ -262,9 +271,13 @@ fn search_command(engine: Engine, args: SearchArgs) -> u8 {
             &outcome,
             &cfg,
             counterexample.as_ref().map(|(n, p, _)| (*n, p, &model)),
+            coverage.as_ref(),
         );
     } else {
         print_table(&outcome, &cfg);
+        if let Some(c) = &coverage {
+            c.print();
+        }
         if let (Some(m), None) = (cfg.mutant, &counterexample) {
             println!(
                 "\n  mutant {m} was not caught within these bounds; the catalogue catches it with:\n    check bfs {}",
@@ -406,8 +419,9 @@ fn print_json(
     o: &Outcome,
     cfg: &ModelConfig,
     cx: Option<(&str, &Path<State, ruft_models::model::Action>, &RuftModel)>,
+    coverage: Option<&coverage::Report>,
 ) {
-    let doc = json!({
+    let mut doc = json!({
         "model": {
             "nodes": cfg.nodes, "max_term": cfg.term_max, "max_proposals": cfg.proposals_max,
             "max_crashes": cfg.crashes_max, "max_in_flight": cfg.in_flight_max, "flags": args.flags(),
@@ -435,6 +449,9 @@ fn print_json(
         })),
         "exit_code": o.exit_code(),
     });
+    if let Some(c) = coverage {
+        doc["coverage"] = c.json();
+    }
     println!(
         "{}",
         serde_json::to_string_pretty(&doc).expect("JSON of plain values")
@@ -454,7 +471,9 @@ fn simulate_command(args: SimulateArgs) -> u8 {
         args.seed,
         args.model.flags()
     );
+    let recording = args.coverage.then(coverage::start);
     let walks = search::simulate(&model, args.seed, runs, time, args.steps);
+    let coverage = recording.map(coverage::Recording::finish);
     println!("  {} walks, {} steps", walks.runs, walks.steps);
     for p in PROPERTIES.iter().filter(|p| p.expect == Expect::Sometimes) {
         let seen = if walks.reached.contains(&p.name) {
@@ -463,6 +482,9 @@ fn simulate_command(args: SimulateArgs) -> u8 {
             "not reached"
         };
         println!("  sometimes   {:<40} {seen}", p.name);
+    }
+    if let Some(c) = &coverage {
+        c.print();
     }
     match walks.violation {
         Some((name, path)) => {
