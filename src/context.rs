@@ -123,6 +123,7 @@ impl<S: LogStorage> Context<S> {
                     current: self.hard.term,
                 };
                 trace::dropped(self.config.id, &msg, reason);
+                probe!(DropStaleTerm);
                 return Ok(StepOutcome::Dropped(reason));
             }
             Staleness::Fresh => {
@@ -141,6 +142,7 @@ impl<S: LogStorage> Context<S> {
             Err(error) => trace::refused(self.config.id, &msg, error),
             Ok(_) => {}
         }
+        probe!(outcome & msg.variant, &outcome);
         self.check_invariants();
         outcome
     }

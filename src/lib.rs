@@ -42,6 +42,31 @@ macro_rules! sound {
     };
 }
 
+/// `probe!(Variant)`: records a hit of that code probe (see `probe.rs`);
+/// `probe!(Variant if cond)` records it when `cond` holds; `probe!(outcome
+/// variant, result)` records the rejection or drop a step ended in. Without the
+/// `probes` feature every form expands to nothing and evaluates nothing.
+#[cfg(feature = "probes")]
+macro_rules! probe {
+    (outcome $variant:expr, $result:expr) => {
+        $crate::probe::outcome($variant, $result)
+    };
+    ($p:ident if $cond:expr) => {
+        if $cond {
+            $crate::probe::hit($crate::probe::Probe::$p)
+        }
+    };
+    ($p:ident) => {
+        $crate::probe::hit($crate::probe::Probe::$p)
+    };
+}
+#[cfg(not(feature = "probes"))]
+macro_rules! probe {
+    (outcome $variant:expr, $result:expr) => {};
+    ($p:ident if $cond:expr) => {};
+    ($p:ident) => {};
+}
+
 pub mod config;
 mod context;
 mod error;
@@ -51,6 +76,8 @@ pub mod message;
 pub mod mutant;
 mod node;
 mod outcome;
+#[cfg(feature = "probes")]
+pub mod probe;
 pub mod progress;
 pub mod state;
 pub mod types;

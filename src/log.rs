@@ -130,6 +130,7 @@ impl<S: LogStorage> LogView<S> {
             }
         }
         let Some(first_new) = entries.get(skip) else {
+            probe!(AppendNothingNew);
             return Ok(None);
         };
         let prev = if skip == 0 {

@@ -89,6 +89,7 @@ impl Progress {
         }
         match &mut self.state {
             ProgressState::Probe { .. } if matched >= self.matched => {
+                probe!(ProgressProbeToReplicate);
                 self.next = self.matched.next();
                 self.state = ProgressState::Replicate {
                     inflight: VecDeque::new(),
@@ -110,9 +111,16 @@ impl Progress {
     pub fn on_rejected(&mut self, rejected: Index, target: Index) -> bool {
         let next = match &self.state {
             ProgressState::Replicate { .. } if rejected <= self.matched => return false,
-            ProgressState::Replicate { .. } => self.matched.next(),
+            ProgressState::Replicate { .. } => {
+                probe!(ProgressReplicateToProbe);
+                self.matched.next()
+            }
             ProgressState::Probe { .. } if rejected != self.next.prev() => return false,
-            ProgressState::Probe { .. } => rejected.min(target.next()),
+            ProgressState::Probe { .. } => {
+                probe!(ProbeBacktracks);
+                probe!(HintSkipsEntries if target.next() < rejected);
+                rejected.min(target.next())
+            }
         };
         self.next = next.max(self.matched.next());
         self.state = ProgressState::Probe { paused: false };
@@ -124,7 +132,10 @@ impl Progress {
     /// (it may have been lost; if it was not, its ack is merely late).
     pub fn on_heartbeat_response(&mut self, inflight_max: usize) {
         match &mut self.state {
-            ProgressState::Probe { paused } => *paused = false,
+            ProgressState::Probe { paused } => {
+                probe!(HeartbeatUnpausesProbe if *paused);
+                *paused = false;
+            }
             ProgressState::Replicate { inflight } => {
                 if inflight.len() >= inflight_max {
                     inflight.pop_front();

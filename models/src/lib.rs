@@ -6,9 +6,11 @@
 //! - [`model`]: the same nodes as a stateright actor model, explored exhaustively
 //!   by the `check` binary;
 //! - [`random`]: random event sequences through a cluster, shared by the
-//!   proptest suites and the mutant gate.
+//!   proptest suites and the mutant gate;
+//! - [`coverage`]: which of ruft's code probes a search reached (`check --coverage`).
 
 pub mod budget;
+pub mod coverage;
 pub mod display;
 pub mod driver;
 pub mod hunt;

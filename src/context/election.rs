@@ -9,6 +9,7 @@ use crate::{EntryKey, Error, LogStorage, MessageVariant, NodeId, Rejection, Step
 impl<S: LogStorage> Context<S> {
     /// The election timer fired: a follower or candidate starts an election.
     pub(super) async fn on_hup(&mut self) -> Result<StepOutcome, Error> {
+        probe!(OnHup);
         if matches!(self.role, RoleState::Leader { .. }) {
             return Ok(self.not_for_role());
         }
@@ -25,12 +26,14 @@ impl<S: LogStorage> Context<S> {
         }
         // A single voter has its quorum already.
         self.tally_votes().await?;
+        probe!(ElectedAlone if matches!(self.role, RoleState::Leader { .. }));
         Ok(StepOutcome::Handled)
     }
 
     /// RequestVote: grant at most one vote per term (§5.2), and only to a
     /// candidate whose log is at least as up to date as ours (§5.4.1).
     pub(super) fn on_request_vote(&mut self, candidate: NodeId, last: EntryKey) -> StepOutcome {
+        probe!(OnRequestVote);
         let ours = self.log.last();
         let refusal = match (self.hard.voted_node, self.leader()) {
             (Some(voted), _) if voted != candidate && !mutant!(self.config, VoteTwice) => {
@@ -45,6 +48,7 @@ impl<S: LogStorage> Context<S> {
         let granted = refusal.is_none();
         trace::vote(self.config.id, self.hard.term, candidate, granted);
         if granted {
+            probe!(VoteGranted);
             self.record_vote(candidate);
             self.election_elapsed.reset();
         }
@@ -70,6 +74,7 @@ impl<S: LogStorage> Context<S> {
         voter: NodeId,
         granted: bool,
     ) -> Result<StepOutcome, Error> {
+        probe!(OnRequestVoteResponse);
         let RoleState::Candidate { votes } = &mut self.role else {
             return Ok(self.not_for_role());
         };
@@ -93,7 +98,10 @@ impl<S: LogStorage> Context<S> {
         let quorum = self.quorum();
         match vote_result_at(&self.config.voters, votes, quorum) {
             VoteResult::Won => self.become_leader().await?,
-            VoteResult::Lost => self.become_follower(self.hard.term, None),
+            VoteResult::Lost => {
+                probe!(ElectionLost);
+                self.become_follower(self.hard.term, None)
+            }
             VoteResult::Pending => {}
         }
         Ok(())

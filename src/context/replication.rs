@@ -13,6 +13,7 @@ use bytes::Bytes;
 impl<S: LogStorage> Context<S> {
     /// A client command: the leader appends it in its term and replicates it.
     pub(crate) async fn on_propose(&mut self, payload: Bytes) -> Result<EntryKey, Error> {
+        probe!(OnPropose);
         if !matches!(self.role, RoleState::Leader { .. }) {
             return Err(Error::NotLeader {
                 leader: self.leader(),
@@ -34,6 +35,7 @@ impl<S: LogStorage> Context<S> {
     /// The heartbeat timer fired: a leader tells every follower it is alive,
     /// with the commit index each may safely adopt.
     pub(super) fn on_beat(&mut self) -> StepOutcome {
+        probe!(OnBeat);
         let RoleState::Leader { tracker, .. } = &self.role else {
             return self.not_for_role();
         };
@@ -69,6 +71,7 @@ impl<S: LogStorage> Context<S> {
         entries: Vec<Entry>,
         commit: Index,
     ) -> Result<StepOutcome, Error> {
+        probe!(OnAppendEntries);
         let last_new = check_append_shape(leader, self.hard.term, prev, &entries)?;
         if !self.follow(leader) {
             return Ok(self.not_for_role());
@@ -76,6 +79,7 @@ impl<S: LogStorage> Context<S> {
         let committed = self.hard.committed_index;
         if prev.index < committed {
             // Everything up to our commit index matches any leader's log (§5.4.3).
+            probe!(AppendBelowCommit);
             self.send_append_outcome(leader, AppendOutcome::Accepted { matched: committed });
             return Ok(StepOutcome::Handled);
         }
@@ -106,7 +110,9 @@ impl<S: LogStorage> Context<S> {
         } else {
             last_new
         };
-        self.commit_to(commit.min(up_to));
+        let commit = commit.min(up_to);
+        probe!(FollowerCommitsFromAppend if commit > self.hard.committed_index);
+        self.commit_to(commit);
         self.send_append_outcome(leader, AppendOutcome::Accepted { matched: last_new });
         Ok(StepOutcome::Handled)
     }
@@ -149,7 +155,10 @@ impl<S: LogStorage> Context<S> {
     fn follow(&mut self, leader: NodeId) -> bool {
         match &mut self.role {
             RoleState::Leader { .. } => return false,
-            RoleState::Candidate { .. } => self.become_follower(self.hard.term, Some(leader)),
+            RoleState::Candidate { .. } => {
+                probe!(CandidateYieldsToLeader);
+                self.become_follower(self.hard.term, Some(leader))
+            }
             RoleState::Follower { leader: known } => *known = Some(leader),
         }
         self.election_elapsed.reset();
@@ -166,6 +175,7 @@ impl<S: LogStorage> Context<S> {
         follower: NodeId,
         outcome: AppendOutcome,
     ) -> Result<StepOutcome, Error> {
+        probe!(OnAppendEntriesResponse);
         if !matches!(self.role, RoleState::Leader { .. }) {
             return Ok(self.not_for_role());
         }
@@ -215,10 +225,13 @@ impl<S: LogStorage> Context<S> {
             !sound!(self.config) || commit <= self.log.last().index,
             "checked before the term gate"
         );
+        probe!(OnHeartbeat);
         if !self.follow(leader) {
             return Ok(self.not_for_role());
         }
-        self.commit_to(commit.min(self.log.last().index));
+        let commit = commit.min(self.log.last().index);
+        probe!(FollowerCommitsFromHeartbeat if commit > self.hard.committed_index);
+        self.commit_to(commit);
         self.send(leader, MessageVariant::HeartbeatResponse);
         Ok(StepOutcome::Handled)
     }
@@ -231,6 +244,7 @@ impl<S: LogStorage> Context<S> {
         &mut self,
         follower: NodeId,
     ) -> Result<StepOutcome, Error> {
+        probe!(OnHeartbeatResponse);
         if !matches!(self.role, RoleState::Leader { .. }) {
             return Ok(self.not_for_role());
         }
@@ -242,6 +256,7 @@ impl<S: LogStorage> Context<S> {
         p.on_heartbeat_response(inflight_max);
         let lagging = p.matched() < last;
         if lagging {
+            probe!(HeartbeatResendsAppend);
             self.send_append_even_if_empty(follower, true).await?;
         }
         Ok(StepOutcome::Handled)
@@ -258,7 +273,10 @@ impl<S: LogStorage> Context<S> {
             return;
         };
         let quorum = tracker.quorum_matched(&self.config.voters, self.quorum());
-        if quorum >= *term_start || mutant!(self.config, CommitOldTermByCount) {
+        let own_term = quorum >= *term_start;
+        probe!(CommitWaitsForOwnTerm if !own_term && quorum > self.hard.committed_index);
+        if own_term || mutant!(self.config, CommitOldTermByCount) {
+            probe!(LeaderCommits if quorum > self.hard.committed_index);
             self.commit_to(quorum);
         }
     }
@@ -292,7 +310,9 @@ impl<S: LogStorage> Context<S> {
         };
         let probing = matches!(progress.state(), crate::ProgressState::Probe { .. });
         let next = progress.next();
-        if progress.is_paused(inflight_max) || (!probing && next > last && !even_if_empty) {
+        let paused = progress.is_paused(inflight_max);
+        probe!(AppendHeldBack if paused);
+        if paused || (!probing && next > last && !even_if_empty) {
             return Ok(());
         }
         let prev_index = next.prev();
@@ -302,6 +322,7 @@ impl<S: LogStorage> Context<S> {
             .entries(next, last.next(), self.config.append_entries_max)
             .await?;
         let last_sent = entries.last().map(Entry::index);
+        probe!(AppendSentEmpty if last_sent.is_none());
         let commit = self.hard.committed_index;
         self.send(
             to,

@@ -45,6 +45,9 @@ impl<S: LogStorage> Context<S> {
     /// Becomes a follower in `term` (which may be the current one), knowing `leader`.
     pub(super) fn become_follower(&mut self, term: Term, leader: Option<NodeId>) {
         let from = self.role.role();
+        probe!(BecomeFollowerFromFollower if from == Role::Follower);
+        probe!(BecomeFollowerFromCandidate if from == Role::Candidate);
+        probe!(BecomeFollowerFromLeader if from == Role::Leader);
         self.enter_term(term);
         self.role = RoleState::Follower { leader };
         self.reset_timers();
@@ -56,6 +59,8 @@ impl<S: LogStorage> Context<S> {
     /// Starts an election: next term, vote for itself (§5.2).
     pub(super) fn become_candidate(&mut self) {
         let from = self.role.role();
+        probe!(BecomeCandidateFromFollower if from == Role::Follower);
+        probe!(BecomeCandidateFromCandidate if from == Role::Candidate);
         let term = self.hard.term.next();
         self.enter_term(term);
         self.hard.voted_node = Some(self.config.id);
@@ -72,6 +77,7 @@ impl<S: LogStorage> Context<S> {
     /// Takes office: append a no-op of the new term (§5.4.2) and start replicating.
     pub(super) async fn become_leader(&mut self) -> crate::StorageResult<()> {
         let from = self.role.role();
+        probe!(BecomeLeader);
         let term_start = self.log.last().index.next();
         let mut tracker = Tracker::new(&self.config.voters, term_start);
         let persisted = self.log.persisted().index;

@@ -82,12 +82,15 @@ impl LogBuffer {
         debug_assert_eq!(head, prev.index.next(), "appended entries follow prev");
         debug_assert!(head <= self.last().index.next(), "an append leaves no gap");
         let case = if head == self.last().index.next() {
+            probe!(AppendExtend);
             AppendCase::Extend
         } else if head <= self.prev.index.next() {
+            probe!(AppendReplace);
             self.prev = prev;
             self.entries.clear();
             AppendCase::Replace
         } else {
+            probe!(AppendTruncateExtend);
             self.entries
                 .truncate(self.prev.index.distance_to(prev.index));
             AppendCase::TruncateExtend

@@ -17,6 +17,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ruft::Mutant;
+use ruft_models::coverage;
 use ruft_models::hunt::Hunt;
 use ruft_models::model::{Durability, ModelConfig, NetworkKind, RuftModel};
 use ruft_models::mutants::{self, CATALOGUE};
@@ -141,6 +142,9 @@ struct SearchArgs {
     /// Print the result as one JSON document.
     #[arg(long)]
     json: bool,
+    /// Report which engine branches (ruft's code probes) the search reached.
+    #[arg(long)]
+    coverage: bool,
 }
 
 impl SearchArgs {
@@ -204,6 +208,9 @@ struct SimulateArgs {
     /// Longest walk.
     #[arg(long, default_value_t = 200)]
     steps: usize,
+    /// Report which engine branches (ruft's code probes) the walks reached.
+    #[arg(long)]
+    coverage: bool,
 }
 
 #[derive(Args)]
@@ -289,6 +296,7 @@ fn search_command(engine: Engine, args: SearchArgs) -> u8 {
             args.threads
         );
     }
+    let recording = args.coverage.then(coverage::start);
     let outcome = search::explore(RuftModel::new(cfg.clone()), &opts, |p| {
         if !quiet {
             eprintln!(
@@ -302,8 +310,12 @@ fn search_command(engine: Engine, args: SearchArgs) -> u8 {
             );
         }
     });
+    let coverage = recording.map(coverage::Recording::finish);
     if !quiet {
         report::print_table(&outcome, &cfg);
+        if let Some(c) = &coverage {
+            c.print();
+        }
         if let (Some(m), true) = (cfg.mutant, outcome.violations.is_empty()) {
             println!(
                 "\n  mutant {m} was not caught within these bounds; the catalogue catches it with:\n    check bfs {}",
@@ -320,7 +332,10 @@ fn search_command(engine: Engine, args: SearchArgs) -> u8 {
             "symmetry": args.symmetry,
             "threads": args.threads,
         });
-        let doc = report::json(&cfg, search, &outcome, counterexample.as_ref());
+        let mut doc = report::json(&cfg, search, &outcome, counterexample.as_ref());
+        if let Some(c) = &coverage {
+            doc["coverage"] = c.json();
+        }
         println!(
             "{}",
             serde_json::to_string_pretty(&doc).expect("JSON of plain values")
@@ -342,7 +357,9 @@ fn simulate_command(args: SimulateArgs) -> u8 {
         args.seed,
         args.model.flags()
     );
+    let recording = args.coverage.then(coverage::start);
     let walks = search::simulate(&model, args.seed, runs, time, args.steps);
+    let coverage = recording.map(coverage::Recording::finish);
     println!("  {} walks, {} steps", walks.runs, walks.steps);
     for p in PROPERTIES.iter().filter(|p| p.expect == Expect::Sometimes) {
         let seen = if walks.reached.contains(&p.name) {
@@ -351,6 +368,9 @@ fn simulate_command(args: SimulateArgs) -> u8 {
             "not reached"
         };
         println!("  sometimes   {:<40} {seen}", p.name);
+    }
+    if let Some(c) = &coverage {
+        c.print();
     }
     match walks.violation {
         Some((name, path)) => {

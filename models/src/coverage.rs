@@ -1,0 +1,320 @@
+//! The engine coverage report of `check ... --coverage`: which of ruft's code
+//! probes ([`ruft::probe`]) a search reached, and, for those it did not, why.
+//!
+//! The library counts hits of each probe in a process-wide table (ruft's
+//! `probes` feature, which this crate enables). `check` resets the table, runs
+//! the search and prints [`Report`] after the property table. [`EXPLAINED`]
+//! names every probe the default run (`check bfs --nodes 3`) does not reach,
+//! why, and what does reach it; `models/tests/coverage.rs` checks both halves,
+//! so an explanation cannot go stale and no probe goes unexplained. This
+//! module only reads counters: it has no Raft logic.
+
+use ruft::probe::{self, Group, Probe};
+use serde_json::{json, Value};
+
+/// What reaches a probe the default run does not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reach {
+    /// A `check` run: its arguments after `check` (`bfs --nodes 1`).
+    Check(&'static str),
+    /// Only input the model never produces (a caller stepping a local event
+    /// into the wrong role, a hostile peer): `models/tests/coverage.rs` drives
+    /// a [`crate::driver::Cluster`] into it, as this scenario says.
+    Driver(&'static str),
+}
+
+impl Reach {
+    /// How the report prints it.
+    pub fn describe(self) -> String {
+        match self {
+            Reach::Check(args) => format!("check {args}"),
+            Reach::Driver(how) => format!("driver only: {how}"),
+        }
+    }
+}
+
+/// A probe the default run does not reach: why, and what reaches it.
+#[derive(Clone, Copy, Debug)]
+pub struct Gap {
+    /// The probe.
+    pub probe: Probe,
+    /// Why the default bounds never reach it.
+    pub why: &'static str,
+    /// The run or scenario that does.
+    pub reach: Reach,
+}
+
+/// Every probe that `check bfs --nodes 3` (the default bounds) leaves
+/// unreached, with the reason and what reaches it instead.
+pub const EXPLAINED: &[Gap] = &[
+    // Heartbeats: the default run has no heartbeat timers (`--heartbeats`
+    // quadruples the states), so a leader never resends anything.
+    Gap {
+        probe: Probe::OnBeat,
+        why: "leaders' heartbeat timers fire only with --heartbeats",
+        reach: HEARTBEATS,
+    },
+    Gap {
+        probe: Probe::OnHeartbeat,
+        why: "only a Beat sends heartbeats, and no heartbeat timer fires",
+        reach: HEARTBEATS,
+    },
+    Gap {
+        probe: Probe::OnHeartbeatResponse,
+        why: "only a Beat sends heartbeats, and no heartbeat timer fires",
+        reach: HEARTBEATS,
+    },
+    Gap {
+        probe: Probe::FollowerCommitsFromHeartbeat,
+        why: "no heartbeats: followers learn the commit index from appends only",
+        reach: HEARTBEATS,
+    },
+    Gap {
+        probe: Probe::HeartbeatResendsAppend,
+        why: "needs heartbeat answers",
+        reach: HEARTBEATS,
+    },
+    Gap {
+        probe: Probe::HeartbeatUnpausesProbe,
+        why: "needs heartbeat answers; a probe resumes on its own answer otherwise",
+        reach: HEARTBEATS,
+    },
+    Gap {
+        probe: Probe::AppendSentEmpty,
+        why: "a leader sends an append with no entries only to a lagging follower that \
+              answered a heartbeat; every other append carries entries",
+        reach: HEARTBEATS,
+    },
+    Gap {
+        probe: Probe::AppendNothingNew,
+        why: "nothing is resent without heartbeats, so every append a follower accepts \
+              carries an entry it lacks",
+        reach: HEARTBEATS,
+    },
+    Gap {
+        probe: Probe::AppendBelowCommit,
+        why: "a leader's appends start at or after every follower's commit index, and \
+              nothing is resent or delivered twice, so no append arrives below it",
+        reach: HEARTBEATS,
+    },
+    Gap {
+        probe: Probe::DropStaleResponse,
+        why: "with one proposal and no resends a leader has one append in flight per \
+              follower, so no refusal is about an append it has moved past",
+        reach: HEARTBEATS,
+    },
+    Gap {
+        probe: Probe::ProgressReplicateToProbe,
+        why: "with one proposal and no resends a replicating follower holds everything \
+              before the one append in flight to it, so it never refuses",
+        reach: HEARTBEATS,
+    },
+    Gap {
+        probe: Probe::DropHeartbeatResponseNotLeader,
+        why: "needs heartbeats and a leader that restarts in its term before the answer",
+        reach: Reach::Check("bfs --nodes 3 --heartbeats --max-proposals 0 --symmetry"),
+    },
+    // Bounds other than heartbeats.
+    Gap {
+        probe: Probe::CommitWaitsForOwnTerm,
+        why: "a new leader sends its older entries and its no-op in one append, so a \
+              quorum that matches the old entries also matches the no-op; \
+              --max-append-entries 1 sends them apart",
+        reach: Reach::Check("bfs --nodes 3 --max-append-entries 1 --max-crashes 0 --symmetry"),
+    },
+    Gap {
+        probe: Probe::ElectedAlone,
+        why: "needs a single voter",
+        reach: Reach::Check("bfs --nodes 1"),
+    },
+    Gap {
+        probe: Probe::RejectPrevTermMismatch,
+        why: "a leader's first probe follows its own last entry; a follower holds another \
+              term at that index only after leaders of two earlier terms wrote it, which \
+              needs three terms and six messages in flight",
+        reach: Reach::Check(
+            "bfs --nodes 3 --max-term 3 --max-proposals 0 --max-crashes 0 --max-in-flight 6 \
+             --network ordered --symmetry",
+        ),
+    },
+    Gap {
+        probe: Probe::AppendTruncateExtend,
+        why: "needs a follower holding two unpersisted entries when a newer leader's \
+              conflicting entry arrives at the second: asynchronous writes and either \
+              five voters or three terms, beyond what the checker exhausts in minutes",
+        reach: Reach::Driver("five voters, two leaders' appends to a follower holding its write"),
+    },
+    // Calls and messages that neither the model nor an honest cluster makes.
+    Gap {
+        probe: Probe::DropHupOnLeader,
+        why: "no election timer is armed on a leader, and Node::tick gives a leader Beat",
+        reach: Reach::Driver("Node::campaign on a leader"),
+    },
+    Gap {
+        probe: Probe::DropBeatNotLeader,
+        why: "heartbeat timers are armed on leaders only, and Node::tick gives others Hup",
+        reach: Reach::Driver("Node::heartbeat on a follower"),
+    },
+    Gap {
+        probe: Probe::DropAppendOnLeader,
+        why: "an append of a leader's own term from another node means two leaders in \
+              one term, which election safety rules out",
+        reach: Reach::Driver("a forged AppendEntries to a leader"),
+    },
+    Gap {
+        probe: Probe::DropHeartbeatOnLeader,
+        why: "a heartbeat of a leader's own term from another node means two leaders in \
+              one term, which election safety rules out",
+        reach: Reach::Driver("a forged Heartbeat to a leader"),
+    },
+    Gap {
+        probe: Probe::DropTermsExhausted,
+        why: "needs a node at term u64::MAX",
+        reach: Reach::Driver("a RequestVote of term u64::MAX, then Node::campaign"),
+    },
+];
+
+/// The run that reaches what heartbeats reach: `--heartbeats` without crashes
+/// (90 k states with symmetry reduction).
+const HEARTBEATS: Reach = Reach::Check("bfs --nodes 3 --heartbeats --max-crashes 0 --symmetry");
+
+/// The entry of [`EXPLAINED`] for `probe`, if any.
+pub fn explained(probe: Probe) -> Option<&'static Gap> {
+    EXPLAINED.iter().find(|g| g.probe == probe)
+}
+
+/// A coverage run in progress: started by [`start`], ended by [`Recording::finish`].
+#[must_use = "finish the recording to get the report"]
+pub struct Recording(());
+
+/// Starts recording: sets every probe's count back to zero. The table is
+/// shared by the whole process, so only one recording should run at a time.
+pub fn start() -> Recording {
+    probe::reset();
+    Recording(())
+}
+
+impl Recording {
+    /// The hits since [`start`].
+    pub fn finish(self) -> Report {
+        Report {
+            hits: probe::hits(),
+        }
+    }
+}
+
+/// Every probe with its hit count, in [`Probe::ALL`] order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Report {
+    /// `(probe, hits)` for every probe.
+    pub hits: Vec<(Probe, u64)>,
+}
+
+impl Report {
+    /// The hits of `probe`.
+    pub fn count(&self, probe: Probe) -> u64 {
+        self.hits
+            .iter()
+            .find(|(p, _)| *p == probe)
+            .map_or(0, |&(_, n)| n)
+    }
+
+    /// The probes never hit.
+    pub fn unreached(&self) -> Vec<Probe> {
+        self.hits
+            .iter()
+            .filter(|(_, n)| *n == 0)
+            .map(|&(p, _)| p)
+            .collect()
+    }
+
+    /// The report's lines: every probe by group with its hits, then the
+    /// unreached ones with the reason [`EXPLAINED`] gives.
+    pub fn lines(&self) -> Vec<String> {
+        let reached = self.hits.iter().filter(|(_, n)| *n > 0).count();
+        let mut out = vec![format!(
+            "  engine coverage: {reached} of {} code probes reached",
+            self.hits.len()
+        )];
+        for group in Group::ALL {
+            out.push(format!("    {}", group.name()));
+            for &(p, n) in self.hits.iter().filter(|(p, _)| p.group() == group) {
+                out.push(format!("      {:<36} {:>12}  {}", p.name(), n, p.about()));
+            }
+        }
+        let unreached = self.unreached();
+        if unreached.is_empty() {
+            out.push("  every probe was reached".into());
+            return out;
+        }
+        out.push(format!(
+            "  UNREACHED ({}), each with why the default run misses it and what reaches it:",
+            unreached.len()
+        ));
+        for p in unreached {
+            out.push(format!("    {}", p.name()));
+            match explained(p) {
+                Some(gap) => {
+                    out.push(format!("      why: {}", gap.why));
+                    out.push(format!("      reached by: {}", gap.reach.describe()));
+                }
+                None => out.push(
+                    "      unexplained: not in coverage::EXPLAINED, so the default run \
+                     (check bfs --nodes 3) reaches it"
+                        .into(),
+                ),
+            }
+        }
+        out
+    }
+
+    /// Prints [`Report::lines`] after a blank line.
+    pub fn print(&self) {
+        println!();
+        for line in self.lines() {
+            println!("{line}");
+        }
+    }
+
+    /// The `coverage` array of `check --json`: `{probe, hits}` per probe.
+    pub fn json(&self) -> Value {
+        self.hits
+            .iter()
+            .map(|(p, n)| json!({"probe": p.name(), "hits": n}))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_probe_is_explained_at_most_once() {
+        for gap in EXPLAINED {
+            let n = EXPLAINED.iter().filter(|g| g.probe == gap.probe).count();
+            assert_eq!(n, 1, "{} is explained {n} times", gap.probe);
+            assert!(!gap.why.is_empty());
+        }
+    }
+
+    #[test]
+    fn the_report_names_every_probe_and_lists_the_unreached() {
+        let report = Report {
+            hits: Probe::ALL
+                .iter()
+                .map(|&p| (p, u64::from(p != Probe::OnHup)))
+                .collect(),
+        };
+        let lines = report.lines();
+        for &p in Probe::ALL {
+            assert!(lines.iter().any(|l| l.contains(p.name())), "{p}");
+        }
+        assert_eq!(report.unreached(), vec![Probe::OnHup]);
+        assert!(lines.iter().any(|l| l.starts_with("  UNREACHED (1)")));
+        assert_eq!(
+            report.json().as_array().map(Vec::len),
+            Some(Probe::ALL.len())
+        );
+    }
+}

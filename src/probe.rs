@@ -1,0 +1,356 @@
+//! Code probes, compiled in only with the `probes` cargo feature, so that the
+//! verification harness can report which branches of the engine a search
+//! reached (`check bfs --coverage`), as FoundationDB's code probes and TLC's
+//! `-coverage` do.
+//!
+//! A probe is a named point in the engine: a message handler, a rejection or
+//! drop reason, a case of [`crate::LogBuffer::append`], a role transition or a
+//! notable replication branch. The crate-internal `probe!` macro records a hit
+//! in a process-wide table of counters. Without the feature this module does
+//! not exist and `probe!` expands to nothing, so a normal build carries no
+//! probe code. The table is a side channel: the engine never reads it, so a
+//! probed build behaves exactly as an unprobed one.
+//!
+//! ```
+//! use ruft::probe::{self, Probe};
+//! probe::reset();
+//! assert!(probe::hits().iter().all(|&(_, n)| n == 0));
+//! assert_eq!(Probe::OnHup.name(), "on-hup");
+//! assert_eq!(Probe::from_name("on-hup"), Some(Probe::OnHup));
+//! ```
+
+use crate::{DropReason, Error, MessageVariant, Rejection, StepOutcome};
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// How the coverage report groups the probes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Group {
+    /// One probe per message handler (`on_*`).
+    Handlers,
+    /// One probe per [`Rejection`] variant.
+    Rejections,
+    /// One probe per [`DropReason`] variant (role drops by handler).
+    Drops,
+    /// The cases of [`crate::LogBuffer::append`], and a follower's append that
+    /// changes nothing.
+    AppendCases,
+    /// Role changes (`become_*`), by the role left.
+    RoleTransitions,
+    /// Branches of voting and tallying.
+    Elections,
+    /// Branches of replication, flow control and commitment.
+    Replication,
+}
+
+impl Group {
+    /// Every group, in report order.
+    pub const ALL: [Group; 7] = [
+        Group::Handlers,
+        Group::Rejections,
+        Group::Drops,
+        Group::AppendCases,
+        Group::RoleTransitions,
+        Group::Elections,
+        Group::Replication,
+    ];
+
+    /// The group's heading in the report.
+    pub fn name(self) -> &'static str {
+        match self {
+            Group::Handlers => "handlers",
+            Group::Rejections => "rejections",
+            Group::Drops => "drops",
+            Group::AppendCases => "append cases",
+            Group::RoleTransitions => "role transitions",
+            Group::Elections => "elections",
+            Group::Replication => "replication",
+        }
+    }
+}
+
+/// Declares [`Probe`] with its name, group and one-line description.
+macro_rules! probes {
+    ($($(#[$doc:meta])* $v:ident => $name:literal, $group:ident, $about:literal;)*) => {
+        /// One code probe: a point in the engine whose hits are counted.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Probe {
+            $($(#[$doc])* $v,)*
+        }
+
+        impl Probe {
+            /// Every probe, in report order.
+            pub const ALL: &'static [Probe] = &[$(Probe::$v,)*];
+
+            /// The probe's kebab-case name, as the report prints it.
+            pub fn name(self) -> &'static str {
+                match self { $(Probe::$v => $name,)* }
+            }
+
+            /// The report group it belongs to.
+            pub fn group(self) -> Group {
+                match self { $(Probe::$v => Group::$group,)* }
+            }
+
+            /// What a hit means, in one line.
+            pub fn about(self) -> &'static str {
+                match self { $(Probe::$v => $about,)* }
+            }
+        }
+    };
+}
+
+probes! {
+    /// `on_hup`.
+    OnHup => "on-hup", Handlers, "the election timer fired (Hup)";
+    /// `on_beat`.
+    OnBeat => "on-beat", Handlers, "the heartbeat timer fired (Beat)";
+    /// `on_propose`.
+    OnPropose => "on-propose", Handlers, "a client proposed a command";
+    /// `on_request_vote`.
+    OnRequestVote => "on-request-vote", Handlers, "a RequestVote of the node's term arrived";
+    /// `on_request_vote_response`.
+    OnRequestVoteResponse => "on-request-vote-response", Handlers,
+        "a vote (granted or refused) of the node's term arrived";
+    /// `on_append_entries`.
+    OnAppendEntries => "on-append-entries", Handlers,
+        "a well-formed AppendEntries of the node's term arrived";
+    /// `on_append_entries_response`.
+    OnAppendEntriesResponse => "on-append-entries-response", Handlers,
+        "an append acknowledgement or refusal of the node's term arrived";
+    /// `on_heartbeat`.
+    OnHeartbeat => "on-heartbeat", Handlers, "a Heartbeat of the node's term arrived";
+    /// `on_heartbeat_response`.
+    OnHeartbeatResponse => "on-heartbeat-response", Handlers,
+        "a heartbeat answer of the node's term arrived";
+
+    /// [`Rejection::VoteAlreadyCast`].
+    RejectVoteAlreadyCast => "reject-vote-already-cast", Rejections,
+        "a vote refused: already voted for another candidate in this term (§5.2)";
+    /// [`Rejection::LeaderKnown`].
+    RejectLeaderKnown => "reject-leader-known", Rejections,
+        "a vote refused: the node has not voted but follows a leader of this term";
+    /// [`Rejection::LogNotUpToDate`].
+    RejectLogNotUpToDate => "reject-log-not-up-to-date", Rejections,
+        "a vote refused: the candidate's log is behind (§5.4.1)";
+    /// [`Rejection::PrevBeyondLog`].
+    RejectPrevBeyondLog => "reject-prev-beyond-log", Rejections,
+        "an append refused: its previous entry lies beyond the log (§5.3)";
+    /// [`Rejection::PrevTermMismatch`].
+    RejectPrevTermMismatch => "reject-prev-term-mismatch", Rejections,
+        "an append refused: the entry at its previous index has another term (§5.3)";
+
+    /// [`DropReason::StaleTerm`].
+    DropStaleTerm => "drop-stale-term", Drops, "a message of an older term dropped at the gate (§5.1)";
+    /// [`DropReason::StaleResponse`].
+    DropStaleResponse => "drop-stale-response", Drops,
+        "a leader dropped an append refusal about an append it has moved past";
+    /// [`DropReason::TermsExhausted`].
+    DropTermsExhausted => "drop-terms-exhausted", Drops,
+        "an election timeout dropped: the node is at the largest term";
+    /// [`DropReason::NotForRole`] for `Hup`.
+    DropHupOnLeader => "drop-hup-on-leader", Drops, "a leader dropped an election timeout (Hup)";
+    /// [`DropReason::NotForRole`] for `Beat`.
+    DropBeatNotLeader => "drop-beat-not-leader", Drops,
+        "a follower or candidate dropped a heartbeat timeout (Beat)";
+    /// [`DropReason::NotForRole`] for a vote.
+    DropVoteNotCandidate => "drop-vote-not-candidate", Drops,
+        "a vote arrived after the election was decided";
+    /// [`DropReason::NotForRole`] for an append.
+    DropAppendOnLeader => "drop-append-on-leader", Drops,
+        "a leader dropped an AppendEntries of its own term (a second leader, §5.2)";
+    /// [`DropReason::NotForRole`] for an append response.
+    DropAppendResponseNotLeader => "drop-append-response-not-leader", Drops,
+        "an append answer reached a node no longer leader in that term (it restarted)";
+    /// [`DropReason::NotForRole`] for a heartbeat.
+    DropHeartbeatOnLeader => "drop-heartbeat-on-leader", Drops,
+        "a leader dropped a Heartbeat of its own term (a second leader, §5.2)";
+    /// [`DropReason::NotForRole`] for a heartbeat response.
+    DropHeartbeatResponseNotLeader => "drop-heartbeat-response-not-leader", Drops,
+        "a heartbeat answer reached a node no longer leader in that term (it restarted)";
+
+    /// [`crate::AppendCase::Extend`].
+    AppendExtend => "append-extend", AppendCases,
+        "entries appended right after the last one (leader or follower)";
+    /// [`crate::AppendCase::Replace`].
+    AppendReplace => "append-replace", AppendCases,
+        "a follower replaced its whole unpersisted buffer and hid a persisted suffix";
+    /// [`crate::AppendCase::TruncateExtend`].
+    AppendTruncateExtend => "append-truncate-extend", AppendCases,
+        "a follower cut its unpersisted buffer inside, then extended it";
+    /// A follower's append that changes nothing.
+    AppendNothingNew => "append-nothing-new", AppendCases,
+        "a follower already held every entry of an accepted append (or it had none)";
+
+    /// `become_follower` from a follower.
+    BecomeFollowerFromFollower => "become-follower-from-follower", RoleTransitions,
+        "a follower moved to a newer term";
+    /// `become_follower` from a candidate.
+    BecomeFollowerFromCandidate => "become-follower-from-candidate", RoleTransitions,
+        "a candidate gave up: lost, saw the leader, or saw a newer term";
+    /// `become_follower` from a leader.
+    BecomeFollowerFromLeader => "become-follower-from-leader", RoleTransitions,
+        "a leader stepped down on a newer term (§5.1)";
+    /// `become_candidate` from a follower.
+    BecomeCandidateFromFollower => "become-candidate-from-follower", RoleTransitions,
+        "a follower started an election";
+    /// `become_candidate` from a candidate.
+    BecomeCandidateFromCandidate => "become-candidate-from-candidate", RoleTransitions,
+        "a candidate timed out and started another election";
+    /// `become_leader`.
+    BecomeLeader => "become-leader", RoleTransitions, "a candidate won and took office";
+
+    /// A vote granted.
+    VoteGranted => "vote-granted", Elections, "a node granted its vote";
+    /// A quorum refused.
+    ElectionLost => "election-lost", Elections,
+        "a candidate counted a quorum of refusals and became a follower";
+    /// A candidate heard from its term's leader.
+    CandidateYieldsToLeader => "candidate-yields-to-leader", Elections,
+        "a candidate heard from the leader of its own term and followed it";
+    /// A single voter's election.
+    ElectedAlone => "elected-alone", Elections, "a single voter won its election at once";
+
+    /// An append below the follower's commit index.
+    AppendBelowCommit => "append-below-commit", Replication,
+        "an append whose previous index is below the commit index was acked up to it";
+    /// An append with no entries went out.
+    AppendSentEmpty => "append-sent-empty", Replication, "a leader sent an append with no entries";
+    /// A paused follower was not sent an append.
+    AppendHeldBack => "append-held-back", Replication,
+        "a leader held an append back: probe outstanding or in-flight window full";
+    /// A heartbeat answer triggered an append.
+    HeartbeatResendsAppend => "heartbeat-resends-append", Replication,
+        "a lagging follower's heartbeat answer made the leader send an append";
+    /// A heartbeat answer unpaused a probe.
+    HeartbeatUnpausesProbe => "heartbeat-unpauses-probe", Replication,
+        "a heartbeat answer let a paused probe send again";
+    /// Probe to Replicate.
+    ProgressProbeToReplicate => "progress-probe-to-replicate", Replication,
+        "an accepted probe switched the follower to replicating";
+    /// Replicate to Probe.
+    ProgressReplicateToProbe => "progress-replicate-to-probe", Replication,
+        "a refusal while replicating switched the follower back to probing";
+    /// A probe moved back after a refusal.
+    ProbeBacktracks => "probe-backtracks", Replication,
+        "a refused probe moved the follower's next index back";
+    /// The reject hint skipped entries.
+    HintSkipsEntries => "hint-skips-entries", Replication,
+        "a refusal's hint moved the probe back by more than one entry";
+    /// The leader's commit index advanced.
+    LeaderCommits => "leader-commits", Replication,
+        "a leader advanced its commit index to what a quorum matched";
+    /// The leader waits for its own term.
+    CommitWaitsForOwnTerm => "commit-waits-for-own-term", Replication,
+        "a quorum matched only older-term entries, so the leader did not commit (§5.4.2)";
+    /// A follower's commit advanced by an append.
+    FollowerCommitsFromAppend => "follower-commits-from-append", Replication,
+        "a follower advanced its commit index from an append";
+    /// A follower's commit advanced by a heartbeat.
+    FollowerCommitsFromHeartbeat => "follower-commits-from-heartbeat", Replication,
+        "a follower advanced its commit index from a heartbeat";
+}
+
+impl Probe {
+    /// The probe called `name`, if any.
+    pub fn from_name(name: &str) -> Option<Probe> {
+        Probe::ALL.iter().copied().find(|p| p.name() == name)
+    }
+}
+
+impl fmt::Display for Probe {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One counter per probe, each on its own cache line so that worker threads
+/// hitting different probes do not contend.
+#[repr(align(128))]
+struct Counter(AtomicU64);
+
+/// Room for every probe; a compile-time assert checks that it is enough.
+const COUNTERS_MAX: usize = 64;
+const _: () = assert!(Probe::ALL.len() <= COUNTERS_MAX, "grow COUNTERS_MAX");
+
+static HITS: [Counter; COUNTERS_MAX] = [const { Counter(AtomicU64::new(0)) }; COUNTERS_MAX];
+
+/// Records one hit of `probe` (the `probe!` macro calls this).
+#[inline]
+pub(crate) fn hit(probe: Probe) {
+    HITS[probe as usize].0.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Every probe with its hits since the last [`reset`], in [`Probe::ALL`] order.
+/// The table is shared by the whole process: runs that overlap in time add up.
+pub fn hits() -> Vec<(Probe, u64)> {
+    Probe::ALL
+        .iter()
+        .map(|&p| (p, HITS[p as usize].0.load(Ordering::Relaxed)))
+        .collect()
+}
+
+/// Sets every counter back to zero.
+pub fn reset() {
+    for c in &HITS {
+        c.0.store(0, Ordering::Relaxed);
+    }
+}
+
+/// Records the rejection or drop a step ended in: one probe per [`Rejection`]
+/// and [`DropReason`] variant, role drops by the message's variant. The
+/// matches are exhaustive, so a new reason needs a probe.
+pub(crate) fn outcome(variant: &MessageVariant, outcome: &Result<StepOutcome, Error>) {
+    let probe = match outcome {
+        Ok(StepOutcome::Handled) | Err(_) => return,
+        Ok(StepOutcome::Rejected(r)) => match r {
+            Rejection::VoteAlreadyCast { .. } => Probe::RejectVoteAlreadyCast,
+            Rejection::LeaderKnown { .. } => Probe::RejectLeaderKnown,
+            Rejection::LogNotUpToDate { .. } => Probe::RejectLogNotUpToDate,
+            Rejection::PrevBeyondLog { .. } => Probe::RejectPrevBeyondLog,
+            Rejection::PrevTermMismatch { .. } => Probe::RejectPrevTermMismatch,
+        },
+        Ok(StepOutcome::Dropped(d)) => match d {
+            DropReason::StaleTerm { .. } => Probe::DropStaleTerm,
+            DropReason::StaleResponse => Probe::DropStaleResponse,
+            DropReason::TermsExhausted => Probe::DropTermsExhausted,
+            DropReason::NotForRole { .. } => match variant {
+                MessageVariant::Hup => Probe::DropHupOnLeader,
+                MessageVariant::Beat => Probe::DropBeatNotLeader,
+                MessageVariant::RequestVoteResponse { .. } => Probe::DropVoteNotCandidate,
+                MessageVariant::AppendEntries { .. } => Probe::DropAppendOnLeader,
+                MessageVariant::AppendEntriesResponse { .. } => Probe::DropAppendResponseNotLeader,
+                MessageVariant::Heartbeat { .. } => Probe::DropHeartbeatOnLeader,
+                MessageVariant::HeartbeatResponse => Probe::DropHeartbeatResponseNotLeader,
+                // Their handlers never drop for the role: a proposal to a
+                // follower is an error, and any node may answer a RequestVote.
+                MessageVariant::Propose { .. } | MessageVariant::RequestVote { .. } => return,
+            },
+        },
+    };
+    hit(probe);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_kebab_case_and_round_trip() {
+        let mut names: Vec<_> = Probe::ALL.iter().map(|p| p.name()).collect();
+        for &p in Probe::ALL {
+            assert_eq!(Probe::from_name(p.name()), Some(p));
+            assert!(
+                p.name().chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{p}"
+            );
+            assert!(!p.about().is_empty());
+        }
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Probe::ALL.len());
+        assert!(Group::ALL
+            .iter()
+            .all(|g| Probe::ALL.iter().any(|p| p.group() == *g)));
+    }
+}
