@@ -6,18 +6,20 @@
 //! default 3-node search sees none of them. The hunt runs, within one time
 //! budget:
 //!
-//! 1. [`PORTFOLIO`]: exhaustive searches (BFS with symmetry reduction) of
-//!    small models, each chosen for a class of bugs, each known to finish in
-//!    its share of the budget on 2 cores (recorded in
-//!    `proofs/recorded-runs.tsv`);
+//! 1. [`PORTFOLIO`]: breadth-first searches with symmetry reduction of
+//!    models each chosen for a class of bugs. The exhaustive parts are small
+//!    enough to finish in their share of the budget on 2 cores (recorded in
+//!    `proofs/recorded-runs.tsv`); the deep parts are not, and are searched
+//!    for their share of the time for bugs only;
 //! 2. a swarm of random walks in the remaining time, each batch of walks on a
 //!    configuration drawn from its seed (cluster size, terms, network,
 //!    durability, heartbeats, ...), as TigerBeetle's VOPR randomises its
 //!    cluster per seed: configurations no one thought to write down.
 //!
 //! The first violation ends the hunt with a counterexample. Otherwise the
-//! hunt passes only if every exhaustive part finished; the swarm never proves
-//! anything, it only looks.
+//! hunt passes only if every exhaustive part finished and every witness was
+//! reached somewhere; the deep parts and the swarm never prove anything, they
+//! only look.
 
 use crate::model::{Durability, ModelConfig, NetworkKind, RuftModel};
 use crate::properties::{Expect, PROPERTIES};
@@ -28,7 +30,18 @@ use ruft::Mutant;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-/// One exhaustive part of the portfolio.
+/// Whether a part must finish for the hunt to pass.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Small enough to finish in its share on 2 cores: a part cut short makes
+    /// the hunt incomplete (exit 3).
+    Exhaustive,
+    /// Too big to finish in a few minutes: searched breadth first for its
+    /// share of the time, for bugs only (like the swarm, it proves nothing).
+    Deep,
+}
+
+/// One part of the portfolio.
 #[derive(Clone, Copy, Debug)]
 pub struct Part {
     /// Short name printed in the summary.
@@ -37,12 +50,22 @@ pub struct Part {
     pub why: &'static str,
     /// Its model (the hunt adds `--mutant` if one is given).
     pub model: fn() -> ModelConfig,
-    /// Its share of the exhaustive budget, in percent.
+    /// Exhaustive or deep.
+    pub kind: Kind,
+    /// Its share of the parts' budget, in percent.
     pub share: u32,
 }
 
 fn default_3() -> ModelConfig {
     ModelConfig::default()
+}
+
+fn nodes_4() -> ModelConfig {
+    ModelConfig::for_nodes(4)
+}
+
+fn nodes_5() -> ModelConfig {
+    ModelConfig::for_nodes(5)
 }
 
 fn one_voter() -> ModelConfig {
@@ -69,7 +92,7 @@ fn third_term() -> ModelConfig {
         term_max: 3,
         proposals_max: 0,
         crashes_max: 0,
-        in_flight_max: 6,
+        in_flight_max: 4,
         ..ModelConfig::default()
     }
 }
@@ -78,8 +101,21 @@ fn heartbeats() -> ModelConfig {
     ModelConfig {
         heartbeats: true,
         crashes_max: 0,
-        in_flight_max: 6,
         ..ModelConfig::default()
+    }
+}
+
+fn third_term_deep() -> ModelConfig {
+    ModelConfig {
+        in_flight_max: 6,
+        ..third_term()
+    }
+}
+
+fn heartbeats_deep() -> ModelConfig {
+    ModelConfig {
+        in_flight_max: 6,
+        ..heartbeats()
     }
 }
 
@@ -115,55 +151,92 @@ fn duplicating_4() -> ModelConfig {
     }
 }
 
-/// The exhaustive parts, quickest first, so a shallow bug is reported soon.
+/// The parts, quickest first, so a shallow bug is reported soon; the deep
+/// parts last, so they inherit the time the exhaustive ones leave.
 pub const PORTFOLIO: &[Part] = &[
     Part {
         name: "1 voter",
-        why: "single-voter clusters commit alone (etcd-io/etcd#14370)",
+        why: "a single voter commits alone (etcd-io/etcd#14370)",
         model: one_voter,
-        share: 2,
+        kind: Kind::Exhaustive,
+        share: 1,
     },
     Part {
         name: "2 voters",
         why: "a quorum of two is everyone: off-by-one quorum bugs",
         model: two_voters,
-        share: 3,
+        kind: Kind::Exhaustive,
+        share: 1,
     },
     Part {
-        name: "default",
-        why: "the 3-node default: election, replication, a crash",
+        name: "3 nodes (default)",
+        why: "election, replication and a crash: the default search",
         model: default_3,
-        share: 10,
+        kind: Kind::Exhaustive,
+        share: 6,
     },
     Part {
-        name: "async writes",
-        why: "writes that complete later than their Ready, then a crash",
-        model: async_writes,
-        share: 10,
+        name: "4 nodes (default)",
+        why: "an even cluster: quorums that overlap in two nodes",
+        model: nodes_4,
+        kind: Kind::Exhaustive,
+        share: 4,
+    },
+    Part {
+        name: "5 nodes (default)",
+        why: "a quorum of three among five",
+        model: nodes_5,
+        kind: Kind::Exhaustive,
+        share: 4,
     },
     Part {
         name: "heartbeats",
-        why: "empty appends and the commit index carried by heartbeats",
+        why: "empty appends and the commit index a heartbeat carries",
         model: heartbeats,
-        share: 15,
+        kind: Kind::Exhaustive,
+        share: 8,
     },
     Part {
         name: "three terms",
-        why: "a third election over a stale log (up-to-date and stale-term bugs)",
+        why: "a third election over stale logs",
         model: third_term,
-        share: 15,
+        kind: Kind::Exhaustive,
+        share: 16,
+    },
+    Part {
+        name: "async writes",
+        why: "writes that complete after their Ready, and a crash before",
+        model: async_writes,
+        kind: Kind::Deep,
+        share: 8,
     },
     Part {
         name: "duplicating, 4 nodes",
         why: "a vote delivered twice where one grant short of a quorum matters",
         model: duplicating_4,
-        share: 10,
+        kind: Kind::Exhaustive,
+        share: 8,
+    },
+    Part {
+        name: "heartbeats, deep",
+        why: "stale entries meeting a heartbeat's commit index, more in flight",
+        model: heartbeats_deep,
+        kind: Kind::Deep,
+        share: 14,
+    },
+    Part {
+        name: "three terms, deep",
+        why: "stale-term and up-to-date bugs that need more in flight",
+        model: third_term_deep,
+        kind: Kind::Deep,
+        share: 14,
     },
     Part {
         name: "figure 8",
         why: "four terms on a FIFO network, one entry per append (§5.4.2)",
         model: figure_8,
-        share: 35,
+        kind: Kind::Deep,
+        share: 16,
     },
 ];
 
@@ -236,11 +309,11 @@ impl Hunt {
         }
     }
 
-    /// Runs every part of [`PORTFOLIO`] in its share of two thirds of the
+    /// Runs every part of [`PORTFOLIO`] in its share of four fifths of the
     /// budget (time a part leaves unused goes to the next); `Some(exit code)`
     /// if a violation ended the hunt.
-    pub fn exhaustive(&mut self) -> Option<u8> {
-        let pool = self.budget * 2 / 3;
+    pub fn parts(&mut self) -> Option<u8> {
+        let pool = self.budget * 4 / 5;
         let mut spent = Duration::ZERO;
         let mut granted = Duration::ZERO;
         for part in PORTFOLIO {
@@ -257,10 +330,14 @@ impl Hunt {
             };
             let outcome = search::explore(RuftModel::new(cfg.clone()), &opts, |_| {});
             spent += outcome.elapsed;
-            let result = match (&outcome.violations.first(), &outcome.cut_short) {
-                (Some((name, _)), _) => format!("VIOLATED: {name}"),
-                (None, Some(why)) => format!("INCOMPLETE: {why}"),
-                (None, None) => format!("complete, {} states", outcome.unique),
+            let result = match (&outcome.violations.first(), &outcome.cut_short, part.kind) {
+                (Some((name, _)), _, _) => format!("VIOLATED: {name}"),
+                (None, Some(why), Kind::Exhaustive) => format!("INCOMPLETE: {why}"),
+                (None, Some(_), Kind::Deep) => format!(
+                    "no violation in {} states to depth {} (deep: searched, not complete)",
+                    outcome.unique, outcome.depth
+                ),
+                (None, None, _) => format!("complete, {} states", outcome.unique),
             };
             println!(
                 "  {:<22} {:>6.1}s  {result}\n  {:<22} check bfs --symmetry {}",
@@ -278,7 +355,7 @@ impl Hunt {
                 self.report(&cfg, name, path, true);
                 return Some(1);
             }
-            if let Some(why) = outcome.cut_short {
+            if let (Some(why), Kind::Exhaustive) = (outcome.cut_short, part.kind) {
                 self.cut_short.push((part.name, why));
             }
         }

@@ -119,9 +119,13 @@ enum Dur {
 struct SearchArgs {
     #[command(flatten)]
     model: ModelArgs,
-    /// Explore states that differ only by node names once (BFS and DFS).
-    #[arg(long)]
+    /// Explore states that differ only by node names once (BFS and DFS);
+    /// on by default from 4 nodes.
+    #[arg(long, conflicts_with = "no_symmetry")]
     symmetry: bool,
+    /// Turn off the symmetry reduction that 4 nodes and more get by default.
+    #[arg(long)]
+    no_symmetry: bool,
     /// Worker threads.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=256))]
     threads: u64,
@@ -152,12 +156,18 @@ impl SearchArgs {
         SearchOptions {
             engine,
             threads: usize::try_from(self.threads).unwrap_or(1),
-            symmetry: self.symmetry,
+            symmetry: self.symmetric(),
             timeout: self.timeout.map(Duration::from_secs),
             states_max: self.max_states.and_then(|n| usize::try_from(n).ok()),
             memory_max: self.memory_max(),
             ..SearchOptions::default()
         }
+    }
+
+    /// Symmetry reduction: asked for, or by default from 4 nodes on (where it
+    /// cuts the space 12x and more; counterexamples are printed plain anyway).
+    fn symmetric(&self) -> bool {
+        self.symmetry || (self.model.nodes >= 4 && !self.no_symmetry)
     }
 
     fn memory_max(&self) -> Option<u64> {
@@ -215,7 +225,7 @@ struct SimulateArgs {
 
 #[derive(Args)]
 struct HuntArgs {
-    /// The whole budget, in seconds: two thirds for the exhaustive parts,
+    /// The whole budget, in seconds: four fifths for the portfolio's parts,
     /// the rest (and whatever they leave) for the swarm.
     #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
     time: u64,
@@ -292,7 +302,7 @@ fn search_command(engine: Engine, args: SearchArgs) -> u8 {
         println!(
             "ruft check {engine_name}: {}{} (threads {})",
             args.model.flags(),
-            if args.symmetry { " --symmetry" } else { "" },
+            if args.symmetric() { " --symmetry" } else { "" },
             args.threads
         );
     }
@@ -324,12 +334,12 @@ fn search_command(engine: Engine, args: SearchArgs) -> u8 {
         }
     }
     let counterexample = outcome.violations.first().map(|(name, found)| {
-        Counterexample::settle(&cfg, name, found, args.symmetry, &args.budget(), quiet)
+        Counterexample::settle(&cfg, name, found, args.symmetric(), &args.budget(), quiet)
     });
     if args.json {
         let search = json!({
             "engine": engine_name,
-            "symmetry": args.symmetry,
+            "symmetry": args.symmetric(),
             "threads": args.threads,
         });
         let mut doc = report::json(&cfg, search, &outcome, counterexample.as_ref());
@@ -399,7 +409,7 @@ fn hunt_command(args: HuntArgs) -> u8 {
         args.mutant
             .map_or(String::new(), |m| format!(", mutant {m}"))
     );
-    if let Some(code) = hunt.exhaustive() {
+    if let Some(code) = hunt.parts() {
         return code;
     }
     if let Some(code) = hunt.swarm(args.seed) {
