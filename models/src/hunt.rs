@@ -52,7 +52,8 @@ pub struct Part {
     pub model: fn() -> ModelConfig,
     /// Exhaustive or deep.
     pub kind: Kind,
-    /// Its share of the parts' budget, in percent.
+    /// A deep part's share of the time the exhaustive parts leave (0 for an
+    /// exhaustive part, which runs until it finishes).
     pub share: u32,
 }
 
@@ -151,92 +152,92 @@ fn duplicating_4() -> ModelConfig {
     }
 }
 
-/// The parts, quickest first, so a shallow bug is reported soon; the deep
-/// parts last, so they inherit the time the exhaustive ones leave.
+/// The parts: the exhaustive ones run first, quickest first, so a shallow bug
+/// is reported soon; the deep ones share the time left.
 pub const PORTFOLIO: &[Part] = &[
     Part {
         name: "1 voter",
         why: "a single voter commits alone (etcd-io/etcd#14370)",
         model: one_voter,
         kind: Kind::Exhaustive,
-        share: 1,
+        share: 0,
     },
     Part {
         name: "2 voters",
         why: "a quorum of two is everyone: off-by-one quorum bugs",
         model: two_voters,
         kind: Kind::Exhaustive,
-        share: 1,
+        share: 0,
     },
     Part {
         name: "3 nodes (default)",
         why: "election, replication and a crash: the default search",
         model: default_3,
         kind: Kind::Exhaustive,
-        share: 6,
+        share: 0,
     },
     Part {
         name: "4 nodes (default)",
         why: "an even cluster: quorums that overlap in two nodes",
         model: nodes_4,
         kind: Kind::Exhaustive,
-        share: 4,
+        share: 0,
     },
     Part {
         name: "5 nodes (default)",
         why: "a quorum of three among five",
         model: nodes_5,
         kind: Kind::Exhaustive,
-        share: 4,
+        share: 0,
     },
     Part {
         name: "heartbeats",
         why: "empty appends and the commit index a heartbeat carries",
         model: heartbeats,
         kind: Kind::Exhaustive,
-        share: 8,
+        share: 0,
     },
     Part {
         name: "three terms",
         why: "a third election over stale logs",
         model: third_term,
         kind: Kind::Exhaustive,
-        share: 16,
+        share: 0,
     },
     Part {
         name: "async writes",
         why: "writes that complete after their Ready, and a crash before",
         model: async_writes,
         kind: Kind::Deep,
-        share: 8,
+        share: 10,
     },
     Part {
         name: "duplicating, 4 nodes",
         why: "a vote delivered twice where one grant short of a quorum matters",
         model: duplicating_4,
         kind: Kind::Exhaustive,
-        share: 8,
+        share: 0,
     },
     Part {
         name: "heartbeats, deep",
         why: "stale entries meeting a heartbeat's commit index, more in flight",
         model: heartbeats_deep,
         kind: Kind::Deep,
-        share: 14,
+        share: 20,
     },
     Part {
         name: "three terms, deep",
         why: "stale-term and up-to-date bugs that need more in flight",
         model: third_term_deep,
         kind: Kind::Deep,
-        share: 14,
+        share: 20,
     },
     Part {
         name: "figure 8",
         why: "four terms on a FIFO network, one entry per append (§5.4.2)",
         model: figure_8,
         kind: Kind::Deep,
-        share: 16,
+        share: 50,
     },
 ];
 
@@ -309,55 +310,73 @@ impl Hunt {
         }
     }
 
-    /// Runs every part of [`PORTFOLIO`] in its share of four fifths of the
-    /// budget (time a part leaves unused goes to the next); `Some(exit code)`
-    /// if a violation ended the hunt.
+    /// Runs the exhaustive parts of [`PORTFOLIO`] first, each until it
+    /// finishes (they are sized to take seconds) or the parts' pool of nine
+    /// tenths of the budget runs out, then the deep parts, which share what
+    /// is left of the pool by their shares; `Some(exit code)` if a violation
+    /// ended the hunt.
     pub fn parts(&mut self) -> Option<u8> {
-        let pool = self.budget * 4 / 5;
-        let mut spent = Duration::ZERO;
-        let mut granted = Duration::ZERO;
-        for part in PORTFOLIO {
-            granted += pool * part.share / 100;
-            let slot = granted.saturating_sub(spent).max(Duration::from_secs(1));
-            let cfg = self.with_mutant((part.model)());
-            let opts = SearchOptions {
-                engine: Engine::Bfs,
-                symmetry: true,
-                timeout: Some(slot.min(self.left().max(Duration::from_secs(1)))),
-                memory_max: self.memory_max,
-                progress_every: Duration::from_secs(3600),
-                ..SearchOptions::default()
-            };
-            let outcome = search::explore(RuftModel::new(cfg.clone()), &opts, |_| {});
-            spent += outcome.elapsed;
-            let result = match (&outcome.violations.first(), &outcome.cut_short, part.kind) {
-                (Some((name, _)), _, _) => format!("VIOLATED: {name}"),
-                (None, Some(why), Kind::Exhaustive) => format!("INCOMPLETE: {why}"),
-                (None, Some(_), Kind::Deep) => format!(
-                    "no violation in {} states to depth {} (deep: searched, not complete)",
-                    outcome.unique, outcome.depth
-                ),
-                (None, None, _) => format!("complete, {} states", outcome.unique),
-            };
-            println!(
-                "  {:<22} {:>6.1}s  {result}\n  {:<22} check bfs --symmetry {}",
-                part.name,
-                outcome.elapsed.as_secs_f64(),
-                "",
-                cfg.flags()
-            );
-            for (name, verdict) in &outcome.verdicts {
-                if *verdict == Verdict::Reached {
-                    self.reached.insert(name);
-                }
+        let pool_end = self.budget * 9 / 10;
+        let exhaustive = PORTFOLIO.iter().filter(|p| p.kind == Kind::Exhaustive);
+        for part in exhaustive {
+            let slot = pool_end.saturating_sub(self.start.elapsed());
+            if let Some(code) = self.run_part(part, slot.max(Duration::from_secs(1))) {
+                return Some(code);
             }
-            if let Some((name, path)) = outcome.violations.first() {
-                self.report(&cfg, name, path, true);
-                return Some(1);
+        }
+        let deep: Vec<&Part> = PORTFOLIO.iter().filter(|p| p.kind == Kind::Deep).collect();
+        let mut shares_left: u32 = deep.iter().map(|p| p.share).sum();
+        for part in deep {
+            let left = pool_end.saturating_sub(self.start.elapsed());
+            let slot = left * part.share / shares_left.max(1);
+            shares_left -= part.share;
+            if let Some(code) = self.run_part(part, slot.max(Duration::from_secs(1))) {
+                return Some(code);
             }
-            if let (Some(why), Kind::Exhaustive) = (outcome.cut_short, part.kind) {
-                self.cut_short.push((part.name, why));
+        }
+        None
+    }
+
+    /// One part for at most `slot`.
+    fn run_part(&mut self, part: &Part, slot: Duration) -> Option<u8> {
+        let cfg = self.with_mutant((part.model)());
+        let opts = SearchOptions {
+            engine: Engine::Bfs,
+            symmetry: true,
+            timeout: Some(slot),
+            memory_max: self.memory_max,
+            progress_every: Duration::from_secs(3600),
+            ..SearchOptions::default()
+        };
+        let outcome = search::explore(RuftModel::new(cfg.clone()), &opts, |_| {});
+        let result = match (&outcome.violations.first(), &outcome.cut_short, part.kind) {
+            (Some((name, _)), _, _) => format!("VIOLATED: {name}"),
+            (None, Some(why), Kind::Exhaustive) => format!("INCOMPLETE: {why}"),
+            (None, Some(_), Kind::Deep) => format!(
+                "no violation in {} states to depth {} (deep: searched, not complete)",
+                outcome.unique, outcome.depth
+            ),
+            (None, None, _) => format!("complete, {} states", outcome.unique),
+        };
+        println!(
+            "  {:<22} {:>6.1}s  {result}\n  {:<22} check bfs --symmetry {}",
+            part.name,
+            outcome.elapsed.as_secs_f64(),
+            "",
+            cfg.flags()
+        );
+        let _ = std::io::Write::flush(&mut std::io::stdout());
+        for (name, verdict) in &outcome.verdicts {
+            if *verdict == Verdict::Reached {
+                self.reached.insert(name);
             }
+        }
+        if let Some((name, path)) = outcome.violations.first() {
+            self.report(&cfg, name, path, true);
+            return Some(1);
+        }
+        if let (Some(why), Kind::Exhaustive) = (outcome.cut_short, part.kind) {
+            self.cut_short.push((part.name, why));
         }
         None
     }
@@ -465,8 +484,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_shares_split_the_whole_budget() {
-        assert_eq!(PORTFOLIO.iter().map(|p| p.share).sum::<u32>(), 100);
+    fn only_deep_parts_share_the_time_and_their_shares_split_it() {
+        for p in PORTFOLIO {
+            assert_eq!(p.kind == Kind::Deep, p.share > 0, "{}", p.name);
+        }
+        let deep: u32 = PORTFOLIO.iter().map(|p| p.share).sum();
+        assert_eq!(deep, 100);
     }
 
     #[test]

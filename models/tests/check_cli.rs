@@ -299,6 +299,22 @@ fn the_readme_quotes_real_output() {
     replays_to_index_order(block);
 }
 
+/// Memory is a bound like any other: over the limit, the search stops with
+/// its partial table and exit 3.
+#[test]
+fn a_search_over_its_memory_limit_stops_incomplete() {
+    let run = check(&["bfs", "--nodes", "3", "--max-memory", "1M"]);
+    run.expect_code(3, "a 1 MiB memory limit");
+    assert!(
+        run.stdout
+            .contains("  INCOMPLETE: memory limit of 1 MiB reached ("),
+        "{}",
+        run.stdout
+    );
+    let bad = check(&["bfs", "--max-memory", "0"]);
+    bad.expect_code(2, "a zero memory limit");
+}
+
 /// A violation is printed before any attempt to shorten it, so a shortening
 /// that runs out of budget (here: no time at all) loses nothing.
 #[test]

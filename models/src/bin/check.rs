@@ -225,7 +225,7 @@ struct SimulateArgs {
 
 #[derive(Args)]
 struct HuntArgs {
-    /// The whole budget, in seconds: four fifths for the portfolio's parts,
+    /// The whole budget, in seconds: nine tenths for the portfolio's parts,
     /// the rest (and whatever they leave) for the swarm.
     #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
     time: u64,
