@@ -10,6 +10,7 @@
 //! - [`coverage`]: which of ruft's code probes a search reached (`check --coverage`).
 
 pub mod budget;
+pub mod config;
 pub mod coverage;
 pub mod display;
 pub mod driver;
@@ -21,3 +22,4 @@ pub mod random;
 pub mod report;
 pub mod search;
 mod symmetry;
+pub mod walk;

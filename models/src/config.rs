@@ -1,0 +1,159 @@
+//! [`ModelConfig`]: everything that shapes the explored state space, the
+//! defaults by cluster size, and the `check` flags that rebuild a
+//! configuration.
+
+use ruft::{Config, Mutant, NodeId};
+use std::sync::atomic::{AtomicBool, AtomicUsize};
+use std::sync::Arc;
+
+/// How the network treats messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum NetworkKind {
+    /// Any order, each message delivered at most once (the default).
+    Unordered,
+    /// Any order, and a message may be delivered again and again.
+    Duplicating,
+    /// FIFO per (sender, receiver) pair.
+    Ordered,
+}
+
+/// When an application's writes become durable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Durability {
+    /// Each Ready is persisted, sent and applied within the handler that produced it.
+    Sync,
+    /// A Ready's write completes in a later, separate step (the persist timer);
+    /// the node keeps stepping meanwhile, and a crash loses the write.
+    Async,
+}
+
+/// Everything that shapes the explored state space.
+#[derive(Clone, Debug)]
+pub struct ModelConfig {
+    /// Cluster size.
+    pub nodes: usize,
+    /// No state with a term above this is explored.
+    pub term_max: u64,
+    /// Client proposals, cluster-wide.
+    pub proposals_max: usize,
+    /// Crashes over the whole run (each may be followed by a restart); also
+    /// caps the nodes down at once.
+    pub crashes_max: usize,
+    /// Messages in flight.
+    pub in_flight_max: usize,
+    /// Network semantics.
+    pub network: NetworkKind,
+    /// Whether the network may lose messages.
+    pub lossy: bool,
+    /// Synchronous or asynchronous persistence.
+    pub durability: Durability,
+    /// Whether leaders' heartbeat timers fire (heartbeats carry the commit index
+    /// and resume paused probes; appends alone also carry the commit index).
+    /// Off by default: with them the default space is four times larger.
+    pub heartbeats: bool,
+    /// Most entries per AppendEntries message (`Config::append_entries_max`);
+    /// 1 lets a follower hold an older-term prefix without the newer entries.
+    pub append_entries_max: usize,
+    /// A known Raft bug switched on in every node (`ruft::Mutant`; the mutant
+    /// gate and `check --mutant`).
+    pub mutant: Option<Mutant>,
+    /// How many states each bound kept out of the search.
+    pub cuts: Arc<BoundCuts>,
+    /// Once set, no state has successors: a search that must stop (a time,
+    /// state or memory limit) drains and ends instead of running on.
+    pub halt: Arc<AtomicBool>,
+}
+
+impl ModelConfig {
+    /// The default bounds for a cluster of `nodes` (recorded in
+    /// `proofs/recorded-runs.tsv`; `check` searches 4 and 5 nodes with
+    /// symmetry reduction by default). A bigger cluster needs more messages
+    /// in flight for one election, so it gets no client proposal (a leader's
+    /// no-op is committed and applied instead). At 4 nodes these bounds reach
+    /// every witness but a truncation, at 5 every witness but a committed
+    /// entry surviving a crash, in seconds; the bounds that reach every
+    /// witness (one more message in flight) run for minutes and more, and
+    /// belong to the checker-scale work (see docs/checking.md).
+    pub fn for_nodes(nodes: usize) -> ModelConfig {
+        let base = ModelConfig {
+            nodes,
+            ..ModelConfig::default()
+        };
+        match nodes {
+            0..=3 => base,
+            4 => ModelConfig {
+                proposals_max: 0,
+                in_flight_max: 4,
+                ..base
+            },
+            _ => ModelConfig {
+                proposals_max: 0,
+                in_flight_max: 5,
+                ..base
+            },
+        }
+    }
+
+    /// The `check` flags that rebuild this configuration (`--nodes 3 --max-term 2 ...`).
+    pub fn flags(&self) -> String {
+        let mut f = format!(
+            "--nodes {} --max-term {} --max-proposals {} --max-crashes {} --max-in-flight {}",
+            self.nodes, self.term_max, self.proposals_max, self.crashes_max, self.in_flight_max
+        );
+        match self.network {
+            NetworkKind::Unordered => {}
+            NetworkKind::Duplicating => f.push_str(" --network duplicating"),
+            NetworkKind::Ordered => f.push_str(" --network ordered"),
+        }
+        if self.lossy {
+            f.push_str(" --lossy");
+        }
+        if self.durability == Durability::Async {
+            f.push_str(" --durability async");
+        }
+        if self.heartbeats {
+            f.push_str(" --heartbeats");
+        }
+        if self.append_entries_max != ModelConfig::default().append_entries_max {
+            f.push_str(&format!(
+                " --max-append-entries {}",
+                self.append_entries_max
+            ));
+        }
+        if let Some(m) = self.mutant {
+            f.push_str(&format!(" --mutant {m}"));
+        }
+        f
+    }
+}
+
+/// Counts of states kept out of the search, per bound (reported by `check`).
+#[derive(Debug, Default)]
+pub struct BoundCuts {
+    /// States beyond `term_max`.
+    pub term: AtomicUsize,
+    /// States beyond `proposals_max`.
+    pub proposals: AtomicUsize,
+    /// States beyond `in_flight_max`.
+    pub in_flight: AtomicUsize,
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        ModelConfig {
+            nodes: 3,
+            term_max: 2,
+            proposals_max: 1,
+            crashes_max: 1,
+            in_flight_max: 3,
+            network: NetworkKind::Unordered,
+            lossy: false,
+            durability: Durability::Sync,
+            heartbeats: false,
+            append_entries_max: Config::new(NodeId(1), [NodeId(1)]).append_entries_max,
+            mutant: None,
+            cuts: Arc::default(),
+            halt: Arc::default(),
+        }
+    }
+}
