@@ -22,6 +22,7 @@
 //! only look.
 
 use crate::model::{Durability, ModelConfig, NetworkKind, RuftModel};
+use crate::mutants;
 use crate::properties::{Expect, PROPERTIES};
 use crate::report::Counterexample;
 use crate::search::{self, Budget, Engine, SearchOptions, Verdict};
@@ -88,35 +89,20 @@ fn two_voters() -> ModelConfig {
     }
 }
 
+/// The catalogue's third-term model with four messages in flight: small
+/// enough to finish.
 fn third_term() -> ModelConfig {
     ModelConfig {
-        term_max: 3,
-        proposals_max: 0,
-        crashes_max: 0,
         in_flight_max: 4,
-        ..ModelConfig::default()
+        ..mutants::third_term()
     }
 }
 
+/// The catalogue's heartbeat model with three messages in flight.
 fn heartbeats() -> ModelConfig {
     ModelConfig {
-        heartbeats: true,
-        crashes_max: 0,
-        ..ModelConfig::default()
-    }
-}
-
-fn third_term_deep() -> ModelConfig {
-    ModelConfig {
-        in_flight_max: 6,
-        ..third_term()
-    }
-}
-
-fn heartbeats_deep() -> ModelConfig {
-    ModelConfig {
-        in_flight_max: 6,
-        ..heartbeats()
+        in_flight_max: 3,
+        ..mutants::heartbeats()
     }
 }
 
@@ -124,30 +110,6 @@ fn async_writes() -> ModelConfig {
     ModelConfig {
         proposals_max: 0,
         durability: Durability::Async,
-        ..ModelConfig::default()
-    }
-}
-
-fn figure_8() -> ModelConfig {
-    ModelConfig {
-        term_max: 4,
-        proposals_max: 0,
-        crashes_max: 0,
-        in_flight_max: 6,
-        append_entries_max: 1,
-        network: NetworkKind::Ordered,
-        ..ModelConfig::default()
-    }
-}
-
-fn duplicating_4() -> ModelConfig {
-    ModelConfig {
-        nodes: 4,
-        term_max: 1,
-        proposals_max: 0,
-        crashes_max: 0,
-        in_flight_max: 14,
-        network: NetworkKind::Duplicating,
         ..ModelConfig::default()
     }
 }
@@ -214,28 +176,28 @@ pub const PORTFOLIO: &[Part] = &[
     Part {
         name: "duplicating, 4 nodes",
         why: "a vote delivered twice where one grant short of a quorum matters",
-        model: duplicating_4,
+        model: mutants::duplicated_votes,
         kind: Kind::Exhaustive,
         share: 0,
     },
     Part {
         name: "heartbeats, deep",
         why: "stale entries meeting a heartbeat's commit index, more in flight",
-        model: heartbeats_deep,
+        model: mutants::heartbeats,
         kind: Kind::Deep,
         share: 20,
     },
     Part {
         name: "three terms, deep",
         why: "stale-term and up-to-date bugs that need more in flight",
-        model: third_term_deep,
+        model: mutants::third_term,
         kind: Kind::Deep,
         share: 20,
     },
     Part {
         name: "figure 8",
         why: "four terms on a FIFO network, one entry per append (§5.4.2)",
-        model: figure_8,
+        model: mutants::figure_8,
         kind: Kind::Deep,
         share: 50,
     },

@@ -78,8 +78,9 @@ fn two_leaders() -> ModelConfig {
 }
 
 /// A follower's stale entry meets a new leader's commit index, which only a
-/// heartbeat carries to a follower that matched nothing.
-fn heartbeats() -> ModelConfig {
+/// heartbeat carries to a follower that matched nothing (also a deep part of
+/// `check hunt`).
+pub fn heartbeats() -> ModelConfig {
     ModelConfig {
         heartbeats: true,
         crashes_max: 0,
@@ -88,7 +89,8 @@ fn heartbeats() -> ModelConfig {
     }
 }
 
-fn third_term() -> ModelConfig {
+/// A third term, room for six messages (also a deep part of `check hunt`).
+pub fn third_term() -> ModelConfig {
     ModelConfig {
         term_max: 3,
         proposals_max: 0,
@@ -98,7 +100,9 @@ fn third_term() -> ModelConfig {
     }
 }
 
-fn figure_8() -> ModelConfig {
+/// Figure 8: four terms on a FIFO network, one entry per append (also a
+/// deep part of `check hunt`).
+pub fn figure_8() -> ModelConfig {
     ModelConfig {
         term_max: 4,
         proposals_max: 0,
@@ -119,7 +123,9 @@ fn stale_votes() -> ModelConfig {
     }
 }
 
-fn duplicated_votes() -> ModelConfig {
+/// Four voters on a duplicating network (also an exhaustive part of `check
+/// hunt`).
+pub fn duplicated_votes() -> ModelConfig {
     ModelConfig {
         nodes: 4,
         term_max: 1,

@@ -85,3 +85,15 @@ pub fn simulate(
     }
     walks
 }
+
+/// The state after the first action enabled in `state` whose printed form
+/// (`display::action`) starts with `what`, if there is one: a walk by hand,
+/// for tests that read as transcripts.
+pub fn take(model: &RuftModel, state: &State, what: &str) -> Option<State> {
+    let mut actions: Vec<Action> = Vec::new();
+    model.actions(state, &mut actions);
+    let action = actions
+        .into_iter()
+        .find(|a| crate::display::action(a).starts_with(what))?;
+    model.next_state(state, action)
+}

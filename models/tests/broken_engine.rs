@@ -9,7 +9,7 @@
 //! which `MemStorage` never has; it is flagged the same way.)
 
 use ruft::{HardState, Index, MemStorage, NodeId, Term};
-use ruft_models::model::{observe, Action, ModelConfig, RuftModel, State};
+use ruft_models::model::{observe, ModelConfig, RuftModel, State};
 use ruft_models::properties::{property, violations};
 use stateright::actor::{ActorModelAction, Id};
 use stateright::Model;
@@ -23,17 +23,14 @@ fn model() -> RuftModel {
     })
 }
 
-/// Takes the first enabled action whose display starts with `what`.
+/// The state after the action that reads as `what`.
 fn step(model: &RuftModel, state: &State, what: &str) -> State {
-    let mut actions: Vec<Action> = Vec::new();
-    model.actions(state, &mut actions);
-    let action = actions
-        .into_iter()
-        .find(|a| ruft_models::display::action(a).starts_with(what))
-        .unwrap_or_else(|| panic!("no action `{what}`"));
-    model
-        .next_state(state, action)
-        .expect("the action is enabled")
+    ruft_models::walk::take(model, state, what).unwrap_or_else(|| {
+        panic!(
+            "no action `{what}` in\n{}",
+            ruft_models::display::cluster(state)
+        )
+    })
 }
 
 /// n1 wins an election in t1 and its no-op is on its disk.

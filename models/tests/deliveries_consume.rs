@@ -4,7 +4,7 @@
 //! counting against `--max-in-flight` for the rest of the run.
 
 use ruft_models::display;
-use ruft_models::model::{Action, ModelConfig, RuftModel, State};
+use ruft_models::model::{ModelConfig, RuftModel, State};
 use stateright::Model;
 
 fn model() -> RuftModel {
@@ -14,17 +14,14 @@ fn model() -> RuftModel {
     })
 }
 
-/// Takes the first enabled action that reads as `what`.
+/// The state after the action that reads as `what`.
 fn step(model: &RuftModel, state: &State, what: &str) -> State {
-    let mut actions: Vec<Action> = Vec::new();
-    model.actions(state, &mut actions);
-    let action = actions
-        .into_iter()
-        .find(|a| display::action(a) == what)
-        .unwrap_or_else(|| panic!("no action `{what}` in\n{}", display::cluster(state)));
-    model
-        .next_state(state, action)
-        .expect("the action is enabled")
+    ruft_models::walk::take(model, state, what).unwrap_or_else(|| {
+        panic!(
+            "no action `{what}` in\n{}",
+            ruft_models::display::cluster(state)
+        )
+    })
 }
 
 /// n1 campaigns twice; n2 hears the term-2 request first, so the term-1
