@@ -157,6 +157,9 @@ pub struct Counterexample {
     pub found_steps: usize,
     /// Why shortening stopped early, if it did.
     pub shorten_cut: Option<String>,
+    /// Whether the path uses one naming of the nodes throughout (false only
+    /// if a symmetry-reduced path had no plain twin).
+    pub plain_names: bool,
 }
 
 impl Counterexample {
@@ -173,10 +176,13 @@ impl Counterexample {
         quiet: bool,
     ) -> Counterexample {
         let plain = RuftModel::new(cfg.clone());
-        let path = if symmetric {
-            search::plain_path(&plain, found).unwrap_or_else(|| found.clone())
-        } else {
-            found.clone()
+        // A reduced path with no plain twin would mean an unsound reduction;
+        // it is still printed, marked, and without a link that would replay
+        // something else on the plain model.
+        let (path, plain_names) = match symmetric.then(|| search::plain_path(&plain, found)) {
+            Some(Some(path)) => (path, true),
+            Some(None) => (found.clone(), false),
+            None => (found.clone(), true),
         };
         let found_steps = path.clone().into_actions().len();
         let mut cx = Counterexample {
@@ -185,6 +191,7 @@ impl Counterexample {
             shortest: false,
             found_steps,
             shorten_cut: None,
+            plain_names,
         };
         if !quiet {
             cx.print(cfg, "found, not yet shortest");
@@ -210,8 +217,9 @@ impl Counterexample {
             Ok(Some(short)) => {
                 if let Some(short) = search::plain_path(&plain, &short) {
                     let shorter = short.clone().into_actions().len() < found_steps;
-                    if shorter {
+                    if shorter || !cx.plain_names {
                         cx.path = short;
+                        cx.plain_names = true;
                     }
                     cx.shortest = true;
                     if !quiet {
@@ -254,21 +262,31 @@ impl Counterexample {
             println!("    {line}");
         }
         println!();
-        println!("Open it in the explorer:");
-        println!(
-            "    cargo run --release --bin check -- serve {}",
-            cfg.flags()
-        );
-        println!("    {}", self.link(cfg));
+        match self.link(cfg) {
+            Some(link) => {
+                println!("Open it in the explorer:");
+                println!(
+                    "    cargo run --release --bin check -- serve {}",
+                    cfg.flags()
+                );
+                println!("    {link}");
+            }
+            None => println!(
+                "(a path of the symmetry-reduced model with no plain twin: node names may \
+                 change between steps, and no explorer link can replay it; please report it)"
+            ),
+        }
         let _ = std::io::stdout().flush();
     }
 
-    /// The explorer link of the path.
-    pub fn link(&self, cfg: &ModelConfig) -> String {
-        format!(
-            "http://127.0.0.1:3000/#/steps/{}",
-            self.path.encode(&RuftModel::new(cfg.clone()))
-        )
+    /// The explorer link of the path (none for a path that is not plain).
+    pub fn link(&self, cfg: &ModelConfig) -> Option<String> {
+        self.plain_names.then(|| {
+            format!(
+                "http://127.0.0.1:3000/#/steps/{}",
+                self.path.encode(&RuftModel::new(cfg.clone()))
+            )
+        })
     }
 
     /// The counterexample as JSON fields.
