@@ -34,6 +34,18 @@ pub struct Config {
     pub uncommitted_entries_max: usize,
     /// Most messages queued between two Readys; further ones are dropped (traced).
     pub outbox_max: usize,
+    /// Pre-vote (thesis §9.6): before an election, ask whether it could be
+    /// won, without entering the next term. A node cut off by a flaky link
+    /// then no longer bumps the cluster's term each time its timer fires and
+    /// deposes a healthy leader when it comes back. Off by default, like etcd;
+    /// turn it on (with `check_quorum`) in any real deployment.
+    pub pre_vote: bool,
+    /// Check-quorum (thesis §6.2): a leader that heard from no quorum within
+    /// an election period steps down, so a leader cut off from the cluster
+    /// stops accepting proposals it can never commit; and a node that heard
+    /// from its leader within `election_tick` ignores (pre-)vote requests of
+    /// newer terms (leader stickiness). Off by default, like etcd.
+    pub check_quorum: bool,
     /// A known Raft bug to switch on, for the verification harness only (see
     /// [`crate::Mutant`]; exists only with the `mutants` feature).
     #[cfg(feature = "mutants")]
@@ -54,6 +66,8 @@ impl Config {
             inflight_max: 256,
             uncommitted_entries_max: 4096,
             outbox_max: 4096,
+            pre_vote: false,
+            check_quorum: false,
             #[cfg(feature = "mutants")]
             mutant: None,
         }

@@ -9,6 +9,7 @@
 
 mod election;
 mod inherent;
+mod leadership;
 mod outbox;
 mod relabel;
 mod replication;
@@ -16,10 +17,11 @@ pub(crate) mod role;
 #[cfg(test)]
 mod tests;
 
+use crate::Role;
 pub use inherent::election_timeout;
 pub use outbox::Outbox;
 pub use relabel::Relabel;
-use role::{Role, RoleState};
+use role::RoleState;
 
 use crate::log::LogView;
 use crate::utils::trace;
@@ -89,18 +91,29 @@ impl<S: LogStorage> Context<S> {
         Ok(ctx)
     }
 
-    /// Advances the logical clock: a leader may send heartbeats, anyone else may
-    /// start an election.
+    /// Advances the logical clock. A leader counts its heartbeat and election
+    /// periods (the latter ends in `CheckQuorum`); anyone else may start an
+    /// election.
     pub async fn tick(&mut self) -> Result<(), Error> {
-        let local = if self.role.role() == Role::Leader {
-            self.heartbeat_elapsed.forward();
-            (self.heartbeat_elapsed >= self.config.heartbeat_tick).then_some(MessageVariant::Beat)
-        } else {
+        if self.role.role() != Role::Leader {
             self.election_elapsed.forward();
-            (self.election_elapsed >= self.election_timeout).then_some(MessageVariant::Hup)
-        };
-        if let Some(variant) = local {
-            self.step(Message::local(self.config.id, variant)).await?;
+            if self.election_elapsed >= self.election_timeout {
+                self.step(Message::local(self.config.id, MessageVariant::Hup))
+                    .await?;
+            }
+            return Ok(());
+        }
+        self.heartbeat_elapsed.forward();
+        self.election_elapsed.forward();
+        if self.election_elapsed >= self.config.election_tick {
+            self.election_elapsed.reset();
+            self.step(Message::local(self.config.id, MessageVariant::CheckQuorum))
+                .await?;
+        }
+        if self.role.role() == Role::Leader && self.heartbeat_elapsed >= self.config.heartbeat_tick
+        {
+            self.step(Message::local(self.config.id, MessageVariant::Beat))
+                .await?;
         }
         Ok(())
     }
@@ -114,27 +127,10 @@ impl<S: LogStorage> Context<S> {
             trace::refused(self.config.id, &msg, &error);
             return Err(error);
         }
-        match msg.staleness(self.hard.term) {
-            Staleness::Local | Staleness::Consistent => {}
-            Staleness::Stale if self.stale_but_mutated(&msg.variant) => {}
-            Staleness::Stale => {
-                let reason = DropReason::StaleTerm {
-                    term: msg.src_term,
-                    current: self.hard.term,
-                };
-                trace::dropped(self.config.id, &msg, reason);
-                probe!(DropStaleTerm);
-                return Ok(StepOutcome::Dropped(reason));
-            }
-            Staleness::Fresh => {
-                let leader = match msg.variant {
-                    MessageVariant::AppendEntries { .. } | MessageVariant::Heartbeat { .. } => {
-                        Some(msg.src)
-                    }
-                    _ => None,
-                };
-                self.become_follower(msg.src_term, leader);
-            }
+        if let Some(reason) = self.gate(&msg) {
+            trace::dropped(self.config.id, &msg, reason);
+            probe!(outcome & msg.variant, &Ok(StepOutcome::Dropped(reason)));
+            return Ok(StepOutcome::Dropped(reason));
         }
         let outcome = self.dispatch(msg.clone()).await;
         match &outcome {
@@ -145,6 +141,100 @@ impl<S: LogStorage> Context<S> {
         probe!(outcome & msg.variant, &outcome);
         self.check_invariants();
         outcome
+    }
+
+    /// The term rules, decided once for every message (§5.1, §9.6, §6.2):
+    /// - a message of an older term is dropped; a pre-vote request and (with
+    ///   pre-vote or check-quorum) an append or heartbeat are first answered
+    ///   with this node's term, so that their sender learns it is behind;
+    /// - a (pre-)vote request of a newer term is ignored while the node still
+    ///   hears its leader (leader stickiness, check-quorum only);
+    /// - a prospective message (a pre-vote request or grant) never moves the
+    ///   term; any other message of a newer term makes the node a follower
+    ///   in that term first.
+    ///
+    /// Returns why the message stops here, if it does.
+    fn gate(&mut self, msg: &Message) -> Option<DropReason> {
+        match msg.staleness(self.hard.term) {
+            Staleness::Local | Staleness::Consistent => None,
+            Staleness::Stale if self.stale_but_mutated(&msg.variant) => None,
+            Staleness::Stale => {
+                self.answer_stale(msg);
+                Some(DropReason::StaleTerm {
+                    term: msg.src_term,
+                    current: self.hard.term,
+                })
+            }
+            Staleness::Fresh => {
+                if let Some(leader) = self.lease_holder(&msg.variant) {
+                    return Some(DropReason::LeaderLease { leader });
+                }
+                if !msg.variant.is_prospective() {
+                    let leader = match msg.variant {
+                        MessageVariant::AppendEntries { .. }
+                        | MessageVariant::Heartbeat { .. }
+                        | MessageVariant::TimeoutNow => Some(msg.src),
+                        _ => None,
+                    };
+                    self.become_follower(msg.src_term, leader);
+                }
+                debug_assert!(
+                    !sound!(self.config)
+                        || msg.src_term == self.hard.term
+                        || msg.variant.is_prospective(),
+                    "pre-vote (§9.6): only a prospective message leaves the term as it was"
+                );
+                None
+            }
+        }
+    }
+
+    /// A stale message whose sender must learn our term: a pre-vote request
+    /// is refused with it (else a pre-candidate behind every voter's term
+    /// would never catch up); with pre-vote or check-quorum, an old leader's
+    /// append or heartbeat is answered with it (a node that moved on cannot
+    /// rely on vote requests to tell the old leader, since those may be
+    /// ignored for leader stickiness). Without either feature a stale message
+    /// is dropped silently, as in the paper's model of a lossy network.
+    fn answer_stale(&mut self, msg: &Message) {
+        debug_assert!(
+            msg.src_term < self.hard.term,
+            "§5.1: only stale messages get answered here"
+        );
+        let answers_leader = self.config.pre_vote || self.config.check_quorum;
+        match msg.variant {
+            MessageVariant::RequestPreVote { .. } => {
+                probe!(StalePreVoteRefused);
+                let refusal = MessageVariant::RequestPreVoteResponse { granted: false };
+                self.send(msg.src, refusal);
+            }
+            MessageVariant::AppendEntries { .. } | MessageVariant::Heartbeat { .. }
+                if answers_leader =>
+            {
+                probe!(StaleLeaderAnswered);
+                self.send(msg.src, MessageVariant::HeartbeatResponse);
+            }
+            _ => {}
+        }
+    }
+
+    /// The leader whose lease makes us ignore this (pre-)vote request of a
+    /// newer term: with check-quorum, a node that heard from its leader (or
+    /// is the leader) within `election_tick` does not help unseat it. A
+    /// campaign the leader itself asked for (transfer) is not ignored.
+    fn lease_holder(&self, variant: &MessageVariant) -> Option<NodeId> {
+        if !variant.is_disruptive_request() {
+            return None;
+        }
+        self.lease_leader()
+    }
+
+    /// The leader this node heard from within `election_tick`, with check-quorum.
+    pub fn lease_leader(&self) -> Option<NodeId> {
+        let in_lease =
+            self.config.check_quorum && self.election_elapsed < self.config.election_tick;
+        self.leader()
+            .filter(|_| in_lease && !mutant!(self.config, StickyLeaderIgnored))
     }
 
     /// Whether a mutant lets this stale message through the term gate.
@@ -205,20 +295,35 @@ impl<S: LogStorage> Context<S> {
     /// One handler per variant; each sees a message of the node's term.
     async fn dispatch(&mut self, msg: Message) -> Result<StepOutcome, Error> {
         debug_assert!(
-            !sound!(self.config) || msg.src_term == Term(0) || msg.src_term == self.hard.term,
-            "the term gate (§5.1) passes only messages of the node's term"
+            !sound!(self.config)
+                || msg.src_term == Term(0)
+                || msg.src_term == self.hard.term
+                || (msg.variant.is_prospective() && msg.src_term > self.hard.term),
+            "the term gate (§5.1) passes only messages of the node's term, and prospective ones (§9.6)"
         );
         let src = msg.src;
+        let term = msg.src_term;
         match msg.variant {
             MessageVariant::Hup => self.on_hup().await,
             MessageVariant::Beat => Ok(self.on_beat()),
             MessageVariant::Propose { payload } => {
                 self.on_propose(payload).await.map(|_| StepOutcome::Handled)
             }
-            MessageVariant::RequestVote { last } => Ok(self.on_request_vote(src, last)),
+            MessageVariant::CheckQuorum => Ok(self.on_check_quorum()),
+            MessageVariant::TransferLeader { target } => self.on_transfer_leader(target).await,
+            MessageVariant::RequestVote { last, transfer } => {
+                Ok(self.on_request_vote(src, last, transfer))
+            }
             MessageVariant::RequestVoteResponse { granted } => {
                 self.on_request_vote_response(src, granted).await
             }
+            MessageVariant::RequestPreVote { last } => {
+                Ok(self.on_request_pre_vote(src, term, last))
+            }
+            MessageVariant::RequestPreVoteResponse { granted } => {
+                self.on_request_pre_vote_response(src, term, granted).await
+            }
+            MessageVariant::TimeoutNow => self.on_timeout_now(src).await,
             MessageVariant::AppendEntries {
                 prev,
                 entries,
@@ -230,6 +335,27 @@ impl<S: LogStorage> Context<S> {
             MessageVariant::Heartbeat { commit } => self.on_heartbeat(src, commit),
             MessageVariant::HeartbeatResponse => self.on_heartbeat_response(src).await,
         }
+    }
+
+    /// A client proposal, through the same gate as every step: the envelope
+    /// is checked, a refusal is traced, and the whole state is checked after.
+    /// An error means nothing was appended.
+    pub async fn propose(&mut self, payload: bytes::Bytes) -> Result<EntryKey, Error> {
+        let variant = MessageVariant::Propose {
+            payload: payload.clone(), // shares the buffer
+        };
+        let msg = Message::local(self.config.id, variant);
+        self.check_envelope(&msg)?;
+        debug_assert!(
+            self.gate(&msg).is_none(),
+            "§5.1: local messages pass the term gate"
+        );
+        let result = self.on_propose(payload).await;
+        if let Err(error) = &result {
+            trace::refused(self.config.id, &msg, error);
+        }
+        self.check_invariants();
+        result
     }
 
     /// A drop for a message this role has no use for.
@@ -323,8 +449,28 @@ impl<S: LogStorage> Context<S> {
             );
             debug_assert_eq!(self.hard.voted_node, Some(self.config.id));
         }
-        if let RoleState::Candidate { .. } = &self.role {
-            debug_assert_eq!(self.hard.voted_node, Some(self.config.id));
+        match &self.role {
+            RoleState::Candidate { votes } => {
+                debug_assert_eq!(self.hard.voted_node, Some(self.config.id));
+                debug_assert_eq!(
+                    votes.get(&self.config.id),
+                    Some(&true),
+                    "§5.2: a candidate votes for itself"
+                );
+            }
+            RoleState::PreCandidate { votes } => debug_assert_eq!(
+                votes.get(&self.config.id),
+                Some(&true),
+                "pre-vote (§9.6): a pre-candidate counts its own pre-vote"
+            ),
+            RoleState::Leader {
+                transfer: Some(target),
+                ..
+            } => debug_assert!(
+                *target != self.config.id && self.config.voters.contains(target),
+                "leader transfer (§3.10): the target is another voter"
+            ),
+            _ => {}
         }
     }
 
@@ -367,8 +513,16 @@ impl<S: LogStorage> Context<S> {
     pub fn leader(&self) -> Option<NodeId> {
         match &self.role {
             RoleState::Follower { leader } => *leader,
-            RoleState::Candidate { .. } => None,
+            RoleState::PreCandidate { .. } | RoleState::Candidate { .. } => None,
             RoleState::Leader { .. } => Some(self.config.id),
+        }
+    }
+
+    /// As leader: the voter leadership is being transferred to.
+    pub fn transfer(&self) -> Option<NodeId> {
+        match &self.role {
+            RoleState::Leader { transfer, .. } => *transfer,
+            _ => None,
         }
     }
 

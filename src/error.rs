@@ -118,6 +118,19 @@ pub enum Error {
         /// The leader's last index.
         last: Index,
     },
+    /// The leader is handing leadership to `target` and accepts neither
+    /// proposals nor another transfer until that ends (nothing was appended).
+    #[error("leadership is being transferred to {target}")]
+    TransferInProgress {
+        /// The voter leadership is being handed to.
+        target: NodeId,
+    },
+    /// A leader transfer named a node that is not a voter.
+    #[error("{id} is not a voter of this cluster")]
+    UnknownNode {
+        /// The node named.
+        id: NodeId,
+    },
     /// `ready()` was called again before `advance()` acknowledged the previous Ready.
     #[error("the previous Ready has not been advanced")]
     ReadyOutstanding,

@@ -79,12 +79,12 @@ mod outcome;
 #[cfg(feature = "probes")]
 pub mod probe;
 pub mod progress;
+mod role;
 pub mod state;
 pub mod types;
 pub mod utils;
 
 pub use config::Config;
-pub use context::role::Role;
 pub use context::{election_timeout, Relabel};
 pub use error::{Error, StorageError, StorageResult};
 pub use log::entry::{Entry, EntryKey, EntryVariant, Index, Term};
@@ -97,5 +97,6 @@ pub use mutant::Mutant;
 pub use node::{Node, Ready, Status};
 pub use outcome::{DropReason, Rejection, StepOutcome};
 pub use progress::{Progress, ProgressState, Tracker};
+pub use role::Role;
 pub use state::HardState;
 pub use types::{NodeId, Tick};

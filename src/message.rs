@@ -40,16 +40,45 @@ pub enum MessageVariant {
         /// The command.
         payload: Bytes,
     },
+    /// Local: a leader's election period ended. It checks that a quorum
+    /// answered in the period (with [`crate::Config::check_quorum`]) and gives
+    /// up a leader transfer that did not finish in it.
+    CheckQuorum,
+    /// Local: hand leadership to `target` (see [`crate::Node::transfer_leader`]).
+    TransferLeader {
+        /// The voter to hand leadership to.
+        target: NodeId,
+    },
     /// RequestVote RPC (§5.2): the candidate's last log entry.
     RequestVote {
         /// Key of the candidate's last entry (for the up-to-date check, §5.4.1).
         last: EntryKey,
+        /// The candidate campaigns because the leader handed over
+        /// ([`MessageVariant::TimeoutNow`]): voters that still hear the
+        /// leader vote anyway (leader stickiness does not apply).
+        transfer: bool,
     },
     /// Reply to RequestVote.
     RequestVoteResponse {
         /// Whether the vote was granted.
         granted: bool,
     },
+    /// Pre-vote request (thesis §9.6): "would you vote for me in term
+    /// `src_term`?" The sender is still in `src_term - 1`; neither side
+    /// changes its term, vote or role for it.
+    RequestPreVote {
+        /// Key of the pre-candidate's last entry (the up-to-date check, §5.4.1).
+        last: EntryKey,
+    },
+    /// Reply to a pre-vote. A grant carries the term asked about (a term
+    /// nobody is in yet); a refusal carries the voter's own term.
+    RequestPreVoteResponse {
+        /// Whether the pre-vote was granted.
+        granted: bool,
+    },
+    /// A leader hands over: the receiver, as up to date as the leader,
+    /// starts an election at once (leader transfer, thesis §3.10).
+    TimeoutNow,
     /// AppendEntries RPC (§5.3).
     AppendEntries {
         /// Key of the entry just before `entries` (the consistency check).
@@ -111,7 +140,37 @@ pub enum Staleness {
 impl MessageVariant {
     /// Whether this is a local event (`Hup`, `Beat`, `Propose`) rather than an RPC.
     pub fn is_local(&self) -> bool {
-        matches!(self, Self::Hup | Self::Beat | Self::Propose { .. })
+        matches!(
+            self,
+            Self::Hup
+                | Self::Beat
+                | Self::Propose { .. }
+                | Self::CheckQuorum
+                | Self::TransferLeader { .. }
+        )
+    }
+
+    /// Whether the message speaks of a term nobody is in yet: a pre-vote
+    /// request, or a pre-vote granted. Such a message never moves the
+    /// receiver's term (§9.6); every other message of a newer term does (§5.1).
+    pub fn is_prospective(&self) -> bool {
+        matches!(
+            self,
+            Self::RequestPreVote { .. } | Self::RequestPreVoteResponse { granted: true }
+        )
+    }
+
+    /// Whether this asks for a vote that leader stickiness may ignore: a
+    /// pre-vote request, or a vote request not caused by a leader transfer.
+    pub fn is_disruptive_request(&self) -> bool {
+        matches!(
+            self,
+            Self::RequestPreVote { .. }
+                | Self::RequestVote {
+                    transfer: false,
+                    ..
+                }
+        )
     }
 
     /// The variant's name, as printed in traces and counterexamples.
@@ -120,8 +179,13 @@ impl MessageVariant {
             Self::Hup => "Hup",
             Self::Beat => "Beat",
             Self::Propose { .. } => "Propose",
+            Self::CheckQuorum => "CheckQuorum",
+            Self::TransferLeader { .. } => "TransferLeader",
             Self::RequestVote { .. } => "RequestVote",
             Self::RequestVoteResponse { .. } => "RequestVoteResponse",
+            Self::RequestPreVote { .. } => "RequestPreVote",
+            Self::RequestPreVoteResponse { .. } => "RequestPreVoteResponse",
+            Self::TimeoutNow => "TimeoutNow",
             Self::AppendEntries { .. } => "AppendEntries",
             Self::AppendEntriesResponse { .. } => "AppendEntriesResponse",
             Self::Heartbeat { .. } => "Heartbeat",
@@ -195,13 +259,25 @@ impl fmt::Display for MessageBody<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let t = self.0.src_term;
         match &self.0.variant {
-            MessageVariant::Hup | MessageVariant::Beat => write!(f, "{}", self.0.variant.name()),
+            MessageVariant::Hup | MessageVariant::Beat | MessageVariant::CheckQuorum => {
+                write!(f, "{}", self.0.variant.name())
+            }
             MessageVariant::Propose { payload } => write!(f, "Propose{{{} bytes}}", payload.len()),
-            MessageVariant::RequestVote { last } => write!(f, "RequestVote{{{t}, last {last}}}"),
+            MessageVariant::TransferLeader { target } => write!(f, "TransferLeader{{to {target}}}"),
+            MessageVariant::RequestVote { last, transfer } => {
+                let why = if *transfer { ", transfer" } else { "" };
+                write!(f, "RequestVote{{{t}, last {last}{why}}}")
+            }
             MessageVariant::RequestVoteResponse { granted } => {
                 let verdict = if *granted { "granted" } else { "rejected" };
                 write!(f, "Vote{{{t}, {verdict}}}")
             }
+            MessageVariant::RequestPreVote { last } => write!(f, "PreVote{{{t}, last {last}}}"),
+            MessageVariant::RequestPreVoteResponse { granted } => {
+                let verdict = if *granted { "granted" } else { "rejected" };
+                write!(f, "PreVoteResp{{{t}, {verdict}}}")
+            }
+            MessageVariant::TimeoutNow => write!(f, "TimeoutNow{{{t}}}"),
             MessageVariant::AppendEntries {
                 prev,
                 entries,

@@ -73,11 +73,27 @@ pub enum Mutant {
     /// in a Ready's HardState, so its RequestVotes leave before (or without)
     /// them being durable (Figure 2: currentTerm and votedFor are persistent).
     CampaignWithoutPersisting,
+    /// Pre-candidate: enters the next term when it asks for pre-votes, so a
+    /// node cut off from the cluster still bumps the term on every timeout
+    /// (the disruption pre-vote exists to stop, §9.6).
+    PreVoteBumpsTerm,
+    /// Voter: grants a pre-vote without the up-to-date check (§5.4.1), so a
+    /// node with a stale log passes pre-vote and disrupts the leader.
+    PreVoteIgnoresLog,
+    /// Leader: counts its own answer twice in check-quorum, so a leader cut
+    /// off from a 3-node cluster never steps down (§6.2).
+    CheckQuorumCountsSelfTwice,
+    /// Leader: sends TimeoutNow without waiting for the transfer target to
+    /// hold its whole log (§3.10).
+    TransferToLaggingNode,
+    /// Any node: ignores leader stickiness, granting (pre-)votes of newer
+    /// terms while it still hears its leader (check-quorum's lease, §6.2).
+    StickyLeaderIgnored,
 }
 
 impl Mutant {
     /// Every mutant, in catalogue order.
-    pub const ALL: [Mutant; 14] = [
+    pub const ALL: [Mutant; 19] = [
         Mutant::VoteTwice,
         Mutant::VoteWithoutLogCheck,
         Mutant::UpToDateByIndex,
@@ -92,6 +108,11 @@ impl Mutant {
         Mutant::AckBeforePersist,
         Mutant::CountStaleVotes,
         Mutant::CampaignWithoutPersisting,
+        Mutant::PreVoteBumpsTerm,
+        Mutant::PreVoteIgnoresLog,
+        Mutant::CheckQuorumCountsSelfTwice,
+        Mutant::TransferToLaggingNode,
+        Mutant::StickyLeaderIgnored,
     ];
 
     /// The name used on the command line (`check --mutant NAME`).
@@ -111,6 +132,11 @@ impl Mutant {
             Mutant::AckBeforePersist => "ack-before-persist",
             Mutant::CountStaleVotes => "count-stale-votes",
             Mutant::CampaignWithoutPersisting => "campaign-without-persisting",
+            Mutant::PreVoteBumpsTerm => "pre-vote-bumps-term",
+            Mutant::PreVoteIgnoresLog => "pre-vote-ignores-log",
+            Mutant::CheckQuorumCountsSelfTwice => "check-quorum-counts-self-twice",
+            Mutant::TransferToLaggingNode => "transfer-to-lagging-node",
+            Mutant::StickyLeaderIgnored => "sticky-leader-ignored",
         }
     }
 

@@ -95,6 +95,12 @@ pub struct Status {
     pub election_timeout: Tick,
     /// Messages dropped because the outbox was full.
     pub outbox_dropped: usize,
+    /// As leader: the voter leadership is being transferred to, if any.
+    pub transfer: Option<NodeId>,
+    /// With check-quorum: the leader this node heard from within
+    /// `election_tick` (itself, as leader), for which it ignores (pre-)vote
+    /// requests of newer terms.
+    pub lease_leader: Option<NodeId>,
 }
 
 impl<S: LogStorage> Node<S> {
@@ -131,9 +137,39 @@ impl<S: LogStorage> Node<S> {
     }
 
     /// Proposes a command. On the leader it is appended and its key returned;
-    /// elsewhere [`Error::NotLeader`] names the leader this node knows of.
+    /// elsewhere [`Error::NotLeader`] names the leader this node knows of, and
+    /// during a leader transfer [`Error::TransferInProgress`] names the
+    /// target. An error always means nothing was appended.
     pub async fn propose(&mut self, payload: Bytes) -> Result<EntryKey, Error> {
-        self.ctx.on_propose(payload).await
+        self.ctx.propose(payload).await
+    }
+
+    /// Hands leadership to the voter `target` (leader transfer, thesis
+    /// §3.10): the leader stops accepting proposals, brings `target` up to
+    /// date, then tells it to campaign at once (it skips pre-vote, and voters
+    /// that still hear this leader vote for it anyway). The transfer is given
+    /// up if it has not finished after `election_tick` ticks.
+    ///
+    /// Errors: [`Error::NotLeader`] on a non-leader, [`Error::UnknownNode`]
+    /// for a target that is not a voter, [`Error::TransferInProgress`] while
+    /// another target is being transferred to. A transfer to the leader itself
+    /// or to the target already under way is a traced no-op
+    /// ([`crate::DropReason::TransferToSelf`], [`crate::DropReason::AlreadyTransferring`]).
+    ///
+    /// ```
+    /// # use ruft::{Config, MemStorage, Node, NodeId, Error};
+    /// # futures::executor::block_on(async {
+    /// let mut n = Node::new(Config::new(NodeId(1), [NodeId(1), NodeId(2)]), MemStorage::default()).await.unwrap();
+    /// assert_eq!(n.transfer_leader(NodeId(2)).await, Err(Error::NotLeader { leader: None }));
+    /// # });
+    /// ```
+    pub async fn transfer_leader(&mut self, target: NodeId) -> Result<StepOutcome, Error> {
+        let id = self.ctx.config().id;
+        self.step(Message::local(
+            id,
+            MessageVariant::TransferLeader { target },
+        ))
+        .await
     }
 
     /// Whether [`Node::ready`] has something to hand out (always false while a
@@ -188,6 +224,8 @@ impl<S: LogStorage> Node<S> {
             election_elapsed: elapsed,
             election_timeout: timeout,
             outbox_dropped: self.ctx.outbox().dropped(),
+            transfer: self.ctx.transfer(),
+            lease_leader: self.ctx.lease_leader(),
         }
     }
 

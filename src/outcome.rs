@@ -68,8 +68,21 @@ pub enum DropReason {
         /// This node's role.
         role: Role,
     },
-    /// A leader got an answer about an append it has since moved past.
+    /// An answer about a request the node has moved past: an append the
+    /// leader already knows about, or a pre-vote granted for another round.
     StaleResponse,
     /// The node is at the largest term and cannot start an election.
     TermsExhausted,
+    /// A (pre-)vote request of a newer term, ignored because the node heard
+    /// from `leader` within the election timeout (leader stickiness, with
+    /// [`crate::Config::check_quorum`]).
+    LeaderLease {
+        /// The leader the node still hears.
+        leader: NodeId,
+    },
+    /// A leader transfer to the leader itself: nothing to do.
+    TransferToSelf,
+    /// A leader transfer to the node already being transferred to: the
+    /// transfer under way goes on (its deadline is not extended).
+    AlreadyTransferring,
 }

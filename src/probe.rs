@@ -41,11 +41,13 @@ pub enum Group {
     Elections,
     /// Branches of replication, flow control and commitment.
     Replication,
+    /// Pre-vote, check-quorum, leader stickiness and leader transfer.
+    Leadership,
 }
 
 impl Group {
     /// Every group, in report order.
-    pub const ALL: [Group; 7] = [
+    pub const ALL: [Group; 8] = [
         Group::Handlers,
         Group::Rejections,
         Group::Drops,
@@ -53,6 +55,7 @@ impl Group {
         Group::RoleTransitions,
         Group::Elections,
         Group::Replication,
+        Group::Leadership,
     ];
 
     /// The group's heading in the report.
@@ -65,6 +68,7 @@ impl Group {
             Group::RoleTransitions => "role transitions",
             Group::Elections => "elections",
             Group::Replication => "replication",
+            Group::Leadership => "leadership",
         }
     }
 }
@@ -123,6 +127,18 @@ probes! {
     /// `on_heartbeat_response`.
     OnHeartbeatResponse => "on-heartbeat-response", Handlers,
         "a heartbeat answer of the node's term arrived";
+    /// `on_request_pre_vote`.
+    OnRequestPreVote => "on-request-pre-vote", Handlers,
+        "a pre-vote request of the node's term or a newer one arrived";
+    /// `on_request_pre_vote_response`.
+    OnRequestPreVoteResponse => "on-request-pre-vote-response", Handlers,
+        "a pre-vote answer (granted for the next term, or refused in ours) arrived";
+    /// `on_check_quorum`.
+    OnCheckQuorum => "on-check-quorum", Handlers, "a leader's election period ended (CheckQuorum)";
+    /// `on_transfer_leader`.
+    OnTransferLeader => "on-transfer-leader", Handlers, "the application asked for a leader transfer";
+    /// `on_timeout_now`.
+    OnTimeoutNow => "on-timeout-now", Handlers, "a TimeoutNow of the node's term arrived";
 
     /// [`Rejection::VoteAlreadyCast`].
     RejectVoteAlreadyCast => "reject-vote-already-cast", Rejections,
@@ -148,6 +164,23 @@ probes! {
     /// [`DropReason::TermsExhausted`].
     DropTermsExhausted => "drop-terms-exhausted", Drops,
         "an election timeout dropped: the node is at the largest term";
+    /// [`DropReason::LeaderLease`].
+    DropLeaderLease => "drop-leader-lease", Drops,
+        "a (pre-)vote request of a newer term ignored: the node still hears its leader";
+    /// [`DropReason::TransferToSelf`].
+    DropTransferToSelf => "drop-transfer-to-self", Drops, "a leader transfer to the leader itself";
+    /// [`DropReason::AlreadyTransferring`].
+    DropAlreadyTransferring => "drop-already-transferring", Drops,
+        "a leader transfer to the target already being transferred to";
+    /// [`DropReason::NotForRole`] for `CheckQuorum`.
+    DropCheckQuorumNotLeader => "drop-check-quorum-not-leader", Drops,
+        "a node no longer leader dropped an election-period end (CheckQuorum)";
+    /// [`DropReason::NotForRole`] for a pre-vote answer.
+    DropPreVoteNotPreCandidate => "drop-pre-vote-not-pre-candidate", Drops,
+        "a pre-vote answer arrived after the pre-vote was decided";
+    /// [`DropReason::NotForRole`] for `TimeoutNow`.
+    DropTimeoutNowNotFollower => "drop-timeout-now-not-follower", Drops,
+        "a TimeoutNow reached a node that is not a follower";
     /// [`DropReason::NotForRole`] for `Hup`.
     DropHupOnLeader => "drop-hup-on-leader", Drops, "a leader dropped an election timeout (Hup)";
     /// [`DropReason::NotForRole`] for `Beat`.
@@ -191,6 +224,15 @@ probes! {
     /// `become_follower` from a leader.
     BecomeFollowerFromLeader => "become-follower-from-leader", RoleTransitions,
         "a leader stepped down on a newer term (§5.1)";
+    /// `become_follower` from a pre-candidate.
+    BecomeFollowerFromPreCandidate => "become-follower-from-pre-candidate", RoleTransitions,
+        "a pre-candidate gave up: lost its pre-vote, saw the leader, or saw a newer term";
+    /// `become_pre_candidate`.
+    BecomePreCandidate => "become-pre-candidate", RoleTransitions,
+        "a node asked for pre-votes (§9.6)";
+    /// `become_candidate` from a pre-candidate.
+    BecomeCandidateFromPreCandidate => "become-candidate-from-pre-candidate", RoleTransitions,
+        "a pre-candidate won its pre-vote and started an election";
     /// `become_candidate` from a follower.
     BecomeCandidateFromFollower => "become-candidate-from-follower", RoleTransitions,
         "a follower started an election";
@@ -249,6 +291,32 @@ probes! {
     /// A follower's commit advanced by a heartbeat.
     FollowerCommitsFromHeartbeat => "follower-commits-from-heartbeat", Replication,
         "a follower advanced its commit index from a heartbeat";
+
+    /// A pre-vote granted.
+    PreVoteGranted => "pre-vote-granted", Leadership, "a node granted a pre-vote";
+    /// A pre-vote quorum.
+    PreVoteWon => "pre-vote-won", Leadership, "a pre-candidate counted a quorum of pre-votes";
+    /// A pre-vote lost.
+    PreVoteLost => "pre-vote-lost", Leadership,
+        "a pre-candidate counted a quorum of refusals and became a follower, term unchanged";
+    /// A stale pre-vote request refused with our term.
+    StalePreVoteRefused => "stale-pre-vote-refused", Leadership,
+        "a pre-vote request of an older term was refused with the node's term";
+    /// A stale append or heartbeat answered with our term.
+    StaleLeaderAnswered => "stale-leader-answered", Leadership,
+        "an old leader's append or heartbeat was answered with the node's newer term";
+    /// A leader stepped down for lack of quorum.
+    LeaderLostQuorum => "leader-lost-quorum", Leadership,
+        "a leader heard from no quorum in an election period and stepped down";
+    /// A transfer timed out.
+    TransferTimedOut => "transfer-timed-out", Leadership,
+        "a leader transfer did not finish within an election period and was given up";
+    /// TimeoutNow sent.
+    TimeoutNowSent => "timeout-now-sent", Leadership,
+        "a leader sent TimeoutNow to a transfer target holding its whole log";
+    /// A vote requested by a transfer.
+    TransferVoteRequested => "transfer-vote-requested", Leadership,
+        "a vote request from a transfer target (leader stickiness does not apply) arrived";
 }
 
 impl Probe {
@@ -270,7 +338,7 @@ impl fmt::Display for Probe {
 struct Counter(AtomicU64);
 
 /// Room for every probe; a compile-time assert checks that it is enough.
-const COUNTERS_MAX: usize = 64;
+const COUNTERS_MAX: usize = 96;
 const _: () = assert!(Probe::ALL.len() <= COUNTERS_MAX, "grow COUNTERS_MAX");
 
 static HITS: [Counter; COUNTERS_MAX] = [const { Counter(AtomicU64::new(0)) }; COUNTERS_MAX];
@@ -314,6 +382,9 @@ pub(crate) fn outcome(variant: &MessageVariant, outcome: &Result<StepOutcome, Er
             DropReason::StaleTerm { .. } => Probe::DropStaleTerm,
             DropReason::StaleResponse => Probe::DropStaleResponse,
             DropReason::TermsExhausted => Probe::DropTermsExhausted,
+            DropReason::LeaderLease { .. } => Probe::DropLeaderLease,
+            DropReason::TransferToSelf => Probe::DropTransferToSelf,
+            DropReason::AlreadyTransferring => Probe::DropAlreadyTransferring,
             DropReason::NotForRole { .. } => match variant {
                 MessageVariant::Hup => Probe::DropHupOnLeader,
                 MessageVariant::Beat => Probe::DropBeatNotLeader,
@@ -322,9 +393,16 @@ pub(crate) fn outcome(variant: &MessageVariant, outcome: &Result<StepOutcome, Er
                 MessageVariant::AppendEntriesResponse { .. } => Probe::DropAppendResponseNotLeader,
                 MessageVariant::Heartbeat { .. } => Probe::DropHeartbeatOnLeader,
                 MessageVariant::HeartbeatResponse => Probe::DropHeartbeatResponseNotLeader,
-                // Their handlers never drop for the role: a proposal to a
-                // follower is an error, and any node may answer a RequestVote.
-                MessageVariant::Propose { .. } | MessageVariant::RequestVote { .. } => return,
+                MessageVariant::CheckQuorum => Probe::DropCheckQuorumNotLeader,
+                MessageVariant::RequestPreVoteResponse { .. } => Probe::DropPreVoteNotPreCandidate,
+                MessageVariant::TimeoutNow => Probe::DropTimeoutNowNotFollower,
+                // Their handlers never drop for the role: a proposal or a
+                // transfer to a non-leader is an error, and any node may
+                // answer a (pre-)vote request.
+                MessageVariant::Propose { .. }
+                | MessageVariant::TransferLeader { .. }
+                | MessageVariant::RequestVote { .. }
+                | MessageVariant::RequestPreVote { .. } => return,
             },
         },
     };

@@ -31,6 +31,9 @@ pub struct Progress {
     matched: Index,
     next: Index,
     state: ProgressState,
+    /// Whether the follower answered since the last check-quorum period
+    /// began (tracked only with [`crate::Config::check_quorum`]).
+    recent_active: bool,
 }
 
 impl Progress {
@@ -40,6 +43,7 @@ impl Progress {
             matched: Index(0),
             next,
             state: ProgressState::Probe { paused: false },
+            recent_active: false,
         }
     }
 
@@ -144,6 +148,16 @@ impl Progress {
         }
     }
 
+    /// The follower was heard from in this check-quorum period.
+    pub fn on_contact(&mut self) {
+        self.recent_active = true;
+    }
+
+    /// Whether the follower was heard from in this check-quorum period.
+    pub fn is_recent_active(&self) -> bool {
+        self.recent_active
+    }
+
     /// The leader's own entry: its persisted log is what it has matched.
     pub fn on_self_persisted(&mut self, persisted: Index) {
         self.matched = persisted;
@@ -186,6 +200,23 @@ impl Tracker {
         config::committed_index_at(voters, quorum, |id| {
             self.get(id).map_or(Index(0), Progress::matched)
         })
+    }
+
+    /// How many voters answered since the check-quorum period began (the
+    /// leader marks itself, so it counts once).
+    pub fn active_count(&self) -> usize {
+        self.progress.values().filter(|p| p.recent_active).count()
+    }
+
+    /// Starts a new check-quorum period: only `me` counts as heard from.
+    pub fn reset_active(&mut self, me: NodeId) {
+        for (&id, p) in &mut self.progress {
+            p.recent_active = id == me;
+        }
+        debug_assert!(
+            self.active_count() <= 1,
+            "check-quorum: a new period counts only the leader"
+        );
     }
 
     /// The same tracker with every node id mapped through `f`.

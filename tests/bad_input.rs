@@ -233,7 +233,14 @@ fn a_remote_message_with_term_zero_is_refused() {
         heartbeat(2, 0, 0),
         Error::RemoteTermZero { src: n(2) },
     );
-    let vote = from(3, 0, MessageVariant::RequestVote { last: key(0, 0) });
+    let vote = from(
+        3,
+        0,
+        MessageVariant::RequestVote {
+            last: key(0, 0),
+            transfer: false,
+        },
+    );
     assert_refused(&mut node, vote, Error::RemoteTermZero { src: n(3) });
     assert_handled(&mut node, heartbeat(2, 1, 0));
 }
@@ -385,7 +392,14 @@ fn a_message_from_an_older_term_is_dropped() {
         current: Term(2),
     });
     assert_eq!(step(&mut node, heartbeat(3, 1, 0)), Ok(stale));
-    let old_vote = from(3, 1, MessageVariant::RequestVote { last: key(9, 9) });
+    let old_vote = from(
+        3,
+        1,
+        MessageVariant::RequestVote {
+            last: key(9, 9),
+            transfer: false,
+        },
+    );
     assert_eq!(step(&mut node, old_vote), Ok(stale));
     assert_eq!(node, before, "a drop changes nothing and sends nothing");
     assert_handled(&mut node, heartbeat(2, 2, 0));

@@ -409,6 +409,7 @@ impl View<'_> {
             },
             Body::RequestVote(t, i) => MessageVariant::RequestVote {
                 last: self.key(*t, *i),
+                transfer: false,
             },
             Body::Vote(granted) => MessageVariant::RequestVoteResponse { granted: *granted },
             Body::Append {
@@ -566,7 +567,7 @@ fn forging(msg: &Message, node: &Node<MemStorage>) -> bool {
     let s = node.status();
     match &msg.variant {
         MessageVariant::RequestVoteResponse { granted } => *granted,
-        MessageVariant::RequestVote { last } => last.is_up_to_date_with(s.last),
+        MessageVariant::RequestVote { last, .. } => last.is_up_to_date_with(s.last),
         MessageVariant::AppendEntries { prev, .. } => prev.index <= s.last.index,
         MessageVariant::Heartbeat { commit } => *commit > s.committed,
         MessageVariant::AppendEntriesResponse {
@@ -600,6 +601,8 @@ fn error_name(e: &Error) -> &'static str {
         Error::MalformedAppend { .. } => "MalformedAppend",
         Error::CommitBeyondLast { .. } => "CommitBeyondLast",
         Error::AckBeyondLast { .. } => "AckBeyondLast",
+        Error::TransferInProgress { .. } => "TransferInProgress",
+        Error::UnknownNode { .. } => "UnknownNode",
         Error::ReadyOutstanding => "ReadyOutstanding",
         Error::Storage(_) => "Storage",
     }
@@ -945,6 +948,7 @@ fn a_node_at_the_largest_term_never_votes_twice() {
         NodeId(1),
         MessageVariant::RequestVote {
             last: EntryKey::default(),
+            transfer: false,
         },
     );
     assert_eq!(block_on(node.step(ask)), Ok(StepOutcome::Handled));

@@ -617,6 +617,7 @@ fn peer_message(node: &Node<MemStorage>, src: u64, term: Term, body: &Body) -> M
     let variant = match body {
         Body::RequestVote { last } => MessageVariant::RequestVote {
             last: key(last.0, last.1),
+            transfer: false,
         },
         Body::Vote { granted } => MessageVariant::RequestVoteResponse { granted: *granted },
         Body::Append {

@@ -138,7 +138,10 @@ fn hostile_calls() {
         .expect("a dropped heartbeat");
     // A peer at the largest term: n3 follows it there and cannot campaign again.
     let last = c.node(n3).status().last;
-    let vote = MessageVariant::RequestVote { last };
+    let vote = MessageVariant::RequestVote {
+        last,
+        transfer: false,
+    };
     c.step(Message::new(n2, Term(u64::MAX), n3, vote))
         .expect("n3 moves to the largest term");
     c.campaign(n3).expect("a dropped Hup");

@@ -1,13 +1,17 @@
-//! Leader election (§5.2, §5.4.1): `Hup`, RequestVote and its response.
+//! Leader election (§5.2, §5.4.1) and pre-vote (thesis §9.6): `Hup`,
+//! RequestVote, RequestPreVote and their responses.
 
 use super::role::RoleState;
 use super::Context;
 use crate::progress::config::{vote_result_at, VoteResult};
 use crate::utils::trace;
-use crate::{EntryKey, Error, LogStorage, MessageVariant, NodeId, Rejection, StepOutcome};
+use crate::{
+    EntryKey, Error, LogStorage, MessageVariant, NodeId, Rejection, Role, StepOutcome, Term,
+};
 
 impl<S: LogStorage> Context<S> {
-    /// The election timer fired: a follower or candidate starts an election.
+    /// The election timer fired: a follower or candidate starts an election,
+    /// or with pre-vote first asks whether it could win one.
     pub(super) async fn on_hup(&mut self) -> Result<StepOutcome, Error> {
         probe!(OnHup);
         if matches!(self.role, RoleState::Leader { .. }) {
@@ -18,33 +22,58 @@ impl<S: LogStorage> Context<S> {
             // would overwrite the vote already cast in it (§5.2).
             return Ok(StepOutcome::Dropped(crate::DropReason::TermsExhausted));
         }
+        if !self.config.pre_vote {
+            return self.campaign(false).await;
+        }
+        self.become_pre_candidate();
+        let last = self.log.last();
+        let next = self.hard.term.next();
+        let peers: Vec<NodeId> = self.peers().collect();
+        for peer in peers {
+            self.send_at(next, peer, MessageVariant::RequestPreVote { last });
+        }
+        debug_assert!(
+            !sound!(self.config) || self.hard.term.next() == next,
+            "pre-vote (§9.6): asking for pre-votes leaves the term as it was"
+        );
+        if self.tally_votes().await? {
+            return self.campaign(false).await; // a single voter needs no pre-votes
+        }
+        Ok(StepOutcome::Handled)
+    }
+
+    /// Starts a real election: next term, own vote, RequestVote to every peer
+    /// (§5.2). `transfer`: the leader asked for it (TimeoutNow).
+    pub(super) async fn campaign(&mut self, transfer: bool) -> Result<StepOutcome, Error> {
         self.become_candidate();
         let last = self.log.last();
         let peers: Vec<NodeId> = self.peers().collect();
         for peer in peers {
-            self.send(peer, MessageVariant::RequestVote { last });
+            self.send(peer, MessageVariant::RequestVote { last, transfer });
         }
         // A single voter has its quorum already.
-        self.tally_votes().await?;
+        let campaign_again = self.tally_votes().await?;
+        debug_assert!(
+            !campaign_again,
+            "§5.2: a candidate's tally never asks to campaign"
+        );
         probe!(ElectedAlone if matches!(self.role, RoleState::Leader { .. }));
         Ok(StepOutcome::Handled)
     }
 
     /// RequestVote: grant at most one vote per term (§5.2), and only to a
     /// candidate whose log is at least as up to date as ours (§5.4.1).
-    pub(super) fn on_request_vote(&mut self, candidate: NodeId, last: EntryKey) -> StepOutcome {
+    /// Leader stickiness was decided at the gate; `transfer` only says why
+    /// the candidate campaigns.
+    pub(super) fn on_request_vote(
+        &mut self,
+        candidate: NodeId,
+        last: EntryKey,
+        transfer: bool,
+    ) -> StepOutcome {
         probe!(OnRequestVote);
-        let ours = self.log.last();
-        let refusal = match (self.hard.voted_node, self.leader()) {
-            (Some(voted), _) if voted != candidate && !mutant!(self.config, VoteTwice) => {
-                Some(Rejection::VoteAlreadyCast { voted })
-            }
-            (None, Some(leader)) => Some(Rejection::LeaderKnown { leader }),
-            _ if !self.is_up_to_date(last, ours) => {
-                Some(Rejection::LogNotUpToDate { ours, theirs: last })
-            }
-            _ => None,
-        };
+        probe!(TransferVoteRequested if transfer);
+        let refusal = self.vote_refusal(candidate, last, false);
         let granted = refusal.is_none();
         trace::vote(self.config.id, self.hard.term, candidate, granted);
         if granted {
@@ -52,7 +81,60 @@ impl<S: LogStorage> Context<S> {
             self.record_vote(candidate);
             self.election_elapsed.reset();
         }
+        debug_assert!(
+            !granted || self.hard.voted_node == Some(candidate),
+            "Election Safety (§5.2): a granted vote is recorded before it is sent"
+        );
         self.send(candidate, MessageVariant::RequestVoteResponse { granted });
+        refusal.map_or(StepOutcome::Handled, StepOutcome::Rejected)
+    }
+
+    /// Why a (pre-)vote for `candidate` with last entry `last` is refused, if
+    /// it is. A pre-vote for a term newer than ours is not bound by our vote
+    /// or leader in this term (§9.6).
+    fn vote_refusal(&self, candidate: NodeId, last: EntryKey, newer: bool) -> Option<Rejection> {
+        let ours = self.log.last();
+        match (self.hard.voted_node, self.leader()) {
+            _ if newer => {}
+            (Some(voted), _) if voted != candidate && !mutant!(self.config, VoteTwice) => {
+                return Some(Rejection::VoteAlreadyCast { voted })
+            }
+            (None, Some(leader)) => return Some(Rejection::LeaderKnown { leader }),
+            _ => {}
+        }
+        let up_to_date = if newer && mutant!(self.config, PreVoteIgnoresLog) {
+            true
+        } else {
+            self.is_up_to_date(last, ours)
+        };
+        (!up_to_date).then_some(Rejection::LogNotUpToDate { ours, theirs: last })
+    }
+
+    /// RequestPreVote for `term` (§9.6): answered as a vote would be, but
+    /// nothing is recorded and the timer is not reset. A grant carries the
+    /// term asked about, a refusal our own term.
+    pub(super) fn on_request_pre_vote(
+        &mut self,
+        candidate: NodeId,
+        term: Term,
+        last: EntryKey,
+    ) -> StepOutcome {
+        probe!(OnRequestPreVote);
+        let before = (self.hard, self.role.role());
+        let refusal = self.vote_refusal(candidate, last, term > self.hard.term);
+        let granted = refusal.is_none();
+        probe!(PreVoteGranted if granted);
+        let answer_term = if granted { term } else { self.hard.term };
+        self.send_at(
+            answer_term,
+            candidate,
+            MessageVariant::RequestPreVoteResponse { granted },
+        );
+        debug_assert_eq!(
+            before,
+            (self.hard, self.role.role()),
+            "pre-vote (§9.6): answering a pre-vote changes neither term, vote nor role"
+        );
         refusal.map_or(StepOutcome::Handled, StepOutcome::Rejected)
     }
 
@@ -90,21 +172,59 @@ impl<S: LogStorage> Context<S> {
         Ok(StepOutcome::Handled)
     }
 
-    /// Becomes leader on a quorum of grants, follower on a quorum of refusals.
-    async fn tally_votes(&mut self) -> Result<(), Error> {
-        let RoleState::Candidate { votes } = &self.role else {
-            return Ok(());
+    /// A pre-vote answer arrived: a pre-candidate counts a grant for the next
+    /// term or a refusal in ours (a newer refusal made it a follower at the
+    /// gate), and campaigns or gives up on a quorum.
+    pub(super) async fn on_request_pre_vote_response(
+        &mut self,
+        voter: NodeId,
+        term: Term,
+        granted: bool,
+    ) -> Result<StepOutcome, Error> {
+        probe!(OnRequestPreVoteResponse);
+        let current = self.hard.term;
+        let RoleState::PreCandidate { votes } = &mut self.role else {
+            return Ok(self.not_for_role());
         };
+        if granted && term != current.next() {
+            return Ok(StepOutcome::Dropped(crate::DropReason::StaleResponse));
+        }
+        debug_assert!(
+            granted || term == current,
+            "the gate passes a pre-vote refusal only in the node's own term"
+        );
+        votes.insert(voter, granted);
+        if self.tally_votes().await? {
+            return self.campaign(false).await;
+        }
+        Ok(StepOutcome::Handled)
+    }
+
+    /// On a quorum of grants a candidate becomes leader; on a quorum of
+    /// refusals a candidate or pre-candidate becomes a follower again.
+    /// Returns whether a pre-candidate won its pre-vote and should campaign
+    /// (the caller does, so that campaigning never recurses into a tally).
+    async fn tally_votes(&mut self) -> Result<bool, Error> {
+        let (RoleState::Candidate { votes } | RoleState::PreCandidate { votes }) = &self.role
+        else {
+            return Ok(false);
+        };
+        let role = self.role.role();
         let quorum = self.quorum();
-        match vote_result_at(&self.config.voters, votes, quorum) {
-            VoteResult::Won => self.become_leader().await?,
-            VoteResult::Lost => {
-                probe!(ElectionLost);
+        match (vote_result_at(&self.config.voters, votes, quorum), role) {
+            (VoteResult::Won, Role::PreCandidate) => {
+                probe!(PreVoteWon);
+                return Ok(true);
+            }
+            (VoteResult::Won, _) => self.become_leader().await?,
+            (VoteResult::Lost, _) => {
+                probe!(ElectionLost if role == Role::Candidate);
+                probe!(PreVoteLost if role == Role::PreCandidate);
                 self.become_follower(self.hard.term, None)
             }
-            VoteResult::Pending => {}
+            (VoteResult::Pending, _) => {}
         }
-        Ok(())
+        Ok(false)
     }
 
     /// Every voter but this node.

@@ -69,7 +69,17 @@ impl<S: LogStorage> Context<S> {
 
     /// Queues a message to `dst` in the current term.
     pub(super) fn send(&mut self, dst: NodeId, variant: MessageVariant) {
-        let msg = Message::new(self.config.id, self.hard.term, dst, variant);
+        self.send_at(self.hard.term, dst, variant);
+    }
+
+    /// Queues a message stamped with `term`: the node's own term, except for
+    /// the prospective term of a pre-vote request or grant (§9.6).
+    pub(super) fn send_at(&mut self, term: Term, dst: NodeId, variant: MessageVariant) {
+        debug_assert!(
+            term == self.hard.term || (variant.is_prospective() && term > self.hard.term),
+            "§5.1: a message carries its sender's term, or a prospective one (§9.6)"
+        );
+        let msg = Message::new(self.config.id, term, dst, variant);
         if let Err(msg) = self.outbox.prepare(msg, self.config.outbox_max) {
             trace::outbox_full(self.config.id, &msg, self.config.outbox_max);
         }

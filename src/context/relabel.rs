@@ -63,15 +63,20 @@ impl<S: Relabel + Clone> Context<S> {
             RoleState::Follower { leader } => RoleState::Follower {
                 leader: leader.map(f),
             },
+            RoleState::PreCandidate { votes } => RoleState::PreCandidate {
+                votes: votes.iter().map(|(&id, &g)| (f(id), g)).collect(),
+            },
             RoleState::Candidate { votes } => RoleState::Candidate {
                 votes: votes.iter().map(|(&id, &g)| (f(id), g)).collect(),
             },
             RoleState::Leader {
                 tracker,
                 term_start,
+                transfer,
             } => RoleState::Leader {
                 tracker: tracker.relabel(&f),
                 term_start: *term_start,
+                transfer: transfer.map(f),
             },
         };
         ctx.outbox.map(|m| m.relabel(f));

@@ -14,10 +14,16 @@ impl<S: LogStorage> Context<S> {
     /// A client command: the leader appends it in its term and replicates it.
     pub(crate) async fn on_propose(&mut self, payload: Bytes) -> Result<EntryKey, Error> {
         probe!(OnPropose);
-        if !matches!(self.role, RoleState::Leader { .. }) {
-            return Err(Error::NotLeader {
-                leader: self.leader(),
-            });
+        let transfer = match &self.role {
+            RoleState::Leader { transfer, .. } => *transfer,
+            _ => {
+                return Err(Error::NotLeader {
+                    leader: self.leader(),
+                })
+            }
+        };
+        if let Some(target) = transfer {
+            return Err(Error::TransferInProgress { target });
         }
         let last = self.log.last();
         let uncommitted = self.hard.committed_index.distance_to(last.index);
@@ -155,7 +161,7 @@ impl<S: LogStorage> Context<S> {
     fn follow(&mut self, leader: NodeId) -> bool {
         match &mut self.role {
             RoleState::Leader { .. } => return false,
-            RoleState::Candidate { .. } => {
+            RoleState::PreCandidate { .. } | RoleState::Candidate { .. } => {
                 probe!(CandidateYieldsToLeader);
                 self.become_follower(self.hard.term, Some(leader))
             }
@@ -179,6 +185,7 @@ impl<S: LogStorage> Context<S> {
         if !matches!(self.role, RoleState::Leader { .. }) {
             return Ok(self.not_for_role());
         }
+        self.mark_active(follower);
         let last = self.log.last().index;
         let progressed = match outcome {
             AppendOutcome::Accepted { matched } if matched > last => {
@@ -210,7 +217,9 @@ impl<S: LogStorage> Context<S> {
         if !progressed {
             return Ok(StepOutcome::Dropped(DropReason::StaleResponse));
         }
-        self.send_append(follower).await?;
+        if !self.maybe_send_timeout_now(follower) {
+            self.send_append(follower).await?;
+        }
         Ok(StepOutcome::Handled)
     }
 
@@ -248,6 +257,7 @@ impl<S: LogStorage> Context<S> {
         if !matches!(self.role, RoleState::Leader { .. }) {
             return Ok(self.not_for_role());
         }
+        self.mark_active(follower);
         let inflight_max = self.config.inflight_max;
         let last = self.log.last().index;
         let Some(p) = self.progress_mut(follower) else {
@@ -268,6 +278,7 @@ impl<S: LogStorage> Context<S> {
         let RoleState::Leader {
             tracker,
             term_start,
+            ..
         } = &self.role
         else {
             return;
@@ -292,6 +303,11 @@ impl<S: LogStorage> Context<S> {
 
     /// Sends `to` the entries from its `next` index (at most `append_entries_max`),
     /// unless its progress is paused or, while replicating, there is nothing new.
+    /// Sends `to` what it lacks now, even an empty probe (a transfer's catch-up).
+    pub(super) async fn send_append_now(&mut self, to: NodeId) -> StorageResult<()> {
+        self.send_append_even_if_empty(to, true).await
+    }
+
     async fn send_append(&mut self, to: NodeId) -> StorageResult<()> {
         self.send_append_even_if_empty(to, false).await
     }

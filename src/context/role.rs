@@ -1,33 +1,28 @@
-//! Roles: the public [`Role`] and the per-role state the engine keeps, with the
-//! `become_*` transitions.
+//! What each role remembers ([`RoleState`]), and the `become_*` transitions.
 
 use super::Context;
 use crate::progress::Tracker;
 use crate::utils::trace;
-use crate::{Entry, EntryKey, Index, LogStorage, NodeId, Term};
+use crate::{Entry, EntryKey, Index, LogStorage, NodeId, Role, Term};
 use std::collections::BTreeMap;
-
-/// A node's role (§5.1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Role {
-    /// Answers leaders and candidates; starts an election when it hears from no leader.
-    Follower,
-    /// Asks for votes in its term.
-    Candidate,
-    /// Replicates its log and decides what is committed.
-    Leader,
-}
 
 /// What each role remembers. Leaving a role drops its state.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RoleState {
     /// `leader`: the leader of the current term, once heard from.
     Follower { leader: Option<NodeId> },
+    /// `votes`: pre-vote answers for the next term, own included (§9.6).
+    PreCandidate { votes: BTreeMap<NodeId, bool> },
     /// `votes`: answers received in this election, own vote included.
     Candidate { votes: BTreeMap<NodeId, bool> },
     /// `term_start`: index of the leader's no-op; every entry from there on is
     /// of the current term, every entry before it of an older one.
-    Leader { tracker: Tracker, term_start: Index },
+    /// `transfer`: the voter leadership is being handed to, if any.
+    Leader {
+        tracker: Tracker,
+        term_start: Index,
+        transfer: Option<NodeId>,
+    },
 }
 
 impl RoleState {
@@ -35,6 +30,7 @@ impl RoleState {
     pub fn role(&self) -> Role {
         match self {
             RoleState::Follower { .. } => Role::Follower,
+            RoleState::PreCandidate { .. } => Role::PreCandidate,
             RoleState::Candidate { .. } => Role::Candidate,
             RoleState::Leader { .. } => Role::Leader,
         }
@@ -46,6 +42,7 @@ impl<S: LogStorage> Context<S> {
     pub(super) fn become_follower(&mut self, term: Term, leader: Option<NodeId>) {
         let from = self.role.role();
         probe!(BecomeFollowerFromFollower if from == Role::Follower);
+        probe!(BecomeFollowerFromPreCandidate if from == Role::PreCandidate);
         probe!(BecomeFollowerFromCandidate if from == Role::Candidate);
         probe!(BecomeFollowerFromLeader if from == Role::Leader);
         self.enter_term(term);
@@ -54,12 +51,37 @@ impl<S: LogStorage> Context<S> {
         if from != Role::Follower {
             trace::role_changed(self.config.id, term, from, Role::Follower);
         }
+        debug_assert_eq!(
+            self.hard.term, term,
+            "§5.1: a follower is in the term it adopted"
+        );
+    }
+
+    /// Asks for pre-votes for the next term without entering it (§9.6): the
+    /// term and the vote stay as they are, only the role and timers change.
+    pub(super) fn become_pre_candidate(&mut self) {
+        let from = self.role.role();
+        let before = self.hard;
+        probe!(BecomePreCandidate);
+        if mutant!(self.config, PreVoteBumpsTerm) {
+            self.enter_term(self.hard.term.next()); // the disruption pre-vote exists to stop
+        }
+        self.role = RoleState::PreCandidate {
+            votes: BTreeMap::from([(self.config.id, true)]),
+        };
+        self.reset_timers();
+        trace::role_changed(self.config.id, self.hard.term, from, Role::PreCandidate);
+        debug_assert!(
+            !sound!(self.config) || self.hard == before,
+            "pre-vote (§9.6): becoming a pre-candidate changes neither term nor vote"
+        );
     }
 
     /// Starts an election: next term, vote for itself (§5.2).
     pub(super) fn become_candidate(&mut self) {
         let from = self.role.role();
         probe!(BecomeCandidateFromFollower if from == Role::Follower);
+        probe!(BecomeCandidateFromPreCandidate if from == Role::PreCandidate);
         probe!(BecomeCandidateFromCandidate if from == Role::Candidate);
         let term = self.hard.term.next();
         self.enter_term(term);
@@ -72,21 +94,32 @@ impl<S: LogStorage> Context<S> {
         };
         self.reset_timers();
         trace::role_changed(self.config.id, term, from, Role::Candidate);
+        debug_assert_eq!(
+            self.hard.term, term,
+            "§5.2: a candidate is in a term of its own"
+        );
     }
 
     /// Takes office: append a no-op of the new term (§5.4.2) and start replicating.
     pub(super) async fn become_leader(&mut self) -> crate::StorageResult<()> {
         let from = self.role.role();
+        debug_assert_eq!(
+            from,
+            Role::Candidate,
+            "§5.2: only a candidate wins an election"
+        );
         probe!(BecomeLeader);
         let term_start = self.log.last().index.next();
         let mut tracker = Tracker::new(&self.config.voters, term_start);
         let persisted = self.log.persisted().index;
         if let Some(me) = tracker.get_mut(self.config.id) {
             me.on_self_persisted(persisted);
+            me.on_contact();
         }
         self.role = RoleState::Leader {
             tracker,
             term_start,
+            transfer: None,
         };
         self.reset_timers();
         let noop = Entry::empty(EntryKey::new(self.hard.term, term_start));

@@ -74,7 +74,14 @@ fn to_n1(src: u64, term: u64, variant: MessageVariant) -> Message {
 }
 
 fn request_vote(src: u64, term: u64, last: &str) -> Message {
-    to_n1(src, term, MessageVariant::RequestVote { last: key(last) })
+    to_n1(
+        src,
+        term,
+        MessageVariant::RequestVote {
+            last: key(last),
+            transfer: false,
+        },
+    )
 }
 
 fn step(node: &mut Node<MemStorage>, msg: Message) -> StepOutcome {

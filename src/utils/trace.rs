@@ -37,3 +37,8 @@ pub fn outbox_full(id: NodeId, msg: &Message, outbox_max: usize) {
 pub fn refused(id: NodeId, msg: &Message, error: &crate::Error) {
     tracing::debug!(target: "ruft::drop", node = %id, %msg, %error, "refused");
 }
+
+/// A leader transfer started, finished its catch-up, or was given up.
+pub fn transfer(id: NodeId, target: NodeId, what: &'static str) {
+    tracing::debug!(target: "ruft::transfer", node = %id, %target, what, "transfer");
+}

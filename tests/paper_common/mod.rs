@@ -87,7 +87,10 @@ pub fn request_vote(src: u64, term: u64, dst: u64, last: &str) -> Message {
         src,
         term,
         dst,
-        MessageVariant::RequestVote { last: key(last) },
+        MessageVariant::RequestVote {
+            last: key(last),
+            transfer: false,
+        },
     )
 }
 
