@@ -192,6 +192,15 @@ impl Cluster {
         key.ok_or(DriveError::Node(Error::ReadyOutstanding))
     }
 
+    /// Asks `id` to hand its leadership to `target` (leader transfer).
+    pub fn transfer_leader(
+        &mut self,
+        id: NodeId,
+        target: NodeId,
+    ) -> Result<StepOutcome, DriveError> {
+        self.with_node(id, |n| block_on(n.transfer_leader(target)))
+    }
+
     /// Steps `msg` into its destination (wherever it came from).
     pub fn step(&mut self, msg: Message) -> Result<StepOutcome, DriveError> {
         self.with_node(msg.dst, |n| block_on(n.step(msg)))
