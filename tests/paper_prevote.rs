@@ -402,6 +402,60 @@ fn a_stale_pre_vote_is_refused_with_the_receivers_term() {
 
 // ---------------------------------------------------------------- pre-vote: whole clusters
 
+/// After etcd's `TestLeaderElectionPreVote`, §9.6: a pre-candidate needs a
+/// majority of the whole cluster alive to go on to a real election. With
+/// too many nodes down its election fails as a pre-vote: it stays a
+/// pre-candidate in term 0, where a plain candidate would be in term 1.
+#[test]
+fn with_pre_vote_an_election_without_a_majority_alive_leaves_the_term_unchanged() {
+    let cases: &[(usize, &[u64], Role, u64)] = &[
+        (3, &[], Role::Leader, 1),
+        (3, &[3], Role::Leader, 1),
+        (3, &[2, 3], Role::PreCandidate, 0),
+        (4, &[2, 3], Role::PreCandidate, 0),
+        (5, &[2, 3], Role::Leader, 1),
+        (5, &[2, 3, 4], Role::PreCandidate, 0),
+    ];
+    for (size, down, role, term) in cases {
+        let mut cluster = Cluster::new(*size, with_pre_vote);
+        for &id in down.iter() {
+            cluster.crash(n(id));
+        }
+        elect(&mut cluster, 1);
+        let s = cluster.node(n(1)).status();
+        assert_eq!(
+            (s.role, s.term, s.voted_node),
+            (*role, Term(*term), (*term == 1).then_some(n(1))),
+            "{size} nodes, down {down:?}"
+        );
+        assert_safe_with_pre_vote(&cluster);
+    }
+}
+
+/// After etcd's `TestLeaderCyclePreVote`: elections with pre-vote work from
+/// any state, not only from a fresh cluster. Each node campaigns in turn
+/// while another leads (without check-quorum nothing holds its pre-vote
+/// back) and is elected, one term after the other.
+#[test]
+fn with_pre_vote_each_node_in_turn_is_elected_while_another_leads() {
+    let mut cluster = Cluster::new(3, with_pre_vote);
+    for (term, id) in [1, 2, 3, 1, 2, 3].into_iter().enumerate() {
+        elect(&mut cluster, id);
+        let want: Vec<_> = (1..=3)
+            .map(|other| {
+                let role = if other == id {
+                    Role::Leader
+                } else {
+                    Role::Follower
+                };
+                (role, Term(term as u64 + 1), Some(n(id)))
+            })
+            .collect();
+        assert_eq!(roles(&cluster), want, "n{id} campaigned");
+    }
+    assert_safe_with_pre_vote(&cluster);
+}
+
 /// After etcd's `TestPreVoteWithSplitVote`: the leader n1 is cut off and n2
 /// and n3 time out together. Each grants the other's pre-vote (a pre-vote
 /// for a newer term is not bound by the voter's own pre-candidacy), so both
@@ -1067,6 +1121,37 @@ fn a_cut_off_leader_with_check_quorum_steps_down_within_two_election_timeouts() 
     );
     assert_eq!(log_of(cluster.node(n(1))), "1@1", "nothing was appended");
     assert_safe(&cluster);
+}
+
+/// The issue's bound again, when the cut-off leader is also asked to hand
+/// over (to n2, which it cannot reach) at the end of each election period:
+/// it must still step down within two election timeouts of being cut off.
+/// It does not: starting a transfer restarts the leader's election period,
+/// which is also its check-quorum period, without forgetting who answered
+/// in it, so answers from before the cut keep it in office for a stretched
+/// period, and the next period is stretched too. Measured: 38 ticks.
+#[test]
+#[ignore = "library bug: on_transfer_leader (src/context/leadership.rs:94) resets \
+            election_elapsed, the leader's check-quorum period; a cut-off leader \
+            asked to transfer near the end of each period steps down after 38 \
+            ticks, not within 2 * election_tick = 20"]
+fn a_cut_off_leader_steps_down_within_two_election_timeouts_even_when_asked_to_transfer() {
+    let mut cluster = Cluster::new(3, with_check_quorum);
+    elect(&mut cluster, 1);
+    cluster.isolate(n(1));
+    let mut ticks = 0;
+    while cluster.node(n(1)).status().role == Role::Leader && ticks < 100 {
+        let s = cluster.node(n(1)).status();
+        if s.election_elapsed.0 == 9 && s.transfer.is_none() {
+            assert_eq!(
+                cluster.transfer_leader(n(1), n(2)),
+                Ok(StepOutcome::Handled)
+            );
+        }
+        tick_round(&mut cluster);
+        ticks += 1;
+    }
+    assert!(ticks <= 2 * 10, "stepped down after {ticks} ticks");
 }
 
 /// The same partition without check-quorum: the cut-off leader never learns
