@@ -233,8 +233,7 @@ impl<S: LogStorage> Context<S> {
     pub fn lease_leader(&self) -> Option<NodeId> {
         let in_lease =
             self.config.check_quorum && self.election_elapsed < self.config.election_tick;
-        self.leader()
-            .filter(|_| in_lease && !mutant!(self.config, StickyLeaderIgnored))
+        self.leader().filter(|_| in_lease)
     }
 
     /// Whether a mutant lets this stale message through the term gate.
@@ -464,10 +463,9 @@ impl<S: LogStorage> Context<S> {
                 "pre-vote (§9.6): a pre-candidate counts its own pre-vote"
             ),
             RoleState::Leader {
-                transfer: Some(target),
-                ..
+                transfer: Some(t), ..
             } => debug_assert!(
-                *target != self.config.id && self.config.voters.contains(target),
+                t.target != self.config.id && self.config.voters.contains(&t.target),
                 "leader transfer (§3.10): the target is another voter"
             ),
             _ => {}
@@ -521,7 +519,7 @@ impl<S: LogStorage> Context<S> {
     /// As leader: the voter leadership is being transferred to.
     pub fn transfer(&self) -> Option<NodeId> {
         match &self.role {
-            RoleState::Leader { transfer, .. } => *transfer,
+            RoleState::Leader { transfer, .. } => transfer.map(|t| t.target),
             _ => None,
         }
     }

@@ -86,14 +86,11 @@ pub enum Mutant {
     /// Leader: sends TimeoutNow without waiting for the transfer target to
     /// hold its whole log (§3.10).
     TransferToLaggingNode,
-    /// Any node: ignores leader stickiness, granting (pre-)votes of newer
-    /// terms while it still hears its leader (check-quorum's lease, §6.2).
-    StickyLeaderIgnored,
 }
 
 impl Mutant {
     /// Every mutant, in catalogue order.
-    pub const ALL: [Mutant; 19] = [
+    pub const ALL: [Mutant; 18] = [
         Mutant::VoteTwice,
         Mutant::VoteWithoutLogCheck,
         Mutant::UpToDateByIndex,
@@ -112,7 +109,6 @@ impl Mutant {
         Mutant::PreVoteIgnoresLog,
         Mutant::CheckQuorumCountsSelfTwice,
         Mutant::TransferToLaggingNode,
-        Mutant::StickyLeaderIgnored,
     ];
 
     /// The name used on the command line (`check --mutant NAME`).
@@ -136,7 +132,6 @@ impl Mutant {
             Mutant::PreVoteIgnoresLog => "pre-vote-ignores-log",
             Mutant::CheckQuorumCountsSelfTwice => "check-quorum-counts-self-twice",
             Mutant::TransferToLaggingNode => "transfer-to-lagging-node",
-            Mutant::StickyLeaderIgnored => "sticky-leader-ignored",
         }
     }
 

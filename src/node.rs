@@ -148,7 +148,9 @@ impl<S: LogStorage> Node<S> {
     /// §3.10): the leader stops accepting proposals, brings `target` up to
     /// date, then tells it to campaign at once (it skips pre-vote, and voters
     /// that still hear this leader vote for it anyway). The transfer is given
-    /// up if it has not finished after `election_tick` ticks.
+    /// up if it has not finished at the end of the first whole election period
+    /// after the request: after `election_tick` to `2 * election_tick` ticks.
+    /// It never delays check-quorum.
     ///
     /// Errors: [`Error::NotLeader`] on a non-leader, [`Error::UnknownNode`]
     /// for a target that is not a voter, [`Error::TransferInProgress`] while

@@ -54,6 +54,13 @@ pub struct ModelConfig {
     /// Most entries per AppendEntries message (`Config::append_entries_max`);
     /// 1 lets a follower hold an older-term prefix without the newer entries.
     pub append_entries_max: usize,
+    /// Pre-vote on every node (`Config::pre_vote`).
+    pub pre_vote: bool,
+    /// Check-quorum on every node (`Config::check_quorum`); leaders' election
+    /// periods end (`CheckQuorum`) and followers' leases run out as timers.
+    pub check_quorum: bool,
+    /// Leader transfers the operator may ask for, cluster-wide.
+    pub transfers_max: usize,
     /// A known Raft bug switched on in every node (`ruft::Mutant`; the mutant
     /// gate and `check --mutant`).
     pub mutant: Option<Mutant>,
@@ -94,6 +101,15 @@ impl ModelConfig {
         }
     }
 
+    /// The features switched on, which decide the properties checked.
+    pub fn features(&self) -> crate::properties::Features {
+        crate::properties::Features {
+            pre_vote: self.pre_vote,
+            check_quorum: self.check_quorum,
+            transfers: self.transfers_max > 0,
+        }
+    }
+
     /// The `check` flags that rebuild this configuration (`--nodes 3 --max-term 2 ...`).
     pub fn flags(&self) -> String {
         let mut f = format!(
@@ -120,6 +136,15 @@ impl ModelConfig {
                 self.append_entries_max
             ));
         }
+        if self.pre_vote {
+            f.push_str(" --pre-vote");
+        }
+        if self.check_quorum {
+            f.push_str(" --check-quorum");
+        }
+        if self.transfers_max > 0 {
+            f.push_str(&format!(" --transfers {}", self.transfers_max));
+        }
         if let Some(m) = self.mutant {
             f.push_str(&format!(" --mutant {m}"));
         }
@@ -132,7 +157,7 @@ impl ModelConfig {
 pub struct BoundCuts {
     /// States beyond `term_max`.
     pub term: AtomicUsize,
-    /// States beyond `proposals_max`.
+    /// States beyond `proposals_max` or `transfers_max`.
     pub proposals: AtomicUsize,
     /// States beyond `in_flight_max`.
     pub in_flight: AtomicUsize,
@@ -151,6 +176,9 @@ impl Default for ModelConfig {
             durability: Durability::Sync,
             heartbeats: false,
             append_entries_max: Config::new(NodeId(1), [NodeId(1)]).append_entries_max,
+            pre_vote: false,
+            check_quorum: false,
+            transfers_max: 0,
             mutant: None,
             cuts: Arc::default(),
             halt: Arc::default(),

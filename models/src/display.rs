@@ -50,10 +50,15 @@ pub fn action(a: &ActorModelAction<Wire, ModelTimer, ()>) -> String {
         ActorModelAction::Drop(env) => format!("network loses {}", env.msg.0),
         ActorModelAction::Timeout(id, timer) => {
             let what = match timer {
-                ModelTimer::Election => "election timeout (Hup)",
-                ModelTimer::Heartbeat => "heartbeat timeout (Beat)",
-                ModelTimer::Propose => "client proposes",
-                ModelTimer::Persist => "write completes",
+                ModelTimer::Election => "election timeout (Hup)".to_string(),
+                ModelTimer::Heartbeat => "heartbeat timeout (Beat)".to_string(),
+                ModelTimer::Propose => "client proposes".to_string(),
+                ModelTimer::Persist => "write completes".to_string(),
+                ModelTimer::CheckQuorum => "election period ends (CheckQuorum)".to_string(),
+                ModelTimer::LeaseExpiry => "hears no leader for election_tick ticks".to_string(),
+                ModelTimer::Transfer(target) => {
+                    format!("operator asks to transfer leadership to {target}")
+                }
             };
             format!("{} {what}", node_id(*id))
         }

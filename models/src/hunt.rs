@@ -167,6 +167,27 @@ pub const PORTFOLIO: &[Part] = &[
         share: 0,
     },
     Part {
+        name: "pre-vote",
+        why: "pre-candidates that must not move a term (etcd-io/etcd#8501, ClickHouse/NuRaft#134)",
+        model: mutants::pre_vote,
+        kind: Kind::Exhaustive,
+        share: 0,
+    },
+    Part {
+        name: "check-quorum",
+        why: "leaders cut off from a quorum, and leases (etcd-io/etcd#13527)",
+        model: mutants::check_quorum,
+        kind: Kind::Exhaustive,
+        share: 0,
+    },
+    Part {
+        name: "leader transfer",
+        why: "TimeoutNow to a target behind the leader (canonical/raft#477)",
+        model: mutants::one_transfer,
+        kind: Kind::Exhaustive,
+        share: 0,
+    },
+    Part {
         name: "async writes",
         why: "writes that complete after their Ready, and a crash before",
         model: async_writes,
@@ -205,7 +226,8 @@ pub const PORTFOLIO: &[Part] = &[
 
 /// A configuration for a batch of swarm walks, drawn from `seed`: anything
 /// from one to five nodes, two to four terms, any network and durability,
-/// heartbeats or not, one or many entries per append.
+/// heartbeats or not, one or many entries per append, pre-vote,
+/// check-quorum and a transfer or not.
 pub fn swarm_config(seed: u64) -> ModelConfig {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let nodes = rng.random_range(1..=5usize);
@@ -228,6 +250,9 @@ pub fn swarm_config(seed: u64) -> ModelConfig {
         },
         heartbeats: rng.random_range(0..2u8) == 0,
         append_entries_max: if rng.random_range(0..3u8) == 0 { 1 } else { 64 },
+        pre_vote: rng.random_range(0..2u8) == 0,
+        check_quorum: rng.random_range(0..3u8) == 0,
+        transfers_max: rng.random_range(0..=1),
         ..ModelConfig::default()
     }
 }

@@ -60,6 +60,15 @@ pub enum ModelTimer {
     Propose,
     /// The Ready in flight becomes durable (asynchronous durability only).
     Persist,
+    /// Leaders (with check-quorum, or while transferring): the election
+    /// period ends (`CheckQuorum`).
+    CheckQuorum,
+    /// Nodes in a leader's lease (check-quorum): `election_tick` ticks pass
+    /// without word from the leader, so the lease runs out.
+    LeaseExpiry,
+    /// Leaders, while under `transfers_max`: the operator asks for a
+    /// transfer to this voter.
+    Transfer(NodeId),
 }
 
 /// What survives a crash: the node's persisted state, and the ghost.
@@ -73,6 +82,8 @@ pub struct Durable {
     pub proposals: usize,
     /// Times this node crashed (bounds the search).
     pub crashes: usize,
+    /// Leader transfers this node started (bounds the search).
+    pub transfers: usize,
 }
 
 impl fmt::Debug for Durable {
@@ -95,6 +106,8 @@ pub struct NodeState {
     pub proposals: usize,
     /// Times this node crashed.
     pub crashes: usize,
+    /// Leader transfers this node started.
+    pub transfers: usize,
     /// The properties' record of this node.
     pub ghost: Ghost,
 }
@@ -119,6 +132,8 @@ impl RaftActor {
         let mut config = Config::new(id, voters);
         config.append_entries_max = cfg.append_entries_max;
         config.mutant = cfg.mutant;
+        config.pre_vote = cfg.pre_vote;
+        config.check_quorum = cfg.check_quorum;
         RaftActor {
             config,
             cfg: cfg.clone(),
@@ -135,6 +150,7 @@ impl RaftActor {
             ghost: Ghost::default(),
             proposals: 0,
             crashes: 0,
+            transfers: 0,
         });
         let node = block_on(Node::new(self.config.clone(), saved.storage))?;
         Ok(NodeState {
@@ -142,6 +158,7 @@ impl RaftActor {
             pending: None,
             proposals: saved.proposals,
             crashes: saved.crashes,
+            transfers: saved.transfers,
             ghost: saved.ghost,
         })
     }
@@ -160,11 +177,11 @@ impl RaftActor {
         state: &mut Cow<NodeState>,
         fired: Option<ModelTimer>,
         o: &mut Out<Self>,
-        event: impl FnOnce(&mut NodeState, &mut Out<Self>),
+        event: impl FnOnce(&NodeState, &mut NodeState, &mut Out<Self>),
     ) {
         let old = state.as_ref();
         let mut next = old.clone();
-        event(&mut next, o);
+        event(old, &mut next, o);
         self.run_ready(&mut next, o);
         next.ghost.observe_step(&old.node, &next.node);
         let mut armed = self.timers(old);
@@ -196,15 +213,26 @@ impl RaftActor {
     /// The timers the state calls for.
     fn timers(&self, st: &NodeState) -> BTreeSet<ModelTimer> {
         let mut t = BTreeSet::new();
-        if st.node.status().role == Role::Leader {
+        let status = st.node.status();
+        if status.role == Role::Leader {
             if self.cfg.heartbeats {
                 t.insert(ModelTimer::Heartbeat);
             }
             if st.proposals < self.cfg.proposals_max {
                 t.insert(ModelTimer::Propose);
             }
+            if self.cfg.check_quorum || status.transfer.is_some() {
+                t.insert(ModelTimer::CheckQuorum);
+            }
+            if st.transfers < self.cfg.transfers_max && status.transfer.is_none() {
+                let peers = self.config.voters.iter().filter(|&&v| v != self.config.id);
+                t.extend(peers.map(|&v| ModelTimer::Transfer(v)));
+            }
         } else {
             t.insert(ModelTimer::Election);
+            if status.lease_leader.is_some() {
+                t.insert(ModelTimer::LeaseExpiry);
+            }
         }
         if st.pending.is_some() {
             t.insert(ModelTimer::Persist);
@@ -252,6 +280,7 @@ fn durable(st: &NodeState) -> Durable {
         ghost: st.ghost.clone(),
         proposals: st.proposals,
         crashes: st.crashes,
+        transfers: st.transfers,
     }
 }
 
@@ -286,10 +315,12 @@ impl Actor for RaftActor {
     }
 
     fn on_msg(&self, _id: Id, state: &mut Cow<NodeState>, _src: Id, msg: Wire, o: &mut Out<Self>) {
-        self.transition(state, None, o, |st, _| {
+        self.transition(state, None, o, |old, st, _| {
             // An honest peer's message is never refused; if it were, the node
             // stays as it was and the properties judge the outcome.
-            let _ = block_on(st.node.step(msg.0));
+            let outcome = block_on(st.node.step(msg.0.clone()));
+            st.ghost
+                .observe_delivery(&old.node, &st.node, &msg.0, &outcome);
         });
     }
 
@@ -301,7 +332,8 @@ impl Actor for RaftActor {
         o: &mut Out<Self>,
     ) {
         let id = self.config.id;
-        self.transition(state, Some(*timer), o, |st, o| match timer {
+        let election_tick = self.config.election_tick;
+        self.transition(state, Some(*timer), o, |old, st, o| match timer {
             ModelTimer::Election => drop(block_on(
                 st.node.step(Message::local(id, MessageVariant::Hup)),
             )),
@@ -317,6 +349,29 @@ impl Actor for RaftActor {
             ModelTimer::Persist => {
                 if let Some(rd) = st.pending.take() {
                     carry_out(st, rd, o);
+                }
+            }
+            ModelTimer::CheckQuorum => {
+                let _ = block_on(
+                    st.node
+                        .step(Message::local(id, MessageVariant::CheckQuorum)),
+                );
+                st.ghost.observe_check_quorum(&old.node, &st.node);
+            }
+            ModelTimer::LeaseExpiry => {
+                // Time passes for this node alone, one tick at a time, until
+                // the lease is over (at most `election_tick` ticks); its own
+                // election timer may fire on the way, as it would.
+                for _ in 0..election_tick.0 {
+                    if st.node.status().lease_leader.is_none() {
+                        break;
+                    }
+                    let _ = block_on(st.node.tick());
+                }
+            }
+            ModelTimer::Transfer(target) => {
+                if block_on(st.node.transfer_leader(*target)) == Ok(ruft::StepOutcome::Handled) {
+                    st.transfers += 1;
                 }
             }
         });
@@ -346,6 +401,7 @@ pub fn within_boundary(cfg: &ModelConfig, state: &ActorModelState<RaftActor>) ->
         .max()
         .unwrap_or(Term(0));
     let proposals: usize = state.actor_states.iter().map(|s| s.proposals).sum();
+    let transfers: usize = state.actor_states.iter().map(|s| s.transfers).sum();
     let cut = |counter: &AtomicUsize| {
         counter.fetch_add(1, Ordering::Relaxed);
         false
@@ -353,7 +409,7 @@ pub fn within_boundary(cfg: &ModelConfig, state: &ActorModelState<RaftActor>) ->
     if term > Term(cfg.term_max) {
         return cut(&cfg.cuts.term);
     }
-    if proposals > cfg.proposals_max {
+    if proposals > cfg.proposals_max || transfers > cfg.transfers_max {
         return cut(&cfg.cuts.proposals);
     }
     if state.network.len() > cfg.in_flight_max {
@@ -442,7 +498,7 @@ fn condition<const I: usize>(_: &RuftModel, state: &State) -> bool {
     (PROPERTIES[I].check)(&observe(state))
 }
 
-const CONDITIONS: [fn(&RuftModel, &State) -> bool; 16] = [
+const CONDITIONS: [fn(&RuftModel, &State) -> bool; 23] = [
     condition::<0>,
     condition::<1>,
     condition::<2>,
@@ -459,6 +515,13 @@ const CONDITIONS: [fn(&RuftModel, &State) -> bool; 16] = [
     condition::<13>,
     condition::<14>,
     condition::<15>,
+    condition::<16>,
+    condition::<17>,
+    condition::<18>,
+    condition::<19>,
+    condition::<20>,
+    condition::<21>,
+    condition::<22>,
 ];
 const _: () = assert!(
     CONDITIONS.len() == PROPERTIES.len(),
@@ -546,6 +609,7 @@ impl Model for RuftModel {
         PROPERTIES
             .iter()
             .zip(CONDITIONS)
+            .filter(|(p, _)| self.cfg.features().enable(p.needs))
             .map(|(p, cond)| match p.expect {
                 Expect::Always => Property::always(p.name, cond),
                 Expect::Sometimes => Property::sometimes(p.name, cond),

@@ -137,6 +137,36 @@ pub fn duplicated_votes() -> ModelConfig {
     }
 }
 
+/// Pre-vote on, without proposals or crashes.
+pub fn pre_vote() -> ModelConfig {
+    ModelConfig {
+        pre_vote: true,
+        proposals_max: 0,
+        crashes_max: 0,
+        ..ModelConfig::default()
+    }
+}
+
+/// Check-quorum on, without proposals or crashes.
+pub fn check_quorum() -> ModelConfig {
+    ModelConfig {
+        check_quorum: true,
+        proposals_max: 0,
+        crashes_max: 0,
+        ..ModelConfig::default()
+    }
+}
+
+/// One leader transfer, without proposals or crashes.
+pub fn one_transfer() -> ModelConfig {
+    ModelConfig {
+        transfers_max: 1,
+        proposals_max: 0,
+        crashes_max: 0,
+        ..ModelConfig::default()
+    }
+}
+
 /// Every mutant, in [`Mutant::ALL`] order.
 pub const CATALOGUE: &[Catalogued] = &[
     Catalogued {
@@ -273,7 +303,51 @@ pub const CATALOGUE: &[Catalogued] = &[
         why: "",
         random: Random::Finds { voters: 3 },
     },
+    Catalogued {
+        mutant: Mutant::PreVoteBumpsTerm,
+        about: "a pre-candidate enters the next term when it asks for pre-votes",
+        seen_in: "etcd-io/etcd#8501 and hashicorp/raft#474 (closing #31): a node cut off bumps the term \
+                  on every timeout and deposes the leader when it returns, the disruption pre-vote stops",
+        breaks: "pre-vote is harmless",
+        model: pre_vote,
+        why: "pre-vote on; no proposal or crash needed",
+        random: Random::ExhaustiveOnly(NO_RANDOM_LEADERSHIP),
+    },
+    Catalogued {
+        mutant: Mutant::PreVoteIgnoresLog,
+        about: "grants pre-votes without the log up-to-date check (§5.4.1)",
+        seen_in: "ClickHouse/NuRaft#134: pre-votes granted on liveness alone, 10 leadership changes in \
+                  32 minutes driven by a member whose log had not moved",
+        breaks: "pre-vote is harmless",
+        model: pre_vote,
+        why: "pre-vote on; no proposal or crash needed (the leader's no-op makes logs differ)",
+        random: Random::ExhaustiveOnly(NO_RANDOM_LEADERSHIP),
+    },
+    Catalogued {
+        mutant: Mutant::CheckQuorumCountsSelfTwice,
+        about: "a leader counts its own answer twice in check-quorum, so a 3-node leader never steps down",
+        seen_in: "etcd-io/etcd#13527 (a partitioned leader that did not step down: two leaders serving), \
+                  talent-plan/tinykv#358",
+        breaks: "a cut-off leader steps down",
+        model: check_quorum,
+        why: "check-quorum on; no proposal or crash needed",
+        random: Random::ExhaustiveOnly(NO_RANDOM_LEADERSHIP),
+    },
+    Catalogued {
+        mutant: Mutant::TransferToLaggingNode,
+        about: "sends TimeoutNow before the transfer target holds the leader's whole log",
+        seen_in: "canonical/raft#477 (TimeoutNow sent before the target persisted the log: failed \
+                  transfers), rabbitmq/ra#636, camunda/camunda#62873",
+        breaks: "a transfer target is up to date",
+        model: one_transfer,
+        why: "one transfer; no proposal or crash needed (the leader's no-op is what the target lacks)",
+        random: Random::ExhaustiveOnly(NO_RANDOM_LEADERSHIP),
+    },
 ];
+
+/// Why the random event suite does not catch the leadership mutants yet.
+const NO_RANDOM_LEADERSHIP: &str =
+    "the random event suite does not switch on pre-vote, check-quorum or transfers yet";
 
 #[cfg(test)]
 mod tests {

@@ -12,6 +12,13 @@ use ruft::{
 };
 use std::collections::{BTreeMap, BTreeSet};
 
+mod leadership;
+pub use leadership::{
+    cut_off_leader_steps_down, pre_vote_harmless, pre_vote_lost, rejoined_quietly,
+    stepped_down_without_quorum, transfer_completed, transfer_target_up_to_date, Features,
+    LeadershipRecord, Needs,
+};
+
 /// Always or Sometimes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Expect {
@@ -34,6 +41,8 @@ pub struct PropertyDef {
     pub about: &'static str,
     /// For an Always, the Sometimes that shows it is not vacuous, and vice versa.
     pub pair: &'static str,
+    /// The feature without which it is not checked.
+    pub needs: Needs,
 }
 
 /// One node as the properties see it.
@@ -68,6 +77,18 @@ pub struct Flags {
     /// A Ready could not be handed out or written, or the node could not be
     /// rebuilt from what it wrote (a broken engine; the harness reports it).
     pub storage_broken: bool,
+    /// A pre-vote moved a node's term, vote or role, or was granted to a log
+    /// behind the voter's (§9.6).
+    pub pre_vote_harmful: bool,
+    /// A leader kept office at the end of an election period in which it
+    /// heard from fewer than a quorum (§6.2).
+    pub kept_office_without_quorum: bool,
+    /// Witness: a pre-candidate lost its pre-vote and stayed in its term.
+    pub pre_vote_lost: bool,
+    /// Witness: a pre-candidate heard from its term's leader and followed it.
+    pub rejoined_quietly: bool,
+    /// Witness: a leader stepped down at the end of an election period.
+    pub stepped_down_without_quorum: bool,
     /// Witness: a node lost an entry to a conflicting leader.
     pub truncated: bool,
     /// Witness: a node restarted with an entry it had seen committed.
@@ -90,6 +111,8 @@ pub struct Ghost {
     pub commit_terms: Vec<(Index, Term)>,
     /// Violations and witnesses seen on single transitions.
     pub flags: Flags,
+    /// What pre-vote, check-quorum and transfer properties need.
+    pub leadership: LeadershipRecord,
 }
 
 impl Ghost {
@@ -119,6 +142,7 @@ impl Ghost {
         if !kept_all {
             self.flags.truncated = true;
         }
+        self.observe_leadership_step(before, after);
         self.observe_commit(after);
     }
 
@@ -138,6 +162,7 @@ impl Ghost {
         if !ready.messages.iter().all(|m| is_durable(node.storage(), m)) {
             self.flags.sent_before_durable = true;
         }
+        self.observe_timeout_now(node, &ready.messages);
         for msg in &ready.messages {
             if let MessageVariant::RequestVoteResponse { granted: true } = msg.variant {
                 let voted = *self.votes.entry(msg.src_term).or_insert(msg.dst);
@@ -188,7 +213,9 @@ fn is_durable(disk: &MemStorage, msg: &ruft::Message) -> bool {
     let hs = disk.hard_state();
     let superseded = hs.term > msg.src_term;
     let vote_on_disk = |voted| superseded || hs.voted_node == Some(voted);
-    let term_on_disk = msg.src_term <= hs.term;
+    // A prospective message (pre-vote, §9.6) carries a term nobody is in:
+    // it speaks for no term of the sender's.
+    let term_on_disk = msg.variant.is_prospective() || msg.src_term <= hs.term;
     let promise_kept = match &msg.variant {
         MessageVariant::RequestVote { .. } => vote_on_disk(msg.src),
         MessageVariant::RequestVoteResponse { granted: true } => vote_on_disk(msg.dst),
@@ -230,6 +257,7 @@ pub const PROPERTIES: &[PropertyDef] = &[
         check: election_safety,
         about: "at most one leader per term, over the whole history (§5.2)",
         pair: "a leader is elected",
+        needs: Needs::Nothing,
     },
     PropertyDef {
         name: "leader append-only",
@@ -237,6 +265,7 @@ pub const PROPERTIES: &[PropertyDef] = &[
         check: leader_append_only,
         about: "a leader never overwrites or deletes entries in its log (§5.3)",
         pair: "a conflicting entry is truncated",
+        needs: Needs::Nothing,
     },
     PropertyDef {
         name: "log matching",
@@ -244,6 +273,7 @@ pub const PROPERTIES: &[PropertyDef] = &[
         check: log_matching,
         about: "logs with an entry of the same index and term agree up to it (§5.3)",
         pair: "an entry is committed",
+        needs: Needs::Nothing,
     },
     PropertyDef {
         name: "leader completeness",
@@ -251,6 +281,7 @@ pub const PROPERTIES: &[PropertyDef] = &[
         check: leader_completeness,
         about: "an entry committed in term T is in every leader's log for terms > T (§5.4)",
         pair: "a later leader holds a committed entry",
+        needs: Needs::Nothing,
     },
     PropertyDef {
         name: "state machine safety",
@@ -258,6 +289,7 @@ pub const PROPERTIES: &[PropertyDef] = &[
         check: state_machine_safety,
         about: "no two nodes apply different entries at an index; committed prefixes never change (§5.4.3)",
         pair: "two nodes apply the same entry",
+        needs: Needs::Nothing,
     },
     PropertyDef {
         name: "index order",
@@ -265,6 +297,7 @@ pub const PROPERTIES: &[PropertyDef] = &[
         check: index_order,
         about: "applied <= committed <= last; terms never decrease; one vote per term across restarts",
         pair: "a node votes in two terms",
+        needs: Needs::Nothing,
     },
     PropertyDef {
         name: "durable before sent",
@@ -272,6 +305,7 @@ pub const PROPERTIES: &[PropertyDef] = &[
         check: durable_before_sent,
         about: "a message carries only the term, vote and entries its sender has on disk",
         pair: "a granted vote is on disk",
+        needs: Needs::Nothing,
     },
     PropertyDef {
         name: "storage round trip",
@@ -279,6 +313,31 @@ pub const PROPERTIES: &[PropertyDef] = &[
         check: storage_round_trip,
         about: "every Ready is handed out and written, and a node restarts from what it wrote",
         pair: "a committed entry survives a crash",
+        needs: Needs::Nothing,
+    },
+    PropertyDef {
+        name: "pre-vote is harmless",
+        expect: Expect::Always,
+        check: pre_vote_harmless,
+        about: "a pre-vote never moves a term, vote or role, and is granted only to an up-to-date log (§9.6)",
+        pair: "a pre-vote fails and the term stays",
+        needs: Needs::PreVote,
+    },
+    PropertyDef {
+        name: "a cut-off leader steps down",
+        expect: Expect::Always,
+        check: cut_off_leader_steps_down,
+        about: "a leader that heard from no quorum in an election period is no longer leader after it (§6.2)",
+        pair: "a leader steps down for lack of quorum",
+        needs: Needs::CheckQuorum,
+    },
+    PropertyDef {
+        name: "a transfer target is up to date",
+        expect: Expect::Always,
+        check: transfer_target_up_to_date,
+        about: "a node campaigns on TimeoutNow only with a log as up to date as the sender's (§3.10)",
+        pair: "a leader transfer completes",
+        needs: Needs::Transfers,
     },
     PropertyDef {
         name: "a leader is elected",
@@ -286,6 +345,7 @@ pub const PROPERTIES: &[PropertyDef] = &[
         check: leader_elected,
         about: "some node becomes leader",
         pair: "election safety",
+        needs: Needs::Nothing,
     },
     PropertyDef {
         name: "an entry is committed",
@@ -293,6 +353,7 @@ pub const PROPERTIES: &[PropertyDef] = &[
         check: entry_committed,
         about: "some node sees an entry committed",
         pair: "log matching",
+        needs: Needs::Nothing,
     },
     PropertyDef {
         name: "a committed entry survives a crash",
@@ -300,6 +361,7 @@ pub const PROPERTIES: &[PropertyDef] = &[
         check: committed_survives_crash,
         about: "a node restarts from storage holding an entry it had seen committed",
         pair: "storage round trip",
+        needs: Needs::Nothing,
     },
     PropertyDef {
         name: "a conflicting entry is truncated",
@@ -307,6 +369,7 @@ pub const PROPERTIES: &[PropertyDef] = &[
         check: conflicting_truncated,
         about: "a node's entry is replaced by a later leader's",
         pair: "leader append-only",
+        needs: Needs::Nothing,
     },
     PropertyDef {
         name: "a later leader holds a committed entry",
@@ -314,6 +377,7 @@ pub const PROPERTIES: &[PropertyDef] = &[
         check: later_leader_holds_committed,
         about: "a leader of a term after an entry's commit holds that entry",
         pair: "leader completeness",
+        needs: Needs::Nothing,
     },
     PropertyDef {
         name: "two nodes apply the same entry",
@@ -321,6 +385,7 @@ pub const PROPERTIES: &[PropertyDef] = &[
         check: two_nodes_apply,
         about: "two state machines applied an entry at the same index",
         pair: "state machine safety",
+        needs: Needs::Nothing,
     },
     PropertyDef {
         name: "a node votes in two terms",
@@ -328,6 +393,7 @@ pub const PROPERTIES: &[PropertyDef] = &[
         check: votes_in_two_terms,
         about: "some node granted votes in two different terms",
         pair: "index order",
+        needs: Needs::Nothing,
     },
     PropertyDef {
         name: "a granted vote is on disk",
@@ -335,8 +401,46 @@ pub const PROPERTIES: &[PropertyDef] = &[
         check: granted_vote_on_disk,
         about: "a node's disk holds the vote it granted another node in its current term",
         pair: "durable before sent",
+        needs: Needs::Nothing,
+    },
+    PropertyDef {
+        name: "a pre-vote fails and the term stays",
+        expect: Expect::Sometimes,
+        check: pre_vote_lost,
+        about: "a pre-candidate is refused by a quorum and becomes a follower in its own term",
+        pair: "pre-vote is harmless",
+        needs: Needs::PreVote,
+    },
+    PropertyDef {
+        name: "a pre-candidate rejoins its leader",
+        expect: Expect::Sometimes,
+        check: rejoined_quietly,
+        about: "a pre-candidate hears from the leader of its term and follows it: no disruption",
+        pair: "pre-vote is harmless",
+        needs: Needs::PreVote,
+    },
+    PropertyDef {
+        name: "a leader steps down for lack of quorum",
+        expect: Expect::Sometimes,
+        check: stepped_down_without_quorum,
+        about: "a leader ends an election period as a follower (check-quorum)",
+        pair: "a cut-off leader steps down",
+        needs: Needs::CheckQuorum,
+    },
+    PropertyDef {
+        name: "a leader transfer completes",
+        expect: Expect::Sometimes,
+        check: transfer_completed,
+        about: "a node that campaigned on TimeoutNow leads the next term",
+        pair: "a transfer target is up to date",
+        needs: Needs::Transfers,
     },
 ];
+
+/// The properties checked when `features` are on, in [`PROPERTIES`] order.
+pub fn enabled(features: Features) -> impl Iterator<Item = &'static PropertyDef> {
+    PROPERTIES.iter().filter(move |p| features.enable(p.needs))
+}
 
 /// Looks a property up by its printed name.
 pub fn property(name: &str) -> Option<&'static PropertyDef> {
@@ -514,7 +618,15 @@ mod tests {
                 "{} pairs with {}",
                 p.name, partner.name
             );
-            assert_eq!(partner.pair, p.name, "pairs are mutual");
+            // Each Always and its witness name each other; a further witness
+            // of the same Always (say, a pre-candidate rejoining) names it only.
+            let mutual = partner.pair == p.name;
+            assert!(
+                mutual || p.expect == Expect::Sometimes,
+                "{} is not named back",
+                p.name
+            );
+            assert_eq!(partner.needs, p.needs, "{} pairs across features", p.name);
         }
     }
 

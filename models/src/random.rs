@@ -22,7 +22,7 @@ pub use minimize::minimize;
 pub use search::{cases_to_failure, FailureSearch, Found, Voters};
 
 use crate::driver::{Cluster, DriveError};
-use crate::properties::{Expect, PROPERTIES};
+use crate::properties::{self, Expect};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use ruft::{Config, Error, HardState, NodeId, Tick};
@@ -408,7 +408,8 @@ impl Run {
             }
         }
         let nodes = self.cluster.observe();
-        for p in PROPERTIES.iter().filter(|p| p.expect == Expect::Sometimes) {
+        let features = properties::Features::default();
+        for p in properties::enabled(features).filter(|p| p.expect == Expect::Sometimes) {
             if !self.reached.contains(p.name) && (p.check)(&nodes) {
                 self.reached.insert(p.name);
             }

@@ -10,7 +10,7 @@
 //! and returns a path of minimum length.
 
 use crate::model::{Action, RuftModel, State};
-use crate::properties::{Expect, PROPERTIES};
+use crate::properties::{self, Expect};
 use stateright::{Checker, HasDiscoveries, Model, Path};
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
@@ -208,12 +208,12 @@ pub fn explore(
     // Paths of discoveries are rebuilt by replaying the model's actions.
     halt.store(false, Ordering::Relaxed);
     let discoveries = checker.discoveries();
-    let stopped_early = PROPERTIES
-        .iter()
+    let features = checker.model().cfg.features();
+    let stopped_early = properties::enabled(features)
         .any(|p| p.expect == Expect::Always && discoveries.contains_key(p.name));
     let mut verdicts = Vec::new();
     let mut violations = Vec::new();
-    for p in PROPERTIES {
+    for p in properties::enabled(features) {
         let found = discoveries.get(p.name);
         let verdict = match (p.expect, found) {
             (Expect::Always, Some(path)) => {

@@ -22,14 +22,18 @@ impl Rewrite<Id> for Wire {
 }
 
 impl Rewrite<Id> for ModelTimer {
-    fn rewrite<S>(&self, _plan: &RewritePlan<Id, S>) -> Self {
-        *self
+    fn rewrite<S>(&self, plan: &RewritePlan<Id, S>) -> Self {
+        match self {
+            ModelTimer::Transfer(target) => ModelTimer::Transfer(rename(plan)(*target)),
+            other => *other,
+        }
     }
 }
 
 fn rewrite_ghost(g: &Ghost, f: &dyn Fn(NodeId) -> NodeId) -> Ghost {
     Ghost {
         votes: g.votes.iter().map(|(&t, &c)| (t, f(c))).collect(),
+        leadership: g.leadership.relabel(f),
         ..g.clone()
     }
 }
@@ -58,6 +62,7 @@ impl Rewrite<Id> for NodeState {
             pending,
             proposals: self.proposals,
             crashes: self.crashes,
+            transfers: self.transfers,
             ghost: rewrite_ghost(&self.ghost, &f),
         }
     }
@@ -74,6 +79,7 @@ impl NodeState {
             s.committed,
             s.applied,
             self.proposals,
+            self.transfers,
             self.node.log().iter().map(|e| &e.key).collect::<Vec<_>>(),
         )
     }
@@ -94,6 +100,7 @@ impl Ord for NodeState {
                 &self.pending,
                 self.proposals,
                 self.crashes,
+                self.transfers,
                 &self.ghost,
             )
                 .cmp(&(
@@ -101,6 +108,7 @@ impl Ord for NodeState {
                     &other.pending,
                     other.proposals,
                     other.crashes,
+                    other.transfers,
                     &other.ghost,
                 ))
         })
@@ -113,7 +121,19 @@ fn renamed(state: &State, order: &[usize]) -> State {
     State {
         actor_states: plan.reindex(&state.actor_states),
         network: state.network.rewrite(&plan),
-        timers_set: plan.reindex(&state.timers_set),
+        // stateright's rewrite keeps a timer set as it is; transfer timers
+        // name a node, so each set is rebuilt with its timers renamed.
+        timers_set: plan
+            .reindex(&state.timers_set)
+            .iter()
+            .map(|timers| {
+                let mut renamed = stateright::actor::Timers::new();
+                for t in timers.iter() {
+                    renamed.set(t.rewrite(&plan));
+                }
+                renamed
+            })
+            .collect(),
         random_choices: plan.reindex(&state.random_choices),
         crashed: plan.reindex(&state.crashed),
         actor_storages: plan.reindex(&state.actor_storages),

@@ -4,7 +4,7 @@
 //! be wrong, trap 6 of the stateright notes).
 
 use crate::model::{Action, RuftModel, State};
-use crate::properties::{Expect, PROPERTIES};
+use crate::properties::{self, Expect};
 use stateright::{Model, Path};
 use std::time::{Duration, Instant};
 
@@ -47,7 +47,7 @@ pub fn simulate(
         let mut state = model.init_states().remove(0);
         let mut taken: Vec<Action> = Vec::new();
         for _ in 0..steps_max {
-            for p in PROPERTIES {
+            for p in properties::enabled(model.cfg.features()) {
                 let ok = (p.check)(&crate::model::observe(&state));
                 match p.expect {
                     Expect::Always if !ok => {

@@ -2,7 +2,7 @@
 //! transfer (thesis §3.10). Leader stickiness, check-quorum's other half, is a
 //! term rule and lives in the gate (`Context::gate`).
 
-use super::role::RoleState;
+use super::role::{RoleState, Transfer};
 use super::Context;
 use crate::utils::trace;
 use crate::{DropReason, Error, LogStorage, MessageVariant, NodeId, Role, StepOutcome};
@@ -21,9 +21,14 @@ impl<S: LogStorage> Context<S> {
         else {
             return self.not_for_role();
         };
-        if let Some(target) = transfer.take() {
-            probe!(TransferTimedOut);
-            trace::transfer(me, target, "timed out");
+        match transfer {
+            Some(t) if t.period_ended => {
+                probe!(TransferTimedOut);
+                trace::transfer(me, t.target, "timed out");
+                *transfer = None;
+            }
+            Some(t) => t.period_ended = true,
+            None => {}
         }
         if !self.config.check_quorum || quorum_active {
             tracker.reset_active(me);
@@ -66,8 +71,8 @@ impl<S: LogStorage> Context<S> {
 
     /// Starts handing leadership to `target` (thesis §3.10): proposals stop,
     /// the target is brought up to date, then told to campaign at once. The
-    /// transfer is given up at the end of the election period, which starts
-    /// afresh now.
+    /// transfer is given up at the end of the first whole election period
+    /// after this one (see [`Transfer`]).
     pub(super) async fn on_transfer_leader(
         &mut self,
         target: NodeId,
@@ -85,13 +90,21 @@ impl<S: LogStorage> Context<S> {
             return Err(Error::UnknownNode { id: target });
         }
         match *transfer {
-            Some(current) if current == target => {
+            Some(current) if current.target == target => {
                 return Ok(StepOutcome::Dropped(DropReason::AlreadyTransferring))
             }
-            Some(current) => return Err(Error::TransferInProgress { target: current }),
-            None => *transfer = Some(target),
+            Some(current) => {
+                return Err(Error::TransferInProgress {
+                    target: current.target,
+                })
+            }
+            None => {
+                *transfer = Some(Transfer {
+                    target,
+                    period_ended: false,
+                })
+            }
         }
-        self.election_elapsed.reset();
         trace::transfer(self.config.id, target, "started");
         if !self.maybe_send_timeout_now(target) {
             self.send_append_now(target).await?;
@@ -109,7 +122,7 @@ impl<S: LogStorage> Context<S> {
         else {
             return false;
         };
-        if *transfer != Some(follower) {
+        if transfer.map(|t| t.target) != Some(follower) {
             return false;
         }
         let matched = tracker.get(follower).map(crate::Progress::matched);

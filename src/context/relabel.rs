@@ -76,7 +76,10 @@ impl<S: Relabel + Clone> Context<S> {
             } => RoleState::Leader {
                 tracker: tracker.relabel(&f),
                 term_start: *term_start,
-                transfer: transfer.map(f),
+                transfer: transfer.map(|t| super::role::Transfer {
+                    target: f(t.target),
+                    ..t
+                }),
             },
         };
         ctx.outbox.map(|m| m.relabel(f));

@@ -15,7 +15,7 @@ impl<S: LogStorage> Context<S> {
     pub(crate) async fn on_propose(&mut self, payload: Bytes) -> Result<EntryKey, Error> {
         probe!(OnPropose);
         let transfer = match &self.role {
-            RoleState::Leader { transfer, .. } => *transfer,
+            RoleState::Leader { transfer, .. } => transfer.map(|t| t.target),
             _ => {
                 return Err(Error::NotLeader {
                     leader: self.leader(),

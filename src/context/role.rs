@@ -17,12 +17,24 @@ pub enum RoleState {
     Candidate { votes: BTreeMap<NodeId, bool> },
     /// `term_start`: index of the leader's no-op; every entry from there on is
     /// of the current term, every entry before it of an older one.
-    /// `transfer`: the voter leadership is being handed to, if any.
+    /// `transfer`: the leader transfer under way, if any.
     Leader {
         tracker: Tracker,
         term_start: Index,
-        transfer: Option<NodeId>,
+        transfer: Option<Transfer>,
     },
+}
+
+/// A leader transfer under way (thesis §3.10).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Transfer {
+    /// The voter leadership is being handed to.
+    pub target: NodeId,
+    /// Whether an election period has ended since it started: it is given up
+    /// at the end of the next one, so it always has at least `election_tick`
+    /// ticks and at most twice that. Its deadline never moves the leader's
+    /// election period, which check-quorum keeps.
+    pub period_ended: bool,
 }
 
 impl RoleState {

@@ -21,7 +21,7 @@ use ruft_models::coverage;
 use ruft_models::hunt::Hunt;
 use ruft_models::model::{Durability, ModelConfig, NetworkKind, RuftModel};
 use ruft_models::mutants::{self, CATALOGUE};
-use ruft_models::properties::{Expect, PROPERTIES};
+use ruft_models::properties::{self, Expect, Needs, PROPERTIES};
 use ruft_models::report::{self, Counterexample};
 use ruft_models::search::{self, Budget, Engine, SearchOptions};
 use serde_json::json;
@@ -89,6 +89,16 @@ struct ModelArgs {
     /// older-term prefix without the newer entries behind it).
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..))]
     max_append_entries: u64,
+    /// Switch on pre-vote in every node (thesis §9.6) and check its properties.
+    #[arg(long)]
+    pre_vote: bool,
+    /// Switch on check-quorum in every node (thesis §6.2): leaders' election
+    /// periods end and followers' leader leases run out as timers.
+    #[arg(long)]
+    check_quorum: bool,
+    /// Leader transfers the operator may ask for, cluster-wide (thesis §3.10).
+    #[arg(long, default_value_t = 0)]
+    transfers: usize,
     /// Switch on a known Raft bug in every node (`check list` names them), to
     /// see the harness catch it.
     #[arg(long, value_parser = parse_mutant)]
@@ -269,6 +279,9 @@ impl ModelArgs {
             },
             heartbeats: self.heartbeats,
             append_entries_max: usize::try_from(self.max_append_entries).unwrap_or(usize::MAX),
+            pre_vote: self.pre_vote,
+            check_quorum: self.check_quorum,
+            transfers_max: self.transfers,
             mutant: self.mutant,
             ..d
         }
@@ -371,7 +384,8 @@ fn simulate_command(args: SimulateArgs) -> u8 {
     let walks = search::simulate(&model, args.seed, runs, time, args.steps);
     let coverage = recording.map(coverage::Recording::finish);
     println!("  {} walks, {} steps", walks.runs, walks.steps);
-    for p in PROPERTIES.iter().filter(|p| p.expect == Expect::Sometimes) {
+    let features = args.model.config().features();
+    for p in properties::enabled(features).filter(|p| p.expect == Expect::Sometimes) {
         let seen = if walks.reached.contains(&p.name) {
             "reached"
         } else {
@@ -439,6 +453,15 @@ fn list_command() -> u8 {
         };
         println!("  {kind:<10} {:<40} {}", p.name, p.about);
         println!("  {:<10} {:<40} paired with: {}", "", "", p.pair);
+        let flag = match p.needs {
+            Needs::Nothing => None,
+            Needs::PreVote => Some("--pre-vote"),
+            Needs::CheckQuorum => Some("--check-quorum"),
+            Needs::Transfers => Some("--transfers N"),
+        };
+        if let Some(flag) = flag {
+            println!("  {:<10} {:<40} checked only with: {flag}", "", "");
+        }
     }
     println!();
     println!(

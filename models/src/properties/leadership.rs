@@ -1,0 +1,261 @@
+//! Properties of pre-vote, check-quorum and leader transfer, and what the
+//! ghost records for them. Each is checked only in models that switch its
+//! feature on ([`Needs`]); without the feature the engine never does what
+//! they judge.
+//!
+//! - **pre-vote is harmless** (thesis §9.6): a node never changes its term,
+//!   vote or role for a pre-vote request; becoming a pre-candidate changes
+//!   neither term nor vote; a pre-vote is granted only to a log at least as
+//!   up to date as the voter's (§5.4.1).
+//! - **a leader cut off from a quorum steps down** (thesis §6.2): at the end
+//!   of an election period, a leader that received a message from fewer
+//!   than a quorum of voters (itself included) in it is no longer leader.
+//!   The ghost counts any message delivered to the leader, a superset of the
+//!   answers the engine counts, so the check is sound.
+//! - **a transfer target is up to date** (thesis §3.10): a node that
+//!   campaigns on a leader's TimeoutNow has a log at least as up to date as
+//!   the leader's when the leader sent it.
+
+use super::{Ghost, NodeObs};
+use ruft::{EntryKey, MemStorage, Message, MessageVariant, Node, NodeId, Role, StepOutcome, Term};
+
+/// The feature a property judges, and without which it is not checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Needs {
+    /// Always checked.
+    Nothing,
+    /// `Config::pre_vote` (`check --pre-vote`).
+    PreVote,
+    /// `Config::check_quorum` (`check --check-quorum`).
+    CheckQuorum,
+    /// Leader transfers in the run (`check --transfers N`).
+    Transfers,
+}
+
+/// The features a model or a driver switches on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Features {
+    /// Pre-vote on every node.
+    pub pre_vote: bool,
+    /// Check-quorum on every node.
+    pub check_quorum: bool,
+    /// Leader transfers may be requested.
+    pub transfers: bool,
+}
+
+impl Features {
+    /// Whether a property that needs `needs` is checked.
+    pub fn enable(self, needs: Needs) -> bool {
+        match needs {
+            Needs::Nothing => true,
+            Needs::PreVote => self.pre_vote,
+            Needs::CheckQuorum => self.check_quorum,
+            Needs::Transfers => self.transfers,
+        }
+    }
+}
+
+/// What the ghost keeps for these properties.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LeadershipRecord {
+    /// With check-quorum, while leader: the peers heard from in the current
+    /// election period, until they make a quorum with the leader; then
+    /// `heard_quorum` is set and the set emptied (which peers no longer
+    /// matters, and forgetting them keeps the state space small).
+    pub heard: std::collections::BTreeSet<NodeId>,
+    /// Whether the peers heard from in this period make a quorum with the leader.
+    pub heard_quorum: bool,
+    /// As leader: `(term, target)` of each TimeoutNow sent, with the leader's
+    /// last entry when it first sent one.
+    pub timeout_now_sent: std::collections::BTreeMap<(Term, NodeId), EntryKey>,
+    /// `(term, leader)` of each TimeoutNow this node campaigned on, with its
+    /// own last entry then.
+    pub transfer_campaigns: std::collections::BTreeMap<(Term, NodeId), EntryKey>,
+}
+
+impl LeadershipRecord {
+    /// A new election period of a leader among `voters`: only the leader is
+    /// heard from, which is a quorum only in a cluster of one.
+    fn start_period(&mut self, voters: usize) {
+        self.heard.clear();
+        self.heard_quorum = ruft::progress::config::quorum(voters) <= 1;
+    }
+
+    /// The same record with every node id mapped through `f`.
+    pub fn relabel(&self, f: &dyn Fn(NodeId) -> NodeId) -> LeadershipRecord {
+        LeadershipRecord {
+            heard: self.heard.iter().map(|&id| f(id)).collect(),
+            heard_quorum: self.heard_quorum,
+            timeout_now_sent: self
+                .timeout_now_sent
+                .iter()
+                .map(|(&(t, id), &k)| ((t, f(id)), k))
+                .collect(),
+            transfer_campaigns: self
+                .transfer_campaigns
+                .iter()
+                .map(|(&(t, id), &k)| ((t, f(id)), k))
+                .collect(),
+        }
+    }
+}
+
+impl Ghost {
+    /// Role changes these properties watch (called from `observe_step`).
+    pub(super) fn observe_leadership_step(
+        &mut self,
+        before: &Node<MemStorage>,
+        after: &Node<MemStorage>,
+    ) {
+        let (b, a) = (before.status(), after.status());
+        let became_pre = b.role != Role::PreCandidate && a.role == Role::PreCandidate;
+        if became_pre && (a.term, a.voted_node) != (b.term, b.voted_node) {
+            self.flags.pre_vote_harmful = true;
+        }
+        if b.role == Role::PreCandidate && a.role == Role::Follower && a.term == b.term {
+            self.flags.pre_vote_lost = true;
+            if a.leader.is_some() {
+                self.flags.rejoined_quietly = true;
+            }
+        }
+        if a.role == Role::Leader && (b.role != Role::Leader || b.term != a.term) {
+            self.leadership.start_period(after.config().voters.len());
+        }
+    }
+
+    /// Records the delivery of `msg` to a running node, which went from
+    /// `before` to `after` with `outcome`.
+    pub fn observe_delivery(
+        &mut self,
+        before: &Node<MemStorage>,
+        after: &Node<MemStorage>,
+        msg: &Message,
+        outcome: &Result<StepOutcome, ruft::Error>,
+    ) {
+        let (b, a) = (before.status(), after.status());
+        match msg.variant {
+            MessageVariant::RequestPreVote { last } => {
+                let moved = (a.term, a.voted_node, a.role) != (b.term, b.voted_node, b.role);
+                let granted = *outcome == Ok(StepOutcome::Handled);
+                if moved || (granted && !last.is_up_to_date_with(b.last)) {
+                    self.flags.pre_vote_harmful = true;
+                }
+            }
+            MessageVariant::TimeoutNow => {
+                let campaigned = matches!(a.role, Role::Candidate | Role::Leader)
+                    && a.term == msg.src_term.next()
+                    && b.role != Role::Candidate;
+                if campaigned {
+                    let key = (msg.src_term, msg.src);
+                    self.leadership
+                        .transfer_campaigns
+                        .entry(key)
+                        .or_insert(b.last);
+                }
+            }
+            _ => {}
+        }
+        let stays_leader = b.role == Role::Leader && a.role == Role::Leader && a.term == b.term;
+        if before.config().check_quorum && stays_leader && !self.leadership.heard_quorum {
+            self.leadership.heard.insert(msg.src);
+            // The leader itself and the peers heard from.
+            let heard = self.leadership.heard.len() + 1;
+            if heard >= ruft::progress::config::quorum(before.config().voters.len()) {
+                self.leadership.heard_quorum = true;
+                self.leadership.heard.clear();
+            }
+        }
+    }
+
+    /// Records the TimeoutNow messages of a Ready of `node` (the leader's
+    /// last entry is what the target must hold).
+    pub(super) fn observe_timeout_now(&mut self, node: &Node<MemStorage>, messages: &[Message]) {
+        for msg in messages
+            .iter()
+            .filter(|m| m.variant == MessageVariant::TimeoutNow)
+        {
+            let last = node.status().last;
+            self.leadership
+                .timeout_now_sent
+                .entry((msg.src_term, msg.dst))
+                .or_insert(last);
+        }
+    }
+
+    /// Records the end of an election period at a node that was `before`
+    /// and is `after`.
+    pub fn observe_check_quorum(&mut self, before: &Node<MemStorage>, after: &Node<MemStorage>) {
+        if before.status().role != Role::Leader {
+            return;
+        }
+        let still_leader = after.status().role == Role::Leader;
+        if still_leader && !self.leadership.heard_quorum {
+            self.flags.kept_office_without_quorum = true;
+        }
+        if !still_leader {
+            self.flags.stepped_down_without_quorum = true;
+        }
+        self.leadership.start_period(before.config().voters.len());
+    }
+}
+
+/// Pre-vote is harmless.
+pub fn pre_vote_harmless(nodes: &[NodeObs<'_>]) -> bool {
+    nodes.iter().all(|n| !n.ghost.flags.pre_vote_harmful)
+}
+
+/// Witness: a pre-candidate lost and stayed in its term.
+pub fn pre_vote_lost(nodes: &[NodeObs<'_>]) -> bool {
+    nodes.iter().any(|n| n.ghost.flags.pre_vote_lost)
+}
+
+/// Witness: a pre-candidate heard from its term's leader and followed it.
+pub fn rejoined_quietly(nodes: &[NodeObs<'_>]) -> bool {
+    nodes.iter().any(|n| n.ghost.flags.rejoined_quietly)
+}
+
+/// A leader cut off from a quorum steps down.
+pub fn cut_off_leader_steps_down(nodes: &[NodeObs<'_>]) -> bool {
+    nodes
+        .iter()
+        .all(|n| !n.ghost.flags.kept_office_without_quorum)
+}
+
+/// Witness: a leader stepped down for lack of quorum.
+pub fn stepped_down_without_quorum(nodes: &[NodeObs<'_>]) -> bool {
+    nodes
+        .iter()
+        .any(|n| n.ghost.flags.stepped_down_without_quorum)
+}
+
+/// A transfer target is up to date: every campaign on TimeoutNow started
+/// from a log at least as up to date as the sender's when it sent it.
+pub fn transfer_target_up_to_date(nodes: &[NodeObs<'_>]) -> bool {
+    let sent = |leader: NodeId, term: Term, target: NodeId| {
+        nodes
+            .iter()
+            .filter(|n| n.node.config().id == leader)
+            .find_map(|n| n.ghost.leadership.timeout_now_sent.get(&(term, target)))
+    };
+    nodes.iter().all(|n| {
+        let me = n.node.config().id;
+        n.ghost
+            .leadership
+            .transfer_campaigns
+            .iter()
+            .all(|(&(term, leader), &mine)| {
+                sent(leader, term, me).is_none_or(|&theirs| mine.is_up_to_date_with(theirs))
+            })
+    })
+}
+
+/// Witness: a node that campaigned on TimeoutNow led the next term.
+pub fn transfer_completed(nodes: &[NodeObs<'_>]) -> bool {
+    nodes.iter().any(|n| {
+        n.ghost
+            .leadership
+            .transfer_campaigns
+            .keys()
+            .any(|(term, _)| n.ghost.led.contains(&term.next()))
+    })
+}
