@@ -229,6 +229,13 @@ impl<S: LogStorage> Context<S> {
         self.lease_leader()
     }
 
+    /// Whether the gate would ignore `msg` for leader stickiness right now (a
+    /// (pre-)vote request of a newer term while in a leader's lease).
+    pub fn lease_ignores(&self, msg: &Message) -> bool {
+        msg.staleness(self.hard.term) == Staleness::Fresh
+            && self.lease_holder(&msg.variant).is_some()
+    }
+
     /// The leader this node heard from within `election_tick`, with check-quorum.
     pub fn lease_leader(&self) -> Option<NodeId> {
         let in_lease =

@@ -180,6 +180,13 @@ impl<S: LogStorage> Node<S> {
         self.outstanding.is_none() && self.ctx.has_ready()
     }
 
+    /// Whether stepping `msg` now would drop it for leader stickiness
+    /// ([`crate::DropReason::LeaderLease`]): a (pre-)vote request of a newer
+    /// term while this node hears its leader, with check-quorum. A pure query.
+    pub fn lease_ignores(&self, msg: &Message) -> bool {
+        self.ctx.lease_ignores(msg)
+    }
+
     /// Hands out what the application must persist, send and apply.
     pub async fn ready(&mut self) -> Result<Ready, Error> {
         if self.outstanding.is_some() {

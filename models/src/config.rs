@@ -61,6 +61,10 @@ pub struct ModelConfig {
     pub check_quorum: bool,
     /// Leader transfers the operator may ask for, cluster-wide.
     pub transfers_max: usize,
+    /// Pre-vote rounds, cluster-wide (`None`: unbounded). A failed pre-vote
+    /// leaves the term as it was, so the term bound does not bound the
+    /// rounds of asking; this does.
+    pub pre_votes_max: Option<usize>,
     /// A known Raft bug switched on in every node (`ruft::Mutant`; the mutant
     /// gate and `check --mutant`).
     pub mutant: Option<Mutant>,
@@ -139,6 +143,9 @@ impl ModelConfig {
         if self.pre_vote {
             f.push_str(" --pre-vote");
         }
+        if let Some(max) = self.pre_votes_max {
+            f.push_str(&format!(" --max-pre-votes {max}"));
+        }
         if self.check_quorum {
             f.push_str(" --check-quorum");
         }
@@ -159,6 +166,8 @@ pub struct BoundCuts {
     pub term: AtomicUsize,
     /// States beyond `proposals_max` or `transfers_max`.
     pub proposals: AtomicUsize,
+    /// States beyond `pre_votes_max`.
+    pub pre_votes: AtomicUsize,
     /// States beyond `in_flight_max`.
     pub in_flight: AtomicUsize,
 }
@@ -179,6 +188,7 @@ impl Default for ModelConfig {
             pre_vote: false,
             check_quorum: false,
             transfers_max: 0,
+            pre_votes_max: None,
             mutant: None,
             cuts: Arc::default(),
             halt: Arc::default(),

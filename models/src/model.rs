@@ -84,6 +84,8 @@ pub struct Durable {
     pub crashes: usize,
     /// Leader transfers this node started (bounds the search).
     pub transfers: usize,
+    /// Pre-vote rounds this node started (bounds the search).
+    pub pre_votes: usize,
 }
 
 impl fmt::Debug for Durable {
@@ -108,6 +110,8 @@ pub struct NodeState {
     pub crashes: usize,
     /// Leader transfers this node started.
     pub transfers: usize,
+    /// Pre-vote rounds this node started.
+    pub pre_votes: usize,
     /// The properties' record of this node.
     pub ghost: Ghost,
 }
@@ -151,6 +155,7 @@ impl RaftActor {
             proposals: 0,
             crashes: 0,
             transfers: 0,
+            pre_votes: 0,
         });
         let node = block_on(Node::new(self.config.clone(), saved.storage))?;
         Ok(NodeState {
@@ -159,6 +164,7 @@ impl RaftActor {
             proposals: saved.proposals,
             crashes: saved.crashes,
             transfers: saved.transfers,
+            pre_votes: saved.pre_votes,
             ghost: saved.ghost,
         })
     }
@@ -181,7 +187,15 @@ impl RaftActor {
     ) {
         let old = state.as_ref();
         let mut next = old.clone();
+        next.ghost.start_transition();
         event(old, &mut next, o);
+        // A new pre-vote round: the node asked for pre-votes in this step.
+        let asked = next.node.status().role == Role::PreCandidate
+            && (old.node.status().role != Role::PreCandidate
+                || fired == Some(ModelTimer::Election));
+        if asked {
+            next.pre_votes += 1;
+        }
         self.run_ready(&mut next, o);
         next.ghost.observe_step(&old.node, &next.node);
         let mut armed = self.timers(old);
@@ -281,6 +295,7 @@ fn durable(st: &NodeState) -> Durable {
         proposals: st.proposals,
         crashes: st.crashes,
         transfers: st.transfers,
+        pre_votes: st.pre_votes,
     }
 }
 
@@ -392,6 +407,21 @@ pub fn observe(state: &ActorModelState<RaftActor>) -> Vec<NodeObs<'_>> {
         .collect()
 }
 
+/// Whether a lease running out at node `id` can change anything now: only a
+/// message its lease makes it ignore (a (pre-)vote request of a newer term)
+/// sees the difference, so the expiry is taken just before such a delivery
+/// and never elsewhere. Every other order leads to the same deliveries with
+/// the same outcomes (a leader's message in between renews the lease either
+/// way), so the reachable outcomes are the same with far fewer interleavings
+/// (`proofs/README.md#lease-expiry`).
+fn lease_matters(state: &State, id: Id) -> bool {
+    let node = &state.actor_states[usize::from(id)].node;
+    state
+        .network
+        .iter_deliverable()
+        .any(|env| env.dst == id && node.lease_ignores(&env.msg.0))
+}
+
 /// Whether `state` lies within the configured bounds; counts what each bound cuts.
 pub fn within_boundary(cfg: &ModelConfig, state: &ActorModelState<RaftActor>) -> bool {
     let term = state
@@ -402,6 +432,7 @@ pub fn within_boundary(cfg: &ModelConfig, state: &ActorModelState<RaftActor>) ->
         .unwrap_or(Term(0));
     let proposals: usize = state.actor_states.iter().map(|s| s.proposals).sum();
     let transfers: usize = state.actor_states.iter().map(|s| s.transfers).sum();
+    let pre_votes: usize = state.actor_states.iter().map(|s| s.pre_votes).sum();
     let cut = |counter: &AtomicUsize| {
         counter.fetch_add(1, Ordering::Relaxed);
         false
@@ -411,6 +442,9 @@ pub fn within_boundary(cfg: &ModelConfig, state: &ActorModelState<RaftActor>) ->
     }
     if proposals > cfg.proposals_max || transfers > cfg.transfers_max {
         return cut(&cfg.cuts.proposals);
+    }
+    if cfg.pre_votes_max.is_some_and(|max| pre_votes > max) {
+        return cut(&cfg.cuts.pre_votes);
     }
     if state.network.len() > cfg.in_flight_max {
         return cut(&cfg.cuts.in_flight);
@@ -547,6 +581,10 @@ impl Model for RuftModel {
         if crashes >= self.cfg.crashes_max {
             actions.retain(|a| !matches!(a, ActorModelAction::Crash(_)));
         }
+        actions.retain(|a| match a {
+            ActorModelAction::Timeout(id, ModelTimer::LeaseExpiry) => lease_matters(state, *id),
+            _ => true,
+        });
     }
 
     /// A crashed node keeps only what it persisted: its state is replaced at once
@@ -575,6 +613,7 @@ impl Model for RuftModel {
                     st
                 }
             };
+            st.ghost.start_transition();
             if restart {
                 st.ghost.observe_restart(&st.node);
             } else {

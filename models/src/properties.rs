@@ -83,12 +83,6 @@ pub struct Flags {
     /// A leader kept office at the end of an election period in which it
     /// heard from fewer than a quorum (§6.2).
     pub kept_office_without_quorum: bool,
-    /// Witness: a pre-candidate lost its pre-vote and stayed in its term.
-    pub pre_vote_lost: bool,
-    /// Witness: a pre-candidate heard from its term's leader and followed it.
-    pub rejoined_quietly: bool,
-    /// Witness: a leader stepped down at the end of an election period.
-    pub stepped_down_without_quorum: bool,
     /// Witness: a node lost an entry to a conflicting leader.
     pub truncated: bool,
     /// Witness: a node restarted with an entry it had seen committed.

@@ -69,12 +69,16 @@ pub fn print_table(o: &Outcome, cfg: &ModelConfig) {
 }
 
 /// The states each bound kept out, by flag.
-fn cuts(cfg: &ModelConfig) -> [(&'static str, usize); 3] {
+fn cuts(cfg: &ModelConfig) -> [(&'static str, usize); 4] {
     [
         ("--max-term", cfg.cuts.term.load(Ordering::Relaxed)),
         (
             "--max-proposals",
             cfg.cuts.proposals.load(Ordering::Relaxed),
+        ),
+        (
+            "--max-pre-votes",
+            cfg.cuts.pre_votes.load(Ordering::Relaxed),
         ),
         (
             "--max-in-flight",
@@ -309,7 +313,7 @@ pub fn json(
     o: &Outcome,
     cx: Option<&Counterexample>,
 ) -> serde_json::Value {
-    let [term, proposals, in_flight] = cuts(cfg).map(|(_, n)| n);
+    let [term, proposals, pre_votes, in_flight] = cuts(cfg).map(|(_, n)| n);
     json!({
         "model": {
             "nodes": cfg.nodes, "max_term": cfg.term_max, "max_proposals": cfg.proposals_max,
@@ -317,7 +321,8 @@ pub fn json(
         },
         "search": search,
         "states_kept_out": {
-            "max_term": term, "max_proposals": proposals, "max_in_flight": in_flight,
+            "max_term": term, "max_proposals": proposals, "max_pre_votes": pre_votes,
+            "max_in_flight": in_flight,
         },
         "complete": o.complete,
         "cut_short": o.cut_short,

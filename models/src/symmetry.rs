@@ -63,6 +63,7 @@ impl Rewrite<Id> for NodeState {
             proposals: self.proposals,
             crashes: self.crashes,
             transfers: self.transfers,
+            pre_votes: self.pre_votes,
             ghost: rewrite_ghost(&self.ghost, &f),
         }
     }
@@ -80,6 +81,7 @@ impl NodeState {
             s.applied,
             self.proposals,
             self.transfers,
+            self.pre_votes,
             self.node.log().iter().map(|e| &e.key).collect::<Vec<_>>(),
         )
     }
@@ -101,6 +103,7 @@ impl Ord for NodeState {
                 self.proposals,
                 self.crashes,
                 self.transfers,
+                self.pre_votes,
                 &self.ghost,
             )
                 .cmp(&(
@@ -109,6 +112,7 @@ impl Ord for NodeState {
                     other.proposals,
                     other.crashes,
                     other.transfers,
+                    other.pre_votes,
                     &other.ghost,
                 ))
         })

@@ -92,6 +92,10 @@ struct ModelArgs {
     /// Switch on pre-vote in every node (thesis §9.6) and check its properties.
     #[arg(long)]
     pre_vote: bool,
+    /// Pre-vote rounds over the whole run (a failed pre-vote does not move
+    /// the term, so `--max-term` does not bound them) [default: unbounded].
+    #[arg(long, requires = "pre_vote")]
+    max_pre_votes: Option<usize>,
     /// Switch on check-quorum in every node (thesis §6.2): leaders' election
     /// periods end and followers' leader leases run out as timers.
     #[arg(long)]
@@ -282,6 +286,7 @@ impl ModelArgs {
             pre_vote: self.pre_vote,
             check_quorum: self.check_quorum,
             transfers_max: self.transfers,
+            pre_votes_max: self.max_pre_votes,
             mutant: self.mutant,
             ..d
         }

@@ -55,6 +55,22 @@ impl Features {
     }
 }
 
+/// Witness events of the node's last transition. Unlike the violation
+/// flags these do not stick: the model clears them when the node's next
+/// transition starts ([`Ghost::start_transition`]), so a witness is a state
+/// right after its event, and states that differ only in which witnesses
+/// happened long ago are not told apart (sticky witness bits multiplied the
+/// pre-vote and check-quorum spaces by up to 2 per node and witness).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Seen {
+    /// A pre-candidate lost its pre-vote and stayed in its term.
+    pub pre_vote_lost: bool,
+    /// A pre-candidate heard from its term's leader and followed it.
+    pub rejoined_quietly: bool,
+    /// A leader stepped down at the end of an election period.
+    pub stepped_down: bool,
+}
+
 /// What the ghost keeps for these properties.
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct LeadershipRecord {
@@ -71,6 +87,8 @@ pub struct LeadershipRecord {
     /// `(term, leader)` of each TimeoutNow this node campaigned on, with its
     /// own last entry then.
     pub transfer_campaigns: std::collections::BTreeMap<(Term, NodeId), EntryKey>,
+    /// Witness events of the last transition.
+    pub seen: Seen,
 }
 
 impl LeadershipRecord {
@@ -96,11 +114,18 @@ impl LeadershipRecord {
                 .iter()
                 .map(|(&(t, id), &k)| ((t, f(id)), k))
                 .collect(),
+            seen: self.seen,
         }
     }
 }
 
 impl Ghost {
+    /// A transition of this node starts: the witness events of the last one
+    /// are forgotten (see [`Seen`]).
+    pub fn start_transition(&mut self) {
+        self.leadership.seen = Seen::default();
+    }
+
     /// Role changes these properties watch (called from `observe_step`).
     pub(super) fn observe_leadership_step(
         &mut self,
@@ -113,9 +138,9 @@ impl Ghost {
             self.flags.pre_vote_harmful = true;
         }
         if b.role == Role::PreCandidate && a.role == Role::Follower && a.term == b.term {
-            self.flags.pre_vote_lost = true;
+            self.leadership.seen.pre_vote_lost = true;
             if a.leader.is_some() {
-                self.flags.rejoined_quietly = true;
+                self.leadership.seen.rejoined_quietly = true;
             }
         }
         if a.role == Role::Leader && (b.role != Role::Leader || b.term != a.term) {
@@ -193,7 +218,7 @@ impl Ghost {
             self.flags.kept_office_without_quorum = true;
         }
         if !still_leader {
-            self.flags.stepped_down_without_quorum = true;
+            self.leadership.seen.stepped_down = true;
         }
         self.leadership.start_period(before.config().voters.len());
     }
@@ -206,12 +231,14 @@ pub fn pre_vote_harmless(nodes: &[NodeObs<'_>]) -> bool {
 
 /// Witness: a pre-candidate lost and stayed in its term.
 pub fn pre_vote_lost(nodes: &[NodeObs<'_>]) -> bool {
-    nodes.iter().any(|n| n.ghost.flags.pre_vote_lost)
+    nodes.iter().any(|n| n.ghost.leadership.seen.pre_vote_lost)
 }
 
 /// Witness: a pre-candidate heard from its term's leader and followed it.
 pub fn rejoined_quietly(nodes: &[NodeObs<'_>]) -> bool {
-    nodes.iter().any(|n| n.ghost.flags.rejoined_quietly)
+    nodes
+        .iter()
+        .any(|n| n.ghost.leadership.seen.rejoined_quietly)
 }
 
 /// A leader cut off from a quorum steps down.
@@ -223,9 +250,7 @@ pub fn cut_off_leader_steps_down(nodes: &[NodeObs<'_>]) -> bool {
 
 /// Witness: a leader stepped down for lack of quorum.
 pub fn stepped_down_without_quorum(nodes: &[NodeObs<'_>]) -> bool {
-    nodes
-        .iter()
-        .any(|n| n.ghost.flags.stepped_down_without_quorum)
+    nodes.iter().any(|n| n.ghost.leadership.seen.stepped_down)
 }
 
 /// A transfer target is up to date: every campaign on TimeoutNow started
