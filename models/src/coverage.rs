@@ -172,11 +172,165 @@ pub const EXPLAINED: &[Gap] = &[
         why: "needs a node at term u64::MAX",
         reach: Reach::Driver("a RequestVote of term u64::MAX, then Node::campaign"),
     },
+    Gap {
+        probe: Probe::DropTransferToSelf,
+        why: "the model asks a leader to hand over to another voter only",
+        reach: Reach::Driver("Node::transfer_leader to the leader itself"),
+    },
+    Gap {
+        probe: Probe::DropAlreadyTransferring,
+        why: "the model asks for a transfer only while none is under way",
+        reach: Reach::Driver("Node::transfer_leader to the same target twice"),
+    },
+    Gap {
+        probe: Probe::DropCheckQuorumNotLeader,
+        why: "Node::tick gives CheckQuorum to leaders only, and the model arms the \
+              election-period timer on leaders only",
+        reach: Reach::Driver("a CheckQuorum stepped into a follower"),
+    },
+    // Pre-vote (§9.6) is off by default: `--pre-vote` switches it on.
+    Gap {
+        probe: Probe::OnRequestPreVote,
+        why: "pre-vote is off by default (--pre-vote), so nobody asks for pre-votes",
+        reach: PRE_VOTE,
+    },
+    Gap {
+        probe: Probe::OnRequestPreVoteResponse,
+        why: "pre-vote is off by default (--pre-vote), so nobody asks for pre-votes",
+        reach: PRE_VOTE,
+    },
+    Gap {
+        probe: Probe::BecomePreCandidate,
+        why: "pre-vote is off by default (--pre-vote): a timed-out node campaigns at once",
+        reach: PRE_VOTE,
+    },
+    Gap {
+        probe: Probe::BecomeCandidateFromPreCandidate,
+        why: "pre-vote is off by default (--pre-vote), so there are no pre-candidates",
+        reach: PRE_VOTE,
+    },
+    Gap {
+        probe: Probe::BecomeFollowerFromPreCandidate,
+        why: "pre-vote is off by default (--pre-vote), so there are no pre-candidates",
+        reach: PRE_VOTE,
+    },
+    Gap {
+        probe: Probe::PreVoteGranted,
+        why: "pre-vote is off by default (--pre-vote), so nobody asks for pre-votes",
+        reach: PRE_VOTE,
+    },
+    Gap {
+        probe: Probe::PreVoteWon,
+        why: "pre-vote is off by default (--pre-vote), so there are no pre-candidates",
+        reach: PRE_VOTE,
+    },
+    Gap {
+        probe: Probe::PreVoteLost,
+        why: "pre-vote is off by default (--pre-vote), so there are no pre-candidates",
+        reach: PRE_VOTE,
+    },
+    Gap {
+        probe: Probe::DropPreVoteNotPreCandidate,
+        why: "pre-vote is off by default (--pre-vote), so no pre-vote answer arrives \
+              after its pre-vote was decided",
+        reach: PRE_VOTE,
+    },
+    Gap {
+        probe: Probe::StalePreVoteRefused,
+        why: "pre-vote is off by default (--pre-vote); and a pre-vote request asks for its \
+              sender's next term, so it is stale only at a node two terms ahead: its sender \
+              stays behind while the other two pass two elections, which three messages \
+              in flight leave room for only with a crash as well (or --max-in-flight 4)",
+        reach: PRE_VOTE,
+    },
+    // Check-quorum and leader stickiness (§6.2) are off by default:
+    // `--check-quorum` switches them on.
+    Gap {
+        probe: Probe::OnCheckQuorum,
+        why: "a leader's election period ends (CheckQuorum) only with --check-quorum or \
+              while a transfer is under way, and both are off by default",
+        reach: CHECK_QUORUM,
+    },
+    Gap {
+        probe: Probe::LeaderLostQuorum,
+        why: "check-quorum is off by default (--check-quorum), so a leader never counts \
+              who answered it",
+        reach: CHECK_QUORUM,
+    },
+    Gap {
+        probe: Probe::DropLeaderLease,
+        why: "check-quorum is off by default (--check-quorum), and without it no node \
+              holds a leader lease that makes it ignore a vote request",
+        reach: CHECK_QUORUM,
+    },
+    Gap {
+        probe: Probe::StaleLeaderAnswered,
+        why: "an old leader's append or heartbeat is answered only with pre-vote or \
+              check-quorum, both off by default; without them it is dropped silently",
+        reach: CHECK_QUORUM,
+    },
+    // Leader transfer (§3.10): nobody asks for one without `--transfers N`.
+    Gap {
+        probe: Probe::OnTransferLeader,
+        why: "no transfer is asked for without --transfers",
+        reach: TRANSFERS,
+    },
+    Gap {
+        probe: Probe::TimeoutNowSent,
+        why: "no transfer is asked for without --transfers",
+        reach: TRANSFERS,
+    },
+    Gap {
+        probe: Probe::OnTimeoutNow,
+        why: "only a transfer sends TimeoutNow, and none is asked for without --transfers",
+        reach: TRANSFERS,
+    },
+    Gap {
+        probe: Probe::TransferVoteRequested,
+        why: "only a transfer's target asks for votes past leader stickiness, and no \
+              transfer is asked for without --transfers",
+        reach: TRANSFERS,
+    },
+    Gap {
+        probe: Probe::TransferTimedOut,
+        why: "needs a transfer (--transfers) still under way when the leader's next \
+              election period ends",
+        reach: TRANSFERS,
+    },
+    Gap {
+        probe: Probe::DropTimeoutNowNotFollower,
+        why: "needs a transfer (--transfers) whose target left the follower role in the \
+              leader's term before TimeoutNow arrived: only pre-vote does that (it becomes \
+              a pre-candidate; a candidate has a newer term, where TimeoutNow is stale), \
+              so the transfer run has pre-vote on",
+        reach: TRANSFERS,
+    },
 ];
 
 /// The run that reaches what heartbeats reach: `--heartbeats` without crashes
-/// (90 k states with symmetry reduction).
+/// (52 k states with symmetry reduction).
 const HEARTBEATS: Reach = Reach::Check("bfs --nodes 3 --heartbeats --max-crashes 0 --symmetry");
+
+/// The run that reaches what pre-vote reaches: two rounds of asking for
+/// pre-votes (the term bound does not bound them), no proposals, one crash
+/// (15,880 states with symmetry reduction; the crash is for
+/// `stale-pre-vote-refused`).
+const PRE_VOTE: Reach =
+    Reach::Check("bfs --nodes 3 --pre-vote --max-pre-votes 2 --max-proposals 0 --symmetry");
+
+/// The run that reaches what check-quorum reaches: neither proposals nor
+/// crashes (39,268 states with symmetry reduction).
+const CHECK_QUORUM: Reach =
+    Reach::Check("bfs --nodes 3 --check-quorum --max-proposals 0 --max-crashes 0 --symmetry");
+
+/// The run that reaches what leader transfer reaches: one transfer, with
+/// pre-vote (two rounds) so that a target can be a pre-candidate when
+/// TimeoutNow arrives, neither proposals nor crashes (14,744 states with
+/// symmetry reduction).
+const TRANSFERS: Reach = Reach::Check(
+    "bfs --nodes 3 --pre-vote --max-pre-votes 2 --transfers 1 --max-proposals 0 --max-crashes 0 \
+     --symmetry",
+);
 
 /// The entry of [`EXPLAINED`] for `probe`, if any.
 pub fn explained(probe: Probe) -> Option<&'static Gap> {

@@ -12,7 +12,9 @@
 //! Run with `cargo test --release -p ruft-models --test coverage`.
 
 use ruft::probe::{self, Probe};
-use ruft::{Entry, EntryKey, Index, Message, MessageVariant, NodeId, Term};
+use ruft::{
+    DropReason, Entry, EntryKey, Index, Message, MessageVariant, NodeId, StepOutcome, Term,
+};
 use ruft_models::coverage::{self, Reach, EXPLAINED};
 use ruft_models::driver::Cluster;
 use serde_json::Value;
@@ -102,6 +104,7 @@ fn each_explained_probe_is_reached_by_the_run_its_entry_names() {
 fn the_driver_only_probes_are_reached_by_the_driver() {
     probe::reset();
     hostile_calls();
+    leadership_calls();
     held_writes_cut_inside();
     let hits = probe::hits();
     let missed: Vec<&str> = EXPLAINED
@@ -145,6 +148,35 @@ fn hostile_calls() {
     c.step(Message::new(n2, Term(u64::MAX), n3, vote))
         .expect("n3 moves to the largest term");
     c.campaign(n3).expect("a dropped Hup");
+}
+
+/// Leadership calls the model never makes: a transfer to the leader itself,
+/// the transfer under way asked for again, and an election-period end stepped
+/// into a follower.
+fn leadership_calls() {
+    let [n1, n2] = [NodeId(1), NodeId(2)];
+    let mut c = Cluster::new(3, |cfg| cfg.check_quorum = true);
+    c.campaign(n1).expect("n1 campaigns");
+    c.deliver_all(100).expect("the election completes");
+    assert_eq!(c.node(n1).status().leader, Some(n1));
+    assert_eq!(
+        c.transfer_leader(n1, n1),
+        Ok(StepOutcome::Dropped(DropReason::TransferToSelf))
+    );
+    // n2 holds n1's whole log, so TimeoutNow goes out at once; it stays in
+    // flight, so the transfer is still under way when it is asked for again.
+    assert_eq!(c.transfer_leader(n1, n2), Ok(StepOutcome::Handled));
+    assert_eq!(
+        c.transfer_leader(n1, n2),
+        Ok(StepOutcome::Dropped(DropReason::AlreadyTransferring))
+    );
+    let outcome = c
+        .step(Message::local(n2, MessageVariant::CheckQuorum))
+        .expect("a dropped CheckQuorum");
+    assert!(
+        matches!(outcome, StepOutcome::Dropped(DropReason::NotForRole { .. })),
+        "{outcome:?}"
+    );
 }
 
 /// Five voters. n1 leads term 1 and sends n2 its no-op and a command in one
