@@ -30,7 +30,7 @@ use stateright::actor::{
     model_timeout, Actor, ActorModel, ActorModelAction, ActorModelState, Envelope, Id,
     LossyNetwork, Network, Out,
 };
-use stateright::{Model, Path, Property, Representative};
+use stateright::{Model, Path, Property};
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::fmt;
@@ -193,7 +193,9 @@ impl RaftActor {
         let asked = next.node.status().role == Role::PreCandidate
             && (old.node.status().role != Role::PreCandidate
                 || fired == Some(ModelTimer::Election));
-        if asked {
+        // Counted only under a bound: an unbounded count would tell apart
+        // states that differ in nothing else, without end.
+        if asked && self.cfg.pre_votes_max.is_some() {
             next.pre_votes += 1;
         }
         self.run_ready(&mut next, o);
@@ -622,7 +624,7 @@ impl Model for RuftModel {
             next.actor_states[i] = Arc::new(st);
         }
         if self.symmetric {
-            next = next.representative();
+            next = crate::symmetry::representative(&next);
         }
         Some(next)
     }

@@ -7,6 +7,7 @@ use crate::model::{actor_id, node_id, Durable, ModelTimer, NodeState, State, Wir
 use crate::properties::Ghost;
 use ruft::{NodeId, Relabel};
 use stateright::actor::Id;
+use stateright::util::DenseNatMap;
 use stateright::{Rewrite, RewritePlan};
 use std::cmp::Ordering;
 
@@ -119,9 +120,23 @@ impl Ord for NodeState {
     }
 }
 
+/// The representative of `state` under renaming of the nodes: stateright's
+/// `Representative` (nodes sorted by their state), except that timers that
+/// name a node (`ModelTimer::Transfer`) are renamed too; stateright keeps a
+/// timer set as it is, which offered a leader a transfer to itself.
+pub fn representative(state: &State) -> State {
+    let plan = RewritePlan::<Id, _>::from_values_to_sort(&state.actor_states);
+    with_plan(state, &plan)
+}
+
 /// `state` with its nodes renamed so that node `i` becomes node `order[i]`.
 fn renamed(state: &State, order: &[usize]) -> State {
     let plan = RewritePlan::<Id, _>::from_values_to_sort(order);
+    with_plan(state, &plan)
+}
+
+/// `state` rewritten by `plan`, timers included.
+fn with_plan(state: &State, plan: &RewritePlan<Id, DenseNatMap<Id, Id>>) -> State {
     State {
         actor_states: plan.reindex(&state.actor_states),
         network: state.network.rewrite(&plan),
@@ -133,7 +148,7 @@ fn renamed(state: &State, order: &[usize]) -> State {
             .map(|timers| {
                 let mut renamed = stateright::actor::Timers::new();
                 for t in timers.iter() {
-                    renamed.set(t.rewrite(&plan));
+                    renamed.set(t.rewrite(plan));
                 }
                 renamed
             })
