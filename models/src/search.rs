@@ -107,7 +107,7 @@ pub struct Outcome {
     pub elapsed: Duration,
     /// Peak resident memory of the process, in bytes, if known.
     pub peak_memory: Option<u64>,
-    /// Each property and its verdict, in [`PROPERTIES`] order.
+    /// Each property checked and its verdict, in [`crate::properties::PROPERTIES`] order.
     pub verdicts: Vec<(&'static str, Verdict)>,
     /// Paths stateright recorded for violated properties.
     pub violations: Vec<(&'static str, Path<State, Action>)>,

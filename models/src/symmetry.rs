@@ -139,7 +139,7 @@ fn renamed(state: &State, order: &[usize]) -> State {
 fn with_plan(state: &State, plan: &RewritePlan<Id, DenseNatMap<Id, Id>>) -> State {
     State {
         actor_states: plan.reindex(&state.actor_states),
-        network: state.network.rewrite(&plan),
+        network: state.network.rewrite(plan),
         // stateright's rewrite keeps a timer set as it is; transfer timers
         // name a node, so each set is rebuilt with its timers renamed.
         timers_set: plan

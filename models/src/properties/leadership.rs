@@ -121,7 +121,7 @@ impl LeadershipRecord {
 
 impl Ghost {
     /// A transition of this node starts: the witness events of the last one
-    /// are forgotten (see [`Seen`]).
+    /// are forgotten (see [`LeadershipRecord::seen`]).
     pub fn start_transition(&mut self) {
         self.leadership.seen = Seen::default();
     }
