@@ -75,7 +75,7 @@ impl<S: LogStorage> Context<S> {
         probe!(TransferVoteRequested if transfer);
         let refusal = self.vote_refusal(candidate, last, false);
         let granted = refusal.is_none();
-        trace::vote(self.config.id, self.hard.term, candidate, granted);
+        trace::vote(self.config.id, self.hard.term, candidate, granted, transfer);
         if granted {
             probe!(VoteGranted);
             self.record_vote(candidate);

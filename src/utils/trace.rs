@@ -13,9 +13,10 @@ pub fn term_changed(id: NodeId, from: Term, to: Term) {
     tracing::debug!(target: "ruft::term", node = %id, from = from.0, to = to.0, "term change");
 }
 
-/// A node granted or refused its vote.
-pub fn vote(id: NodeId, term: Term, candidate: NodeId, granted: bool) {
-    tracing::debug!(target: "ruft::vote", node = %id, term = term.0, %candidate, granted, "vote");
+/// A node granted or refused its vote (`transfer`: the candidate campaigns
+/// on a leader transfer).
+pub fn vote(id: NodeId, term: Term, candidate: NodeId, granted: bool, transfer: bool) {
+    tracing::debug!(target: "ruft::vote", node = %id, term = term.0, %candidate, granted, transfer, "vote");
 }
 
 /// A node's commit index advanced.
