@@ -107,7 +107,13 @@ impl<S: LogStorage> Context<S> {
         }
         trace::transfer(self.config.id, target, "started");
         if !self.maybe_send_timeout_now(target) {
-            self.send_append_now(target).await?;
+            if let Err(error) = self.send_append_now(target).await {
+                // An error means nothing happened: the transfer is not under way.
+                if let RoleState::Leader { transfer, .. } = &mut self.role {
+                    *transfer = None;
+                }
+                return Err(error.into());
+            }
         }
         Ok(StepOutcome::Handled)
     }

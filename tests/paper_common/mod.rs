@@ -158,15 +158,12 @@ pub fn pre_vote_answer(src: u64, term: u64, dst: u64, granted: bool) -> Message 
 
 /// A vote request sent because the leader handed over (leader transfer).
 pub fn transfer_vote_request(src: u64, term: u64, dst: u64, last: &str) -> Message {
-    msg(
-        src,
-        term,
-        dst,
-        MessageVariant::RequestVote {
-            last: key(last),
-            transfer: true,
-        },
-    )
+    let mut m = request_vote(src, term, dst, last);
+    m.variant = MessageVariant::RequestVote {
+        last: key(last),
+        transfer: true,
+    };
+    m
 }
 
 /// A leader's "campaign now" (leader transfer, thesis §3.10).
