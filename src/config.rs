@@ -46,6 +46,13 @@ pub struct Config {
     /// from its leader within `election_tick` ignores (pre-)vote requests of
     /// newer terms (leader stickiness). Off by default, like etcd.
     pub check_quorum: bool,
+    /// The index up to which the application's state machine already holds
+    /// the log (etcd's `Applied`): a node restarted over a durable state
+    /// machine hands out committed entries only after it. 0 (the default)
+    /// for a state machine kept in memory, which is rebuilt from the latest
+    /// snapshot and the entries after it. Never beyond the commit index in
+    /// storage ([`crate::Error::AppliedBeyondCommit`]).
+    pub applied: crate::Index,
     /// A known Raft bug to switch on, for the verification harness only (see
     /// [`crate::Mutant`]; exists only with the `mutants` feature).
     #[cfg(feature = "mutants")]
@@ -68,6 +75,7 @@ impl Config {
             outbox_max: 4096,
             pre_vote: false,
             check_quorum: false,
+            applied: crate::Index(0),
             #[cfg(feature = "mutants")]
             mutant: None,
         }

@@ -14,6 +14,7 @@ mod outbox;
 mod relabel;
 mod replication;
 pub(crate) mod role;
+mod snapshot;
 #[cfg(test)]
 mod tests;
 
@@ -27,7 +28,7 @@ use crate::log::LogView;
 use crate::utils::trace;
 use crate::{
     Config, DropReason, Entry, EntryKey, Error, HardState, Index, LogStorage, Message,
-    MessageVariant, NodeId, Staleness, StepOutcome, StorageResult, Term, Tick,
+    MessageVariant, NodeId, Snapshot, Staleness, StepOutcome, StorageResult, Term, Tick,
 };
 
 /// All Raft state of one node. Owned by [`crate::Node`], which is the public face.
@@ -50,8 +51,18 @@ pub struct Context<S> {
     election_timeout: Tick,
 }
 
+/// Where a restarted state machine stands: the application says so
+/// ([`Config::applied`]); a state machine is never behind the snapshot.
+fn resume_point(config: &Config, snapshot: Index) -> Index {
+    if mutant!(config, AppliedIgnoredOnRestart) {
+        return snapshot; // as if the state machine had been rebuilt from it
+    }
+    config.applied.max(snapshot)
+}
+
 /// The parts of a Ready the engine hands out.
 pub struct ReadyParts {
+    pub snapshot: Option<Snapshot>,
     pub entries: Vec<Entry>,
     pub hard_state: Option<HardState>,
     pub messages: Vec<Message>,
@@ -68,21 +79,34 @@ impl<S: LogStorage> Context<S> {
             hard.voted_node = None;
         }
         let log = LogView::open(storage).await?;
+        let hard_handed = hard;
+        // A snapshot is committed: a crash between writing it and the
+        // HardState that says so must not lose that.
+        let snapshot = log.snapshot().await?.index();
+        hard.committed_index = hard.committed_index.max(snapshot);
         if hard.committed_index > log.last().index {
             return Err(Error::CommitBeyondLast {
                 commit: hard.committed_index,
                 last: log.last().index,
             });
         }
+        if config.applied > hard.committed_index {
+            return Err(Error::AppliedBeyondCommit {
+                applied: config.applied,
+                committed: hard.committed_index,
+            });
+        }
+        probe!(OpenedCompacted if log.first_index().await? > Index(1));
+        let applied = resume_point(&config, snapshot);
         let mut ctx = Context {
             config,
             hard,
-            hard_handed: hard,
+            hard_handed,
             role: RoleState::Follower { leader: None },
             log,
             outbox: Outbox::default(),
-            applying: Index(0),
-            applied: Index(0),
+            applying: applied,
+            applied,
             election_elapsed: Tick(0),
             heartbeat_elapsed: Tick(0),
             election_timeout: Tick(0),
@@ -173,6 +197,7 @@ impl<S: LogStorage> Context<S> {
                     let leader = match msg.variant {
                         MessageVariant::AppendEntries { .. }
                         | MessageVariant::Heartbeat { .. }
+                        | MessageVariant::InstallSnapshot { .. }
                         | MessageVariant::TimeoutNow => Some(msg.src),
                         _ => None,
                     };
@@ -286,6 +311,11 @@ impl<S: LogStorage> Context<S> {
             MessageVariant::AppendEntries { prev, entries, .. } => {
                 replication::check_append_shape(msg.src, msg.src_term, *prev, entries).map(drop)
             }
+            MessageVariant::InstallSnapshot { snapshot }
+                if snapshot.is_empty() || snapshot.term() > msg.src_term =>
+            {
+                Err(Error::MalformedSnapshot { src: msg.src })
+            }
             MessageVariant::Heartbeat { commit }
                 if *commit > self.log.last().index && !mutant!(self.config, CommitBeyondMatch) =>
             {
@@ -317,6 +347,12 @@ impl<S: LogStorage> Context<S> {
             }
             MessageVariant::CheckQuorum => Ok(self.on_check_quorum()),
             MessageVariant::TransferLeader { target } => self.on_transfer_leader(target).await,
+            MessageVariant::ReportSnapshot { peer, status } => {
+                self.on_report_snapshot(peer, status)
+            }
+            MessageVariant::InstallSnapshot { snapshot } => {
+                self.on_install_snapshot(src, snapshot).await
+            }
             MessageVariant::RequestVote { last, transfer } => {
                 Ok(self.on_request_vote(src, last, transfer))
             }
@@ -388,6 +424,7 @@ impl<S: LogStorage> Context<S> {
         {
             // The messages go out in a Ready of their own, before their writes.
             return Ok(ReadyParts {
+                snapshot: None,
                 entries: Vec::new(),
                 hard_state: None,
                 messages: self.outbox.take(),
@@ -404,6 +441,7 @@ impl<S: LogStorage> Context<S> {
         self.applying = committed;
         self.check_invariants();
         Ok(ReadyParts {
+            snapshot: self.log.take_unpersisted_snapshot(),
             entries: self.log.take_unpersisted(),
             hard_state,
             messages: self.outbox.take(),
@@ -411,10 +449,19 @@ impl<S: LogStorage> Context<S> {
         })
     }
 
-    /// The application persisted entries up to `persisted` (if any) and applied
-    /// everything up to `applied`. A leader counts its own persisted entries
-    /// towards commitment from here on.
-    pub fn advance(&mut self, persisted: Option<EntryKey>, applied: Index) {
+    /// The application persisted the snapshot ending at `snapshot` and the
+    /// entries up to `persisted` (if any), and applied everything up to
+    /// `applied`. A leader counts its own persisted entries towards
+    /// commitment from here on.
+    pub fn advance(
+        &mut self,
+        snapshot: Option<EntryKey>,
+        persisted: Option<EntryKey>,
+        applied: Index,
+    ) {
+        if let Some(key) = snapshot {
+            self.log.on_snapshot_persisted(key);
+        }
         if let Some(key) = persisted {
             self.log.on_persisted(key);
         }
@@ -520,6 +567,14 @@ impl<S: LogStorage> Context<S> {
             RoleState::Follower { leader } => *leader,
             RoleState::PreCandidate { .. } | RoleState::Candidate { .. } => None,
             RoleState::Leader { .. } => Some(self.config.id),
+        }
+    }
+
+    /// As leader: the progress of voter `id`.
+    pub fn progress(&self, id: NodeId) -> Option<&crate::Progress> {
+        match &self.role {
+            RoleState::Leader { tracker, .. } => tracker.get(id),
+            _ => None,
         }
     }
 

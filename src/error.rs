@@ -22,6 +22,39 @@ pub enum StorageError {
         /// The last stored index.
         last: Index,
     },
+    /// The index lies in the compacted prefix of the log: only a snapshot
+    /// covers it. Never read as term 0.
+    #[error("index {index} is compacted (first stored index {first})")]
+    Compacted {
+        /// The index asked for.
+        index: Index,
+        /// The first index still stored.
+        first: Index,
+    },
+    /// A snapshot at `index` is not newer than the one held at `current`.
+    #[error("snapshot at {index} is not newer than {current}")]
+    SnapshotOutOfDate {
+        /// The snapshot's index.
+        index: Index,
+        /// The index of the snapshot (or compaction point) already held.
+        current: Index,
+    },
+    /// A snapshot may cover only committed entries.
+    #[error("snapshot at {index} is beyond the commit index {committed}")]
+    Uncommitted {
+        /// The index asked for.
+        index: Index,
+        /// The persisted commit index.
+        committed: Index,
+    },
+    /// Compaction may drop only entries a snapshot covers.
+    #[error("cannot compact to {index}: the snapshot covers only up to {snapshot}")]
+    CompactBeyondSnapshot {
+        /// The index asked for.
+        index: Index,
+        /// The snapshot's index.
+        snapshot: Index,
+    },
     /// An append would leave a hole: its first entry is beyond `last + 1`.
     #[error("append at {head} would leave a gap after {last}")]
     Gap {
@@ -107,6 +140,22 @@ pub enum Error {
         commit: Index,
         /// This node's last index.
         last: Index,
+    },
+    /// An InstallSnapshot whose snapshot is empty or of a term after the
+    /// message's own.
+    #[error("malformed snapshot from {src}")]
+    MalformedSnapshot {
+        /// The sender.
+        src: NodeId,
+    },
+    /// [`crate::Config::applied`] is beyond the commit index in storage: the
+    /// application claims to have applied entries that are not committed.
+    #[error("applied {applied} is beyond the commit index {committed}")]
+    AppliedBeyondCommit {
+        /// The configured applied index.
+        applied: Index,
+        /// The persisted commit index.
+        committed: Index,
     },
     /// A follower acknowledged an index beyond the leader's log.
     #[error("ack of {matched} from {src} is beyond the last index {last}")]

@@ -90,6 +90,7 @@ pub use error::{Error, StorageError, StorageResult};
 pub use log::entry::{Entry, EntryKey, EntryVariant, Index, Term};
 pub use log::log_buffer::{AppendCase, LogBuffer};
 pub use log::log_storage::{LogStorage, MemStorage};
+pub use log::snapshot::{Snapshot, SnapshotMeta, SnapshotStatus};
 pub use log::LogView;
 pub use message::{AppendOutcome, Message, MessageBody, MessageVariant, Staleness};
 #[cfg(feature = "mutants")]

@@ -1,11 +1,14 @@
 //! The replicated log as a node sees it: [`LogView`] reads the unpersisted
-//! [`LogBuffer`] first and falls back to the application's [`LogStorage`].
+//! [`LogBuffer`] first and falls back to the application's [`LogStorage`]. A
+//! snapshot received from a leader and not yet persisted replaces both until
+//! the application has written it.
 
 pub mod entry;
 pub mod log_buffer;
 pub mod log_storage;
+pub mod snapshot;
 
-use crate::{Entry, EntryKey, Index, StorageError, StorageResult, Term};
+use crate::{Entry, EntryKey, Index, NodeId, Snapshot, StorageError, StorageResult, Term};
 use log_buffer::{AppendCase, LogBuffer};
 use log_storage::LogStorage;
 
@@ -14,6 +17,17 @@ use log_storage::LogStorage;
 pub struct LogView<S> {
     storage: S,
     buffer: LogBuffer,
+    /// A leader's snapshot that replaced the log and is not yet persisted:
+    /// while it is here, storage is stale and never read.
+    unstable: Option<UnstableSnapshot>,
+}
+
+/// A restored snapshot on its way to storage.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct UnstableSnapshot {
+    snapshot: Snapshot,
+    /// Whether a Ready handed it to the application.
+    handed: bool,
 }
 
 /// What a follower's append did to its log.
@@ -37,6 +51,13 @@ impl<S> LogView<S> {
     pub fn storage_mut(&mut self) -> &mut S {
         &mut self.storage
     }
+
+    /// Maps the node ids a restored snapshot names (symmetry reduction).
+    pub(crate) fn relabel_unstable(&mut self, f: &dyn Fn(NodeId) -> NodeId) {
+        if let Some(u) = &mut self.unstable {
+            u.snapshot.meta.voters = u.snapshot.meta.voters.iter().map(|&id| f(id)).collect();
+        }
+    }
 }
 
 impl<S: LogStorage> LogView<S> {
@@ -47,6 +68,7 @@ impl<S: LogStorage> LogView<S> {
         Ok(LogView {
             storage,
             buffer: LogBuffer::new(EntryKey::new(term, last)),
+            unstable: None,
         })
     }
 
@@ -65,9 +87,33 @@ impl<S: LogStorage> LogView<S> {
         if index > self.last().index {
             return Ok(None);
         }
-        match self.buffer.term(index) {
-            Some(term) => Ok(Some(term)),
-            None => self.storage.term(index).await.map(Some),
+        if let Some(term) = self.buffer.term(index) {
+            return Ok(Some(term));
+        }
+        if let Some(u) = &self.unstable {
+            // The buffer holds everything from the snapshot's last entry on.
+            return Err(StorageError::Compacted {
+                index,
+                first: u.snapshot.index().next(),
+            });
+        }
+        self.storage.term(index).await.map(Some)
+    }
+
+    /// The first index whose entry the log still holds; the one before it
+    /// is the last entry of the snapshot (or of the compacted prefix).
+    pub async fn first_index(&self) -> StorageResult<Index> {
+        match &self.unstable {
+            Some(u) => Ok(u.snapshot.index().next()),
+            None => self.storage.first_index().await,
+        }
+    }
+
+    /// The latest snapshot: one received and not yet persisted, else storage's.
+    pub async fn snapshot(&self) -> StorageResult<Snapshot> {
+        match &self.unstable {
+            Some(u) => Ok(u.snapshot.clone()),
+            None => self.storage.snapshot().await,
         }
     }
 
@@ -92,6 +138,12 @@ impl<S: LogStorage> LogView<S> {
         let high = low.checked_add(count_max).map_or(high, |cap| cap.min(high));
         if low >= high {
             return Ok(Vec::new());
+        }
+        if let Some(u) = self.unstable.as_ref().filter(|u| low <= u.snapshot.index()) {
+            return Err(StorageError::Compacted {
+                index: low,
+                first: u.snapshot.index().next(),
+            });
         }
         let stored_end = high.min(self.persisted().index.next());
         let mut out = if low < stored_end {
@@ -157,15 +209,53 @@ impl<S: LogStorage> LogView<S> {
     /// The largest index at or below `index` whose term is at most `term`
     /// (the follower's reject hint and the leader's backtracking target).
     /// Terms never decrease along a log, so the scan stops at the first hit;
-    /// it visits at most `index` entries.
+    /// it visits at most `index` entries and never goes below the first
+    /// index - 1 (the snapshot's last entry, returned if nothing later fits:
+    /// it is committed, so it is as good a guess as any).
     pub async fn last_key_at_or_below(&self, index: Index, term: Term) -> StorageResult<EntryKey> {
-        let mut i = index.min(self.last().index);
+        let floor = self.first_index().await?.prev();
+        let mut i = index.min(self.last().index).max(floor);
         loop {
             let t = self.term_within(i).await?;
-            if t <= term || i == Index(0) {
+            if t <= term || i <= floor {
                 return Ok(EntryKey::new(t, i));
             }
             i = i.prev();
+        }
+    }
+
+    /// Replaces the whole log with a leader's snapshot (its last entry is not
+    /// in the log, or is of another term): the log now ends at the snapshot's
+    /// last entry, and the snapshot waits to be handed out and persisted.
+    pub fn restore(&mut self, snapshot: Snapshot) {
+        debug_assert!(
+            snapshot.index() > Index(0),
+            "a restored snapshot covers at least one entry"
+        );
+        self.buffer = LogBuffer::new(snapshot.key());
+        self.unstable = Some(UnstableSnapshot {
+            snapshot,
+            handed: false,
+        });
+        debug_assert_eq!(self.last(), self.persisted());
+    }
+
+    /// The restored snapshot, if it was not handed out yet, marking it handed.
+    pub fn take_unpersisted_snapshot(&mut self) -> Option<Snapshot> {
+        let u = self.unstable.as_mut().filter(|u| !u.handed)?;
+        u.handed = true;
+        Some(u.snapshot.clone())
+    }
+
+    /// The application persisted the snapshot ending at `key`: storage holds
+    /// it now (unless a newer one replaced it meanwhile).
+    pub fn on_snapshot_persisted(&mut self, key: EntryKey) {
+        if self
+            .unstable
+            .as_ref()
+            .is_some_and(|u| u.snapshot.key() == key)
+        {
+            self.unstable = None;
         }
     }
 
@@ -176,7 +266,7 @@ impl<S: LogStorage> LogView<S> {
 
     /// Whether entries wait to be handed to the application.
     pub fn has_unpersisted(&self) -> bool {
-        self.buffer.has_unhanded()
+        self.buffer.has_unhanded() || self.unstable.as_ref().is_some_and(|u| !u.handed)
     }
 
     /// The application persisted the log up to `key`.
@@ -186,18 +276,40 @@ impl<S: LogStorage> LogView<S> {
 }
 
 impl LogView<crate::MemStorage> {
-    /// Every entry of the log in index order, read without awaiting: in-memory
-    /// storage only (tests and model checkers).
+    /// Every entry the log holds (after [`Self::compacted`]) in index order,
+    /// read without awaiting: in-memory storage only (tests and model checkers).
     pub fn iter(&self) -> impl Iterator<Item = &Entry> + '_ {
-        let persisted = Index(0).distance_to(self.persisted().index);
+        let held = if self.unstable.is_some() {
+            0 // storage is stale until the restored snapshot is written
+        } else {
+            let offset = self.storage.compacted().index;
+            offset.distance_to(self.persisted().index)
+        };
         let all = self.storage.stored_entries();
         // A storage that lost entries under the node (a broken application)
         // shows what it still holds rather than panicking the reader.
-        let stored = &all[..persisted.min(all.len())];
+        let stored = &all[..held.min(all.len())];
         let buffered = self
             .buffer
             .slice(self.persisted().index.next(), self.last().index.next());
         stored.iter().chain(buffered)
+    }
+
+    /// The key of the entry just before the first one [`Self::iter`] yields:
+    /// the restored snapshot's last entry, or storage's compaction point.
+    pub fn compacted(&self) -> EntryKey {
+        match &self.unstable {
+            Some(u) => u.snapshot.key(),
+            None => self.storage.compacted(),
+        }
+    }
+
+    /// The latest snapshot, read without awaiting (see [`Self::snapshot`]).
+    pub fn current_snapshot(&self) -> &Snapshot {
+        match &self.unstable {
+            Some(u) => &u.snapshot,
+            None => self.storage.stored_snapshot(),
+        }
     }
 }
 

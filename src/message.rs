@@ -1,6 +1,6 @@
 //! [`Message`]: everything that reaches a node, remote RPCs and local events alike.
 
-use crate::{Entry, EntryKey, Index, NodeId, Term};
+use crate::{Entry, EntryKey, Index, NodeId, Snapshot, SnapshotStatus, Term};
 use bytes::Bytes;
 use std::fmt;
 
@@ -49,6 +49,14 @@ pub enum MessageVariant {
         /// The voter to hand leadership to.
         target: NodeId,
     },
+    /// Local: the application reports how sending a snapshot to `peer` ended
+    /// (see [`crate::Node::report_snapshot`]).
+    ReportSnapshot {
+        /// The follower the snapshot was sent to.
+        peer: NodeId,
+        /// Whether it arrived or the transport gave up on it.
+        status: SnapshotStatus,
+    },
     /// RequestVote RPC (§5.2): the candidate's last log entry.
     RequestVote {
         /// Key of the candidate's last entry (for the up-to-date check, §5.4.1).
@@ -88,7 +96,14 @@ pub enum MessageVariant {
         /// The leader's commit index.
         commit: Index,
     },
-    /// Reply to AppendEntries.
+    /// InstallSnapshot RPC (§7): the leader no longer holds the entries the
+    /// follower lacks, so it sends its snapshot whole (chunking is future
+    /// work). The follower answers with an [`MessageVariant::AppendEntriesResponse`].
+    InstallSnapshot {
+        /// The leader's latest snapshot.
+        snapshot: Snapshot,
+    },
+    /// Reply to AppendEntries (and to InstallSnapshot).
     AppendEntriesResponse {
         /// Accepted with the matching index, or rejected with a backtracking hint.
         outcome: AppendOutcome,
@@ -147,6 +162,7 @@ impl MessageVariant {
                 | Self::Propose { .. }
                 | Self::CheckQuorum
                 | Self::TransferLeader { .. }
+                | Self::ReportSnapshot { .. }
         )
     }
 
@@ -181,12 +197,14 @@ impl MessageVariant {
             Self::Propose { .. } => "Propose",
             Self::CheckQuorum => "CheckQuorum",
             Self::TransferLeader { .. } => "TransferLeader",
+            Self::ReportSnapshot { .. } => "ReportSnapshot",
             Self::RequestVote { .. } => "RequestVote",
             Self::RequestVoteResponse { .. } => "RequestVoteResponse",
             Self::RequestPreVote { .. } => "RequestPreVote",
             Self::RequestPreVoteResponse { .. } => "RequestPreVoteResponse",
             Self::TimeoutNow => "TimeoutNow",
             Self::AppendEntries { .. } => "AppendEntries",
+            Self::InstallSnapshot { .. } => "InstallSnapshot",
             Self::AppendEntriesResponse { .. } => "AppendEntriesResponse",
             Self::Heartbeat { .. } => "Heartbeat",
             Self::HeartbeatResponse => "HeartbeatResponse",
@@ -264,6 +282,12 @@ impl fmt::Display for MessageBody<'_> {
             }
             MessageVariant::Propose { payload } => write!(f, "Propose{{{} bytes}}", payload.len()),
             MessageVariant::TransferLeader { target } => write!(f, "TransferLeader{{to {target}}}"),
+            MessageVariant::ReportSnapshot { peer, status } => {
+                write!(f, "ReportSnapshot{{{peer} {status:?}}}")
+            }
+            MessageVariant::InstallSnapshot { snapshot } => {
+                write!(f, "InstallSnapshot{{{t}, {snapshot}}}")
+            }
             MessageVariant::RequestVote { last, transfer } => {
                 let why = if *transfer { ", transfer" } else { "" };
                 write!(f, "RequestVote{{{t}, last {last}{why}}}")

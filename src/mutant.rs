@@ -86,11 +86,23 @@ pub enum Mutant {
     /// Leader: sends TimeoutNow without waiting for the transfer target to
     /// hold its whole log (§3.10).
     TransferToLaggingNode,
+    /// Follower: installs a snapshot older than its commit index, which moves
+    /// commit and the state machine backwards (openraft ac3e5a89, the fix of
+    /// openraft#1892).
+    StaleSnapshotRollsBack,
+    /// Follower: takes a snapshot as matching its log when it holds an entry
+    /// at the snapshot's index, whatever its term, so it keeps a conflicting
+    /// suffix and commits it (§5.3 applied to §7's restore rule).
+    SnapshotKeepsConflictingSuffix,
+    /// Restart: ignores `Config::applied` and hands out again entries the
+    /// durable state machine already applied (etcd's `Config.Applied`
+    /// exists for this; applying twice breaks any non-idempotent command).
+    AppliedIgnoredOnRestart,
 }
 
 impl Mutant {
     /// Every mutant, in catalogue order.
-    pub const ALL: [Mutant; 18] = [
+    pub const ALL: [Mutant; 21] = [
         Mutant::VoteTwice,
         Mutant::VoteWithoutLogCheck,
         Mutant::UpToDateByIndex,
@@ -109,6 +121,9 @@ impl Mutant {
         Mutant::PreVoteIgnoresLog,
         Mutant::CheckQuorumCountsSelfTwice,
         Mutant::TransferToLaggingNode,
+        Mutant::StaleSnapshotRollsBack,
+        Mutant::SnapshotKeepsConflictingSuffix,
+        Mutant::AppliedIgnoredOnRestart,
     ];
 
     /// The name used on the command line (`check --mutant NAME`).
@@ -132,6 +147,9 @@ impl Mutant {
             Mutant::PreVoteIgnoresLog => "pre-vote-ignores-log",
             Mutant::CheckQuorumCountsSelfTwice => "check-quorum-counts-self-twice",
             Mutant::TransferToLaggingNode => "transfer-to-lagging-node",
+            Mutant::StaleSnapshotRollsBack => "stale-snapshot-rolls-back",
+            Mutant::SnapshotKeepsConflictingSuffix => "snapshot-keeps-conflicting-suffix",
+            Mutant::AppliedIgnoredOnRestart => "applied-ignored-on-restart",
         }
     }
 

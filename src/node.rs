@@ -4,7 +4,7 @@ use crate::context::Context;
 use crate::log::LogView;
 use crate::{
     Config, Entry, EntryKey, Error, HardState, Index, LogStorage, Message, MessageVariant, NodeId,
-    Role, StepOutcome, Term, Tick,
+    Role, Snapshot, SnapshotStatus, StepOutcome, Term, Tick,
 };
 use bytes::Bytes;
 
@@ -42,15 +42,20 @@ pub struct Node<S> {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 struct Outstanding {
+    snapshot: Option<EntryKey>,
     last_entry: Option<EntryKey>,
     applying: Index,
 }
 
 /// What the application must do, in this order:
-/// 1. persist `entries` (replacing any stored entries from the first one's
-///    index on), then `hard_state` if present;
+/// 1. persist `snapshot` if present (it replaces the whole log, see
+///    [`crate::MemStorage::apply_snapshot`]), then `entries` (replacing any
+///    stored entries from the first one's index on), then `hard_state` if
+///    present;
 /// 2. send `messages` (only after step 1: votes and acks promise durability);
-/// 3. apply `committed_entries` to the state machine, in order;
+/// 3. restore the state machine from `snapshot` if present, then apply
+///    `committed_entries` to it, in order (they start right after the
+///    snapshot, or after what was applied before);
 /// 4. call [`Node::advance`] with this Ready.
 ///
 /// Between [`Node::ready`] and [`Node::advance`] the node may keep stepping
@@ -58,6 +63,8 @@ struct Outstanding {
 /// Ready. ruft keeps one message list: every message waits for the write.
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Ready {
+    /// A leader's snapshot that replaces this node's log and state machine.
+    pub snapshot: Option<Snapshot>,
     /// Entries to append to storage.
     pub entries: Vec<Entry>,
     /// The HardState to persist, if it changed since the last Ready.
@@ -174,6 +181,30 @@ impl<S: LogStorage> Node<S> {
         .await
     }
 
+    /// The application's transport reports how sending a snapshot to `peer`
+    /// ended (etcd's `ReportSnapshot`). A leader waits for a follower's
+    /// snapshot before sending it anything else; the follower's
+    /// acknowledgement ends the wait, and so does this report: after
+    /// [`SnapshotStatus::Failed`] the leader probes the follower again (and
+    /// sends the snapshot again if it still needs it). Report every snapshot
+    /// the transport gave up on, or that follower waits until the leader
+    /// changes. A report for a follower not waiting for one is a traced
+    /// drop ([`crate::DropReason::StaleResponse`]).
+    ///
+    /// Errors: [`Error::UnknownNode`] for a peer that is not another voter.
+    pub async fn report_snapshot(
+        &mut self,
+        peer: NodeId,
+        status: SnapshotStatus,
+    ) -> Result<StepOutcome, Error> {
+        let id = self.ctx.config().id;
+        self.step(Message::local(
+            id,
+            MessageVariant::ReportSnapshot { peer, status },
+        ))
+        .await
+    }
+
     /// Whether [`Node::ready`] has something to hand out (always false while a
     /// Ready is outstanding).
     pub fn has_ready(&self) -> bool {
@@ -194,10 +225,12 @@ impl<S: LogStorage> Node<S> {
         }
         let parts = self.ctx.take_ready().await?;
         self.outstanding = Some(Outstanding {
+            snapshot: parts.snapshot.as_ref().map(Snapshot::key),
             last_entry: parts.entries.last().map(|e| e.key),
             applying: self.ctx.apply_indexes().1,
         });
         Ok(Ready {
+            snapshot: parts.snapshot,
             entries: parts.entries,
             hard_state: parts.hard_state,
             messages: parts.messages,
@@ -210,7 +243,8 @@ impl<S: LogStorage> Node<S> {
     pub fn advance(&mut self, ready: Ready) {
         drop(ready);
         if let Some(done) = self.outstanding.take() {
-            self.ctx.advance(done.last_entry, done.applying);
+            self.ctx
+                .advance(done.snapshot, done.last_entry, done.applying);
         } else {
             tracing::warn!(target: "ruft::drop", node = %self.ctx.config().id, "advance without an outstanding Ready");
         }
@@ -238,7 +272,14 @@ impl<S: LogStorage> Node<S> {
         }
     }
 
-    /// Entries in `[low, high)`, read through the buffer and storage.
+    /// As leader: what it knows of voter `id`'s log (its own entry included).
+    /// `None` on a non-leader or for an unknown id.
+    pub fn progress(&self, id: NodeId) -> Option<&crate::Progress> {
+        self.ctx.progress(id)
+    }
+
+    /// Entries in `[low, high)`, read through the buffer and storage
+    /// ([`crate::StorageError::Compacted`] below the first index held).
     pub async fn entries(&self, low: Index, high: Index) -> Result<Vec<Entry>, Error> {
         Ok(self.ctx.log().entries(low, high, usize::MAX).await?)
     }

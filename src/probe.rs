@@ -43,11 +43,13 @@ pub enum Group {
     Replication,
     /// Pre-vote, check-quorum, leader stickiness and leader transfer.
     Leadership,
+    /// Snapshots: sending, installing, reporting (§7).
+    Snapshots,
 }
 
 impl Group {
     /// Every group, in report order.
-    pub const ALL: [Group; 8] = [
+    pub const ALL: [Group; 9] = [
         Group::Handlers,
         Group::Rejections,
         Group::Drops,
@@ -56,6 +58,7 @@ impl Group {
         Group::Elections,
         Group::Replication,
         Group::Leadership,
+        Group::Snapshots,
     ];
 
     /// The group's heading in the report.
@@ -69,6 +72,7 @@ impl Group {
             Group::Elections => "elections",
             Group::Replication => "replication",
             Group::Leadership => "leadership",
+            Group::Snapshots => "snapshots",
         }
     }
 }
@@ -139,6 +143,12 @@ probes! {
     OnTransferLeader => "on-transfer-leader", Handlers, "the application asked for a leader transfer";
     /// `on_timeout_now`.
     OnTimeoutNow => "on-timeout-now", Handlers, "a TimeoutNow of the node's term arrived";
+    /// `on_install_snapshot`.
+    OnInstallSnapshot => "on-install-snapshot", Handlers,
+        "a well-formed InstallSnapshot of the node's term arrived";
+    /// `on_report_snapshot`.
+    OnReportSnapshot => "on-report-snapshot", Handlers,
+        "the application reported how sending a snapshot ended";
 
     /// [`Rejection::VoteAlreadyCast`].
     RejectVoteAlreadyCast => "reject-vote-already-cast", Rejections,
@@ -195,6 +205,12 @@ probes! {
     /// [`DropReason::NotForRole`] for an append response.
     DropAppendResponseNotLeader => "drop-append-response-not-leader", Drops,
         "an append answer reached a node no longer leader in that term (it restarted)";
+    /// [`DropReason::NotForRole`] for a snapshot.
+    DropSnapshotOnLeader => "drop-snapshot-on-leader", Drops,
+        "a leader dropped an InstallSnapshot of its own term (a second leader, §5.2)";
+    /// [`DropReason::NotForRole`] for a snapshot report.
+    DropReportSnapshotNotLeader => "drop-report-snapshot-not-leader", Drops,
+        "a snapshot report reached a node no longer leader";
     /// [`DropReason::NotForRole`] for a heartbeat.
     DropHeartbeatOnLeader => "drop-heartbeat-on-leader", Drops,
         "a leader dropped a Heartbeat of its own term (a second leader, §5.2)";
@@ -317,6 +333,34 @@ probes! {
     /// A vote requested by a transfer.
     TransferVoteRequested => "transfer-vote-requested", Leadership,
         "a vote request from a transfer target (leader stickiness does not apply) arrived";
+
+    /// A leader sent its snapshot.
+    SnapshotSent => "snapshot-sent", Snapshots,
+        "a leader sent its snapshot to a follower that needs compacted entries (§7)";
+    /// Progress entered the snapshot state.
+    ProgressToSnapshot => "progress-to-snapshot", Snapshots,
+        "a follower's progress waits for a snapshot";
+    /// The snapshot was acknowledged.
+    ProgressSnapshotToReplicate => "progress-snapshot-to-replicate", Snapshots,
+        "a follower acknowledged the pending snapshot and is replicated to again";
+    /// The application reported a delivered snapshot.
+    SnapshotReportedDelivered => "snapshot-reported-delivered", Snapshots,
+        "the application reported a snapshot delivered";
+    /// The application reported a failed snapshot.
+    SnapshotReportedFailed => "snapshot-reported-failed", Snapshots,
+        "the application reported a snapshot lost: the leader probes again";
+    /// A follower replaced its log with a snapshot.
+    SnapshotRestored => "snapshot-restored", Snapshots,
+        "a follower replaced its log with a leader's snapshot";
+    /// A snapshot whose last entry the follower holds.
+    SnapshotMatchesLog => "snapshot-matches-log", Snapshots,
+        "a follower already held the snapshot's last entry: it kept its log and committed up to it";
+    /// A snapshot not newer than the commit index.
+    SnapshotStale => "snapshot-stale", Snapshots,
+        "a snapshot not newer than the follower's commit index was answered and ignored";
+    /// A node opened over a compacted log.
+    OpenedCompacted => "opened-compacted", Snapshots,
+        "a node started from storage whose log was compacted";
 }
 
 impl Probe {
@@ -396,6 +440,8 @@ pub(crate) fn outcome(variant: &MessageVariant, outcome: &Result<StepOutcome, Er
                 MessageVariant::CheckQuorum => Probe::DropCheckQuorumNotLeader,
                 MessageVariant::RequestPreVoteResponse { .. } => Probe::DropPreVoteNotPreCandidate,
                 MessageVariant::TimeoutNow => Probe::DropTimeoutNowNotFollower,
+                MessageVariant::InstallSnapshot { .. } => Probe::DropSnapshotOnLeader,
+                MessageVariant::ReportSnapshot { .. } => Probe::DropReportSnapshotNotLeader,
                 // Their handlers never drop for the role: a proposal or a
                 // transfer to a non-leader is an error, and any node may
                 // answer a (pre-)vote request.

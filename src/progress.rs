@@ -23,6 +23,13 @@ pub enum ProgressState {
         /// Last index of each append in flight, oldest first (bounded by `inflight_max`).
         inflight: VecDeque<Index>,
     },
+    /// The follower needs entries the leader compacted: a snapshot ending at
+    /// `pending` is on its way, and nothing else is sent until the follower
+    /// acknowledges it or the application reports how sending it ended.
+    Snapshot {
+        /// The index of the snapshot sent.
+        pending: Index,
+    },
 }
 
 /// What the leader knows of one follower's log.
@@ -67,6 +74,7 @@ impl Progress {
         match &self.state {
             ProgressState::Probe { paused } => *paused,
             ProgressState::Replicate { inflight } => inflight.len() >= inflight_max,
+            ProgressState::Snapshot { .. } => true,
         }
     }
 
@@ -80,7 +88,40 @@ impl Progress {
                     self.next = last.next();
                 }
             }
+            ProgressState::Snapshot { .. } => {
+                debug_assert!(false, "nothing is sent while a snapshot is pending")
+            }
         }
+    }
+
+    /// The leader sent its snapshot ending at `index`: wait for it (§7).
+    pub fn on_snapshot_sent(&mut self, index: Index) {
+        debug_assert!(
+            index >= self.next,
+            "§7: a snapshot is sent only for entries the leader no longer holds"
+        );
+        probe!(ProgressToSnapshot);
+        self.state = ProgressState::Snapshot { pending: index };
+    }
+
+    /// The application reports how sending the pending snapshot ended. Either
+    /// way the leader goes back to probing, paused until the follower is heard
+    /// from: after a delivery from just past the snapshot (the follower's
+    /// acknowledgement may still be on its way), after a failure from just
+    /// past what it matched. Returns false if no snapshot was pending.
+    pub fn on_snapshot_report(&mut self, delivered: bool) -> bool {
+        let ProgressState::Snapshot { pending } = self.state else {
+            return false;
+        };
+        probe!(SnapshotReportedDelivered if delivered);
+        probe!(SnapshotReportedFailed if !delivered);
+        self.next = if delivered {
+            pending.next().max(self.matched.next())
+        } else {
+            self.matched.next()
+        };
+        self.state = ProgressState::Probe { paused: true };
+        true
     }
 
     /// The follower matches up to `matched`. Returns whether `matched` advanced.
@@ -105,6 +146,14 @@ impl Progress {
                     inflight.pop_front();
                 }
             }
+            ProgressState::Snapshot { pending } if matched >= *pending => {
+                probe!(ProgressSnapshotToReplicate);
+                self.next = self.matched.next();
+                self.state = ProgressState::Replicate {
+                    inflight: VecDeque::new(),
+                };
+            }
+            ProgressState::Snapshot { .. } => {}
         }
         advanced
     }
@@ -120,6 +169,8 @@ impl Progress {
                 self.matched.next()
             }
             ProgressState::Probe { .. } if rejected != self.next.prev() => return false,
+            // The rejection is about an append sent before the snapshot.
+            ProgressState::Snapshot { .. } => return false,
             ProgressState::Probe { .. } => {
                 probe!(ProbeBacktracks);
                 probe!(HintSkipsEntries if target.next() < rejected);
@@ -145,6 +196,8 @@ impl Progress {
                     inflight.pop_front();
                 }
             }
+            // Only the snapshot's acknowledgement or its report ends the wait.
+            ProgressState::Snapshot { .. } => {}
         }
     }
 
@@ -284,5 +337,42 @@ mod tests {
         );
         assert!(r.on_rejected(Index(6), Index(0)));
         assert_eq!(r.next(), Index(5), "never below matched + 1");
+    }
+
+    #[test]
+    fn a_pending_snapshot_pauses_until_acknowledged() {
+        let mut p = Progress::new(Index(3));
+        p.on_snapshot_sent(Index(9));
+        assert!(p.is_paused(8));
+        p.on_heartbeat_response(8);
+        assert!(p.is_paused(8), "a heartbeat answer does not end the wait");
+        assert!(!p.on_rejected(Index(2), Index(0)), "about an older append");
+        assert!(p.on_accepted(Index(4)));
+        assert!(
+            p.is_paused(8),
+            "an ack short of the snapshot is an older one"
+        );
+        assert!(p.on_accepted(Index(9)));
+        assert!(matches!(p.state(), ProgressState::Replicate { .. }));
+        assert_eq!(p.next(), Index(10));
+        assert!(!p.on_snapshot_report(true), "nothing pending any more");
+    }
+
+    #[test]
+    fn a_reported_snapshot_resumes_probing_once_heard_from() {
+        let mut p = Progress::new(Index(3));
+        p.on_snapshot_sent(Index(9));
+        assert!(p.on_snapshot_report(false));
+        assert_eq!(p.next(), Index(1), "a failure probes from what matched");
+        assert!(p.is_paused(8));
+        p.on_heartbeat_response(8);
+        assert!(!p.is_paused(8));
+        p.on_snapshot_sent(Index(9));
+        assert!(p.on_snapshot_report(true));
+        assert_eq!(
+            p.next(),
+            Index(10),
+            "a delivery probes from past the snapshot"
+        );
     }
 }

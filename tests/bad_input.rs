@@ -90,15 +90,12 @@ fn step<S: LogStorage>(node: &mut Node<S>, msg: Message) -> Result<StepOutcome, 
 
 /// The write side of the storages used here.
 trait Persist {
-    fn persist(&mut self, rd: &Ready);
+    fn write_ready(&mut self, rd: &Ready);
 }
 
 impl Persist for MemStorage {
-    fn persist(&mut self, rd: &Ready) {
-        self.append(&rd.entries).unwrap();
-        if let Some(hs) = rd.hard_state {
-            self.set_hard_state(hs);
-        }
+    fn write_ready(&mut self, rd: &Ready) {
+        MemStorage::persist(self, rd).unwrap();
     }
 }
 
@@ -109,7 +106,7 @@ fn sent<S: LogStorage + Persist>(node: &mut Node<S>) -> Vec<Message> {
         return Vec::new();
     }
     let rd = block_on(node.ready()).unwrap();
-    node.storage_mut().persist(&rd);
+    node.storage_mut().write_ready(&rd);
     let messages = rd.messages.clone();
     node.advance(rd);
     messages
@@ -450,8 +447,8 @@ impl FailingStorage {
 }
 
 impl Persist for FailingStorage {
-    fn persist(&mut self, rd: &Ready) {
-        self.inner.persist(rd);
+    fn write_ready(&mut self, rd: &Ready) {
+        self.inner.write_ready(rd);
     }
 }
 
@@ -477,6 +474,11 @@ impl LogStorage for FailingStorage {
     async fn entries(&self, low: Index, high: Index) -> StorageResult<Vec<Entry>> {
         self.check()?;
         self.inner.entries(low, high).await
+    }
+
+    async fn snapshot(&self) -> StorageResult<ruft::Snapshot> {
+        self.check()?;
+        self.inner.snapshot().await
     }
 }
 
@@ -520,7 +522,7 @@ fn a_storage_failure_is_returned_and_the_node_recovers_once_storage_does() {
     let rd = block_on(node.ready()).unwrap();
     assert_eq!(rd.committed_entries, entries(&[(1, 1), (1, 2)]));
     assert_eq!(rd.messages, [to(2, 1, MessageVariant::HeartbeatResponse)]);
-    node.storage_mut().persist(&rd);
+    node.storage_mut().write_ready(&rd);
     node.advance(rd);
     assert_handled(&mut node, append(2, 1, (1, 1), &[(1, 2)], 2));
     assert_eq!(sent(&mut node), [to(2, 1, accepted(2))]);
@@ -573,7 +575,7 @@ fn ready_twice_without_advance_is_refused() {
 
     // Messages may still be stepped while the write is in flight.
     assert_handled(&mut node, heartbeat(2, 1, 0));
-    node.storage_mut().persist(&rd);
+    node.storage_mut().write_ready(&rd);
     node.advance(rd);
     assert_eq!(
         sent(&mut node),
@@ -590,7 +592,7 @@ fn advancing_twice_has_no_effect() {
 
     assert_handled(&mut node, append(2, 1, (0, 0), &[(1, 1)], 0));
     let rd = block_on(node.ready()).unwrap();
-    node.storage_mut().persist(&rd);
+    node.storage_mut().write_ready(&rd);
     node.advance(rd.clone());
     assert_eq!(node.status().persisted, key(1, 1));
 

@@ -599,6 +599,8 @@ fn error_name(e: &Error) -> &'static str {
         Error::RemoteTermZero { .. } => "RemoteTermZero",
         Error::LocalFromRemote { .. } => "LocalFromRemote",
         Error::MalformedAppend { .. } => "MalformedAppend",
+        Error::MalformedSnapshot { .. } => "MalformedSnapshot",
+        Error::AppliedBeyondCommit { .. } => "AppliedBeyondCommit",
         Error::CommitBeyondLast { .. } => "CommitBeyondLast",
         Error::AckBeyondLast { .. } => "AckBeyondLast",
         Error::TransferInProgress { .. } => "TransferInProgress",
@@ -957,11 +959,8 @@ fn a_node_at_the_largest_term_never_votes_twice() {
         block_on(node.tick()).unwrap();
         while node.has_ready() {
             let rd = block_on(node.ready()).unwrap();
-            node.storage_mut().append(&rd.entries).unwrap();
-            if let Some(hs) = rd.hard_state {
-                node.storage_mut().set_hard_state(hs);
-                handed.push(hs);
-            }
+            node.storage_mut().persist(&rd).unwrap();
+            handed.extend(rd.hard_state);
             node.advance(rd);
         }
     }

@@ -294,10 +294,7 @@ fn drain(node: &mut Node<MemStorage>) -> Vec<Ready> {
     let mut out = Vec::new();
     while node.has_ready() {
         let rd = block_on(node.ready()).expect("ready");
-        node.storage_mut().append(&rd.entries).expect("append");
-        if let Some(hs) = rd.hard_state {
-            node.storage_mut().set_hard_state(hs);
-        }
+        node.storage_mut().persist(&rd).expect("persist");
         out.push(rd.clone());
         node.advance(rd);
     }
@@ -677,10 +674,7 @@ struct Single {
 
 impl Single {
     fn carry_out(&mut self, rd: Ready) {
-        self.node.storage_mut().append(&rd.entries).expect("append");
-        if let Some(hs) = rd.hard_state {
-            self.node.storage_mut().set_hard_state(hs);
-        }
+        self.node.storage_mut().persist(&rd).expect("persist");
         self.node.advance(rd);
     }
 

@@ -68,10 +68,7 @@ impl Harness for RuftCluster {
             return Ok(false);
         }
         let mut rd = block_on(node.ready())?;
-        node.storage_mut().append(&rd.entries)?;
-        if let Some(hs) = rd.hard_state {
-            node.storage_mut().set_hard_state(hs);
-        }
+        node.storage_mut().persist(&rd)?;
         self.network.send(rd.messages.drain(..));
         for entry in &rd.committed_entries {
             if let EntryVariant::Normal(payload) = &entry.variant {

@@ -65,6 +65,11 @@ pub struct ModelConfig {
     /// leaves the term as it was, so the term bound does not bound the
     /// rounds of asking; this does.
     pub pre_votes_max: Option<usize>,
+    /// Log compactions, cluster-wide: a node snapshots its state machine at
+    /// its applied index and drops the log up to there. With compaction on,
+    /// the model application keeps a durable state machine ([`crate::machine`])
+    /// and restarts pass its applied index as `Config::applied`.
+    pub compactions_max: usize,
     /// A known Raft bug switched on in every node (`ruft::Mutant`; the mutant
     /// gate and `check --mutant`).
     pub mutant: Option<Mutant>,
@@ -111,6 +116,7 @@ impl ModelConfig {
             pre_vote: self.pre_vote,
             check_quorum: self.check_quorum,
             transfers: self.transfers_max > 0,
+            snapshots: self.compactions_max > 0,
         }
     }
 
@@ -152,6 +158,9 @@ impl ModelConfig {
         if self.transfers_max > 0 {
             f.push_str(&format!(" --transfers {}", self.transfers_max));
         }
+        if self.compactions_max > 0 {
+            f.push_str(&format!(" --max-compactions {}", self.compactions_max));
+        }
         if let Some(m) = self.mutant {
             f.push_str(&format!(" --mutant {m}"));
         }
@@ -168,6 +177,8 @@ pub struct BoundCuts {
     pub proposals: AtomicUsize,
     /// States beyond `pre_votes_max`.
     pub pre_votes: AtomicUsize,
+    /// States beyond `compactions_max`.
+    pub compactions: AtomicUsize,
     /// States beyond `in_flight_max`.
     pub in_flight: AtomicUsize,
 }
@@ -189,6 +200,7 @@ impl Default for ModelConfig {
             check_quorum: false,
             transfers_max: 0,
             pre_votes_max: None,
+            compactions_max: 0,
             mutant: None,
             cuts: Arc::default(),
             halt: Arc::default(),

@@ -22,13 +22,24 @@ pub fn node_line(f: &mut impl fmt::Write, st: &NodeState) -> fmt::Result {
         write!(f, " vote {v}")?;
     }
     write!(f, " log[")?;
+    let compacted = st.node.log().compacted();
+    if compacted.index.0 > 0 {
+        write!(f, "..{compacted}|")?;
+    }
     keys(f, st.node.log().iter())?;
     write!(f, "] commit {}", s.committed.0)?;
     if s.applied.0 > 0 {
         write!(f, " applied {}", s.applied.0)?;
     }
+    let snapshot = st.node.log().current_snapshot();
+    if !snapshot.is_empty() {
+        write!(f, " snapshot {}", snapshot.key())?;
+    }
     if let Some(rd) = &st.pending {
         write!(f, " (writing {} entries)", rd.entries.len())?;
+        if let Some(snap) = &rd.snapshot {
+            write!(f, " (installing snapshot {})", snap.key())?;
+        }
     }
     Ok(())
 }
@@ -58,6 +69,10 @@ pub fn action(a: &ActorModelAction<Wire, ModelTimer, ()>) -> String {
                 ModelTimer::LeaseExpiry => "hears no leader for election_tick ticks".to_string(),
                 ModelTimer::Transfer(target) => {
                     format!("operator asks to transfer leadership to {target}")
+                }
+                ModelTimer::Compact => "snapshots its state machine and compacts".to_string(),
+                ModelTimer::SnapshotFailed(peer) => {
+                    format!("transport reports the snapshot to {peer} failed")
                 }
             };
             format!("{} {what}", node_id(*id))

@@ -157,6 +157,7 @@ impl Cluster {
                 node: &s.node,
                 up: s.up,
                 ghost: &s.ghost,
+                machine: None,
             })
             .collect()
     }
@@ -326,10 +327,7 @@ impl Cluster {
     fn carry_out(&mut self, i: usize, rd: Ready) -> Result<(), DriveError> {
         let slot = &mut self.slots[i];
         let storage = slot.node.storage_mut();
-        storage.append(&rd.entries).map_err(DriveError::Storage)?;
-        if let Some(hs) = rd.hard_state {
-            storage.set_hard_state(hs);
-        }
+        storage.persist(&rd).map_err(DriveError::Storage)?;
         if self.check_properties {
             slot.ghost.observe_ready(&slot.node, &rd);
         }

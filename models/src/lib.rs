@@ -15,6 +15,7 @@ pub mod coverage;
 pub mod display;
 pub mod driver;
 pub mod hunt;
+pub mod machine;
 pub mod model;
 pub mod mutants;
 pub mod properties;

@@ -23,9 +23,13 @@
 //!   removes crash actions once it is reached; stateright's `max_crashes`,
 //!   nodes down at once, is set to the same number).
 
+use crate::machine::Machine;
 use crate::properties::{Expect, Ghost, NodeObs, PROPERTIES};
 use futures::executor::block_on;
-use ruft::{Config, MemStorage, Message, MessageVariant, Node, NodeId, Ready, Role, Term};
+use ruft::{
+    Config, MemStorage, Message, MessageVariant, Node, NodeId, ProgressState, Ready, Role,
+    SnapshotStatus, Term,
+};
 use stateright::actor::{
     model_timeout, Actor, ActorModel, ActorModelAction, ActorModelState, Envelope, Id,
     LossyNetwork, Network, Out,
@@ -69,6 +73,12 @@ pub enum ModelTimer {
     /// Leaders, while under `transfers_max`: the operator asks for a
     /// transfer to this voter.
     Transfer(NodeId),
+    /// Any node, while under `compactions_max` and with entries applied
+    /// beyond its snapshot: it snapshots its state machine and compacts.
+    Compact,
+    /// Leaders waiting for a snapshot to reach this follower: the transport
+    /// gives up on it (a real transport may, even after it arrived).
+    SnapshotFailed(NodeId),
 }
 
 /// What survives a crash: the node's persisted state, and the ghost.
@@ -86,6 +96,10 @@ pub struct Durable {
     pub transfers: usize,
     /// Pre-vote rounds this node started (bounds the search).
     pub pre_votes: usize,
+    /// Log compactions this node made (bounds the search).
+    pub compactions: usize,
+    /// The application's durable state machine (models with compaction).
+    pub machine: Option<Machine>,
 }
 
 impl fmt::Debug for Durable {
@@ -112,6 +126,12 @@ pub struct NodeState {
     pub transfers: usize,
     /// Pre-vote rounds this node started.
     pub pre_votes: usize,
+    /// Log compactions this node made.
+    pub compactions: usize,
+    /// The application's state machine (models with compaction; see
+    /// [`crate::machine`]). It is durable, like a database that records
+    /// the index it applied up to, and a restart resumes from it.
+    pub machine: Option<Machine>,
     /// The properties' record of this node.
     pub ghost: Ghost,
 }
@@ -149,6 +169,7 @@ impl RaftActor {
     /// not (say, a commit index on disk beyond the last entry), and the caller
     /// reports that as a violation of `storage round trip`.
     pub fn rebuilt(&self, durable: Option<Durable>) -> Result<NodeState, ruft::Error> {
+        let machine = (self.cfg.compactions_max > 0).then(Machine::default);
         let saved = durable.unwrap_or(Durable {
             storage: MemStorage::default(),
             ghost: Ghost::default(),
@@ -156,8 +177,14 @@ impl RaftActor {
             crashes: 0,
             transfers: 0,
             pre_votes: 0,
+            compactions: 0,
+            machine,
         });
-        let node = block_on(Node::new(self.config.clone(), saved.storage))?;
+        let mut config = self.config.clone();
+        if let Some(m) = &saved.machine {
+            config.applied = m.applied();
+        }
+        let node = block_on(Node::new(config, saved.storage))?;
         Ok(NodeState {
             node,
             pending: None,
@@ -165,6 +192,8 @@ impl RaftActor {
             crashes: saved.crashes,
             transfers: saved.transfers,
             pre_votes: saved.pre_votes,
+            compactions: saved.compactions,
+            machine: saved.machine,
             ghost: saved.ghost,
         })
     }
@@ -244,6 +273,12 @@ impl RaftActor {
                 let peers = self.config.voters.iter().filter(|&&v| v != self.config.id);
                 t.extend(peers.map(|&v| ModelTimer::Transfer(v)));
             }
+            let waiting = self.config.voters.iter().filter(|&&v| {
+                st.node
+                    .progress(v)
+                    .is_some_and(|p| matches!(p.state(), ProgressState::Snapshot { .. }))
+            });
+            t.extend(waiting.map(|&v| ModelTimer::SnapshotFailed(v)));
         } else {
             t.insert(ModelTimer::Election);
             if status.lease_leader.is_some() {
@@ -253,7 +288,40 @@ impl RaftActor {
         if st.pending.is_some() {
             t.insert(ModelTimer::Persist);
         }
+        if self.may_compact(st) {
+            t.insert(ModelTimer::Compact);
+        }
         t
+    }
+
+    /// Whether the node may compact now: under the bound, with entries
+    /// applied beyond its snapshot.
+    fn may_compact(&self, st: &NodeState) -> bool {
+        let Some(machine) = &st.machine else {
+            return false;
+        };
+        st.compactions < self.cfg.compactions_max
+            && machine.applied() > st.node.storage().stored_snapshot().index()
+    }
+
+    /// Snapshots the state machine at its applied index and drops the log
+    /// up to there, as an application compacting its log does.
+    fn compact(&self, st: &mut NodeState) {
+        let Some(machine) = &st.machine else {
+            return;
+        };
+        let (index, data) = (machine.applied(), machine.encode());
+        let voters = self.config.voters.iter().copied();
+        let storage = st.node.storage_mut();
+        let done = storage
+            .create_snapshot(index, voters, data)
+            .and_then(|_| storage.compact(index));
+        match done {
+            Ok(()) => st.compactions += 1,
+            // The machine applied only committed, persisted entries: a
+            // refusal means the engine handed out something else.
+            Err(_) => st.ghost.flags.snapshot_broken = true,
+        }
     }
 
     fn sync_timers(
@@ -273,21 +341,32 @@ impl RaftActor {
 
 /// Persist, then send, then apply, then advance.
 fn carry_out(st: &mut NodeState, rd: Ready, o: &mut Out<RaftActor>) {
-    let storage = st.node.storage_mut();
-    if storage.append(&rd.entries).is_err() {
-        // A Ready never leaves a gap in the log; a broken engine's does, and
-        // the node is stuck with it (`storage round trip` reports it).
+    if st.node.storage_mut().persist(&rd).is_err() {
+        // A Ready never leaves a gap in the log nor hands out an old
+        // snapshot; a broken engine's does, and the node is stuck with it
+        // (`storage round trip` reports it).
         st.ghost.flags.storage_broken = true;
         return;
-    }
-    if let Some(hs) = rd.hard_state {
-        storage.set_hard_state(hs);
     }
     st.ghost.observe_ready(&st.node, &rd);
     for msg in &rd.messages {
         o.send(actor_id(msg.dst), Wire(msg.clone()));
     }
+    let refused = st.machine.as_mut().is_some_and(|m| apply(m, &rd).is_err());
     st.node.advance(rd);
+    if let Some(m) = &st.machine {
+        st.ghost.observe_machine(&st.node, m, refused);
+    }
+}
+
+/// The application's step 3: restore from the snapshot, then apply.
+fn apply(machine: &mut Machine, rd: &Ready) -> Result<(), crate::machine::MachineError> {
+    if let Some(snapshot) = &rd.snapshot {
+        *machine = Machine::decode(snapshot.index(), &snapshot.data)?;
+    }
+    rd.committed_entries
+        .iter()
+        .try_for_each(|e| machine.apply(e))
 }
 
 fn durable(st: &NodeState) -> Durable {
@@ -298,6 +377,8 @@ fn durable(st: &NodeState) -> Durable {
         crashes: st.crashes,
         transfers: st.transfers,
         pre_votes: st.pre_votes,
+        compactions: st.compactions,
+        machine: st.machine.clone(),
     }
 }
 
@@ -391,6 +472,10 @@ impl Actor for RaftActor {
                     st.transfers += 1;
                 }
             }
+            ModelTimer::Compact => self.compact(st),
+            ModelTimer::SnapshotFailed(peer) => {
+                let _ = block_on(st.node.report_snapshot(*peer, SnapshotStatus::Failed));
+            }
         });
     }
 }
@@ -405,6 +490,7 @@ pub fn observe(state: &ActorModelState<RaftActor>) -> Vec<NodeObs<'_>> {
             node: &s.node,
             up: !crashed,
             ghost: &s.ghost,
+            machine: s.machine.as_ref(),
         })
         .collect()
 }
@@ -435,6 +521,7 @@ pub fn within_boundary(cfg: &ModelConfig, state: &ActorModelState<RaftActor>) ->
     let proposals: usize = state.actor_states.iter().map(|s| s.proposals).sum();
     let transfers: usize = state.actor_states.iter().map(|s| s.transfers).sum();
     let pre_votes: usize = state.actor_states.iter().map(|s| s.pre_votes).sum();
+    let compactions: usize = state.actor_states.iter().map(|s| s.compactions).sum();
     let cut = |counter: &AtomicUsize| {
         counter.fetch_add(1, Ordering::Relaxed);
         false
@@ -447,6 +534,9 @@ pub fn within_boundary(cfg: &ModelConfig, state: &ActorModelState<RaftActor>) ->
     }
     if cfg.pre_votes_max.is_some_and(|max| pre_votes > max) {
         return cut(&cfg.cuts.pre_votes);
+    }
+    if compactions > cfg.compactions_max {
+        return cut(&cfg.cuts.compactions);
     }
     if state.network.len() > cfg.in_flight_max {
         return cut(&cfg.cuts.in_flight);
@@ -534,7 +624,7 @@ fn condition<const I: usize>(_: &RuftModel, state: &State) -> bool {
     (PROPERTIES[I].check)(&observe(state))
 }
 
-const CONDITIONS: [fn(&RuftModel, &State) -> bool; 23] = [
+const CONDITIONS: [fn(&RuftModel, &State) -> bool; 27] = [
     condition::<0>,
     condition::<1>,
     condition::<2>,
@@ -558,6 +648,10 @@ const CONDITIONS: [fn(&RuftModel, &State) -> bool; 23] = [
     condition::<20>,
     condition::<21>,
     condition::<22>,
+    condition::<23>,
+    condition::<24>,
+    condition::<25>,
+    condition::<26>,
 ];
 const _: () = assert!(
     CONDITIONS.len() == PROPERTIES.len(),

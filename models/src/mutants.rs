@@ -167,6 +167,40 @@ pub fn one_transfer() -> ModelConfig {
     }
 }
 
+/// Compaction on; no crash (two snapshots of one leader must meet out of
+/// order at a follower: heartbeats resend, a first term is enough).
+pub fn stale_snapshots() -> ModelConfig {
+    ModelConfig {
+        heartbeats: true,
+        term_max: 1,
+        compactions_max: 2,
+        crashes_max: 0,
+        in_flight_max: 4,
+        ..ModelConfig::default()
+    }
+}
+
+/// Compaction on; no crash (a second term's leader compacts over an entry a
+/// first term's leader still holds, then heartbeats reach it first).
+pub fn conflicting_snapshot() -> ModelConfig {
+    ModelConfig {
+        heartbeats: true,
+        compactions_max: 1,
+        crashes_max: 0,
+        in_flight_max: 4,
+        ..ModelConfig::default()
+    }
+}
+
+/// Compaction on at the default bounds: the model application's durable
+/// state machine and `Config::applied`.
+pub fn compaction() -> ModelConfig {
+    ModelConfig {
+        compactions_max: 1,
+        ..ModelConfig::default()
+    }
+}
+
 /// Every mutant, in [`Mutant::ALL`] order.
 pub const CATALOGUE: &[Catalogued] = &[
     Catalogued {
@@ -343,7 +377,46 @@ pub const CATALOGUE: &[Catalogued] = &[
         why: "one transfer; no proposal or crash needed (the leader's no-op is what the target lacks)",
         random: Random::ExhaustiveOnly(NO_RANDOM_LEADERSHIP),
     },
+    Catalogued {
+        mutant: Mutant::StaleSnapshotRollsBack,
+        about: "a follower installs a snapshot older than its commit index, moving commit back",
+        seen_in: "databendlabs/openraft#560 (\"do not install a smaller snapshot\": applied state \
+                  reverted) and #1930 (fix of #1892), eBay/NuRaft#407 (Jepsen: a snapshot installed \
+                  behind the follower's commit)",
+        breaks: "index order",
+        model: stale_snapshots,
+        why: "two snapshots of one leader must meet out of order: compaction twice, heartbeats, \
+              one term, four messages in flight",
+        random: Random::ExhaustiveOnly(NO_RANDOM_SNAPSHOTS),
+    },
+    Catalogued {
+        mutant: Mutant::SnapshotKeepsConflictingSuffix,
+        about: "a follower takes a snapshot as matching its log on the index alone and keeps a \
+                conflicting entry",
+        seen_in: "scylladb/scylladb#9965 (a follower kept entries the snapshot's term contradicts \
+                  and marked obsolete entries committed); the thesis's InstallSnapshot rule compares \
+                  index and term",
+        breaks: "state machine safety",
+        model: conflicting_snapshot,
+        why: "a second term's leader compacts over an entry the first term's leader holds; \
+              heartbeats make it send the snapshot before the append that would fix the log",
+        random: Random::ExhaustiveOnly(NO_RANDOM_SNAPSHOTS),
+    },
+    Catalogued {
+        mutant: Mutant::AppliedIgnoredOnRestart,
+        about: "a restarted node ignores Config::applied and hands out applied entries again",
+        seen_in: "shaj13/raft#27 (applied commands re-applied after restart), etcd-io/etcd#9809, \
+                  qdrant/qdrant#737 (raft-rs `Config.applied` set to skip re-applied entries)",
+        breaks: "snapshot consistency",
+        model: compaction,
+        why: "compaction on, so the model application keeps a durable state machine",
+        random: Random::ExhaustiveOnly(NO_RANDOM_SNAPSHOTS),
+    },
 ];
+
+/// Why the random event suite does not catch the snapshot mutants yet.
+const NO_RANDOM_SNAPSHOTS: &str =
+    "the random event suite does not compact logs yet (its driver keeps no state machine)";
 
 /// Why the random event suite does not catch the leadership mutants yet.
 const NO_RANDOM_LEADERSHIP: &str =

@@ -13,10 +13,15 @@ use ruft::{
 use std::collections::{BTreeMap, BTreeSet};
 
 mod leadership;
+mod snapshots;
 pub use leadership::{
     cut_off_leader_steps_down, pre_vote_harmless, pre_vote_lost, rejoined_quietly,
     stepped_down_without_quorum, transfer_completed, transfer_target_up_to_date, Features,
     LeadershipRecord, Needs,
+};
+pub use snapshots::{
+    image, lagging_follower_caught_up, restarted_from_snapshot, snapshot_consistency,
+    snapshot_installed, Image, SnapshotSeen,
 };
 
 /// Always or Sometimes.
@@ -54,6 +59,9 @@ pub struct NodeObs<'a> {
     pub up: bool,
     /// What was observed of it over the whole history.
     pub ghost: &'a Ghost,
+    /// The application's state machine, where the harness keeps one (models
+    /// with compaction, see [`crate::machine`]).
+    pub machine: Option<&'a crate::machine::Machine>,
 }
 
 /// Violations a single transition can show; each names the rule broken.
@@ -83,6 +91,11 @@ pub struct Flags {
     /// A leader kept office at the end of an election period in which it
     /// heard from fewer than a quorum (§6.2).
     pub kept_office_without_quorum: bool,
+    /// A running node's commit index went down (a stale snapshot installed, §7).
+    pub commit_went_back: bool,
+    /// A snapshot or state machine does not hold exactly the committed
+    /// entries it covers, or an entry was applied twice or out of order (§7).
+    pub snapshot_broken: bool,
     /// Witness: a node lost an entry to a conflicting leader.
     pub truncated: bool,
     /// Witness: a node restarted with an entry it had seen committed.
@@ -107,6 +120,8 @@ pub struct Ghost {
     pub flags: Flags,
     /// What pre-vote, check-quorum and transfer properties need.
     pub leadership: LeadershipRecord,
+    /// Snapshot witness events of the last transition.
+    pub snapshots: SnapshotSeen,
 }
 
 impl Ghost {
@@ -128,8 +143,9 @@ impl Ghost {
             self.led.insert(a.term);
         }
         let same_leader = b.role == Role::Leader && a.role == Role::Leader && a.term == b.term;
-        let mut after_log = after.log().iter();
-        let kept_all = before.log().iter().all(|e| after_log.next() == Some(e));
+        let after_image = image(after);
+        let mut after_log = after_image.iter();
+        let kept_all = image(before).iter().all(|e| after_log.next() == Some(e));
         if same_leader && !kept_all {
             self.flags.append_only_broken = true;
         }
@@ -137,15 +153,19 @@ impl Ghost {
             self.flags.truncated = true;
         }
         self.observe_leadership_step(before, after);
+        self.observe_snapshot_step(before, after);
         self.observe_commit(after);
     }
 
     /// Records the node's state after it was rebuilt from storage.
     pub fn observe_restart(&mut self, node: &Node<MemStorage>) {
         if let Some(last) = self.committed.last() {
-            if node.log().iter().any(|e| e == last) {
+            if image(node).iter().any(|e| e == last) {
                 self.flags.survived_crash = true;
             }
+        }
+        if node.log().compacted().index > Index(0) {
+            self.snapshots.restarted_compacted = true;
         }
         self.observe_commit(node);
     }
@@ -157,6 +177,7 @@ impl Ghost {
             self.flags.sent_before_durable = true;
         }
         self.observe_timeout_now(node, &ready.messages);
+        self.observe_ready_snapshot(ready);
         for msg in &ready.messages {
             if let MessageVariant::RequestVoteResponse { granted: true } = msg.variant {
                 let voted = *self.votes.entry(msg.src_term).or_insert(msg.dst);
@@ -179,7 +200,8 @@ impl Ghost {
     fn observe_commit(&mut self, node: &Node<MemStorage>) {
         let status = node.status();
         let committed = Index(0).distance_to(status.committed);
-        for (position, entry) in node.log().iter().take(committed).enumerate() {
+        let image = image(node);
+        for (position, entry) in image.iter().take(committed).enumerate() {
             match self.committed.get(position) {
                 Some(seen) if seen != entry => self.flags.committed_changed = true,
                 Some(_) => {}
@@ -215,10 +237,17 @@ fn is_durable(disk: &MemStorage, msg: &ruft::Message) -> bool {
         MessageVariant::RequestVoteResponse { granted: true } => vote_on_disk(msg.dst),
         MessageVariant::AppendEntriesResponse {
             outcome: AppendOutcome::Accepted { matched },
-        } => superseded || disk.stored_entries().len() >= Index(0).distance_to(*matched),
+        } => superseded || stored_last(disk) >= *matched,
         _ => true,
     };
     term_on_disk && promise_kept
+}
+
+/// The last index `disk` holds (its compaction point when it holds no entry).
+fn stored_last(disk: &MemStorage) -> Index {
+    disk.stored_entries()
+        .last()
+        .map_or(disk.compacted().index, Entry::index)
 }
 
 /// Every entry some leader committed before `term`, as `(entries, term)`
@@ -289,7 +318,7 @@ pub const PROPERTIES: &[PropertyDef] = &[
         name: "index order",
         expect: Expect::Always,
         check: index_order,
-        about: "applied <= committed <= last; terms never decrease; one vote per term across restarts",
+        about: "applied <= committed <= last; terms and commit never decrease; one vote per term across restarts",
         pair: "a node votes in two terms",
         needs: Needs::Nothing,
     },
@@ -332,6 +361,14 @@ pub const PROPERTIES: &[PropertyDef] = &[
         about: "a node campaigns on TimeoutNow only with a log as up to date as the sender's (§3.10)",
         pair: "a leader transfer completes",
         needs: Needs::Transfers,
+    },
+    PropertyDef {
+        name: "snapshot consistency",
+        expect: Expect::Always,
+        check: snapshot_consistency,
+        about: "snapshots and state machines hold exactly the committed entries they cover, applied once in order; first-1 <= snapshot <= applied (§7)",
+        pair: "a snapshot is installed on a follower",
+        needs: Needs::Snapshots,
     },
     PropertyDef {
         name: "a leader is elected",
@@ -429,6 +466,30 @@ pub const PROPERTIES: &[PropertyDef] = &[
         pair: "a transfer target is up to date",
         needs: Needs::Transfers,
     },
+    PropertyDef {
+        name: "a snapshot is installed on a follower",
+        expect: Expect::Sometimes,
+        check: snapshot_installed,
+        about: "a follower's Ready hands out a leader's snapshot to install",
+        pair: "snapshot consistency",
+        needs: Needs::Snapshots,
+    },
+    PropertyDef {
+        name: "a node restarts from a snapshot",
+        expect: Expect::Sometimes,
+        check: restarted_from_snapshot,
+        about: "a node restarts over a compacted log",
+        pair: "snapshot consistency",
+        needs: Needs::Snapshots,
+    },
+    PropertyDef {
+        name: "a snapshot catches a lagging follower up",
+        expect: Expect::Sometimes,
+        check: lagging_follower_caught_up,
+        about: "a follower that needed a leader's snapshot acknowledges it and is replicated to again",
+        pair: "snapshot consistency",
+        needs: Needs::Snapshots,
+    },
 ];
 
 /// The properties checked when `features` are on, in [`PROPERTIES`] order.
@@ -471,7 +532,8 @@ pub fn leader_append_only(nodes: &[NodeObs<'_>]) -> bool {
 /// Log Matching: two logs holding an entry with the same index and term hold
 /// identical entries up to it.
 pub fn log_matching(nodes: &[NodeObs<'_>]) -> bool {
-    let logs: Vec<Vec<&Entry>> = up(nodes).map(|n| n.node.log().iter().collect()).collect();
+    let images: Vec<Image<'_>> = up(nodes).map(|n| image(n.node)).collect();
+    let logs: Vec<Vec<&Entry>> = images.iter().map(|i| i.iter().collect()).collect();
     logs.iter().enumerate().all(|(i, a)| {
         logs[i + 1..].iter().all(|b| {
             // The last position where both hold the same key bounds the prefix that must agree.
@@ -486,8 +548,9 @@ pub fn leader_completeness(nodes: &[NodeObs<'_>]) -> bool {
     up(nodes)
         .filter(|n| n.node.status().role == Role::Leader)
         .all(|leader| {
+            let log = image(leader.node);
             committed_before(nodes, leader.node.status().term)
-                .all(|prefix| holds_prefix(leader.node.log().iter(), prefix))
+                .all(|prefix| holds_prefix(log.iter(), prefix))
         })
 }
 
@@ -518,7 +581,7 @@ pub fn index_order(nodes: &[NodeObs<'_>]) -> bool {
     });
     let flags = nodes.iter().all(|n| {
         let f = &n.ghost.flags;
-        !(f.term_went_back || f.persisted_term_went_back || f.second_vote)
+        !(f.term_went_back || f.persisted_term_went_back || f.second_vote || f.commit_went_back)
     });
     ordered && flags
 }
@@ -578,8 +641,9 @@ pub fn later_leader_holds_committed(nodes: &[NodeObs<'_>]) -> bool {
     up(nodes)
         .filter(|n| n.node.status().role == Role::Leader)
         .any(|leader| {
+            let log = image(leader.node);
             committed_before(nodes, leader.node.status().term)
-                .any(|prefix| !prefix.is_empty() && holds_prefix(leader.node.log().iter(), prefix))
+                .any(|prefix| !prefix.is_empty() && holds_prefix(log.iter(), prefix))
         })
 }
 

@@ -69,7 +69,7 @@ pub fn print_table(o: &Outcome, cfg: &ModelConfig) {
 }
 
 /// The states each bound kept out, by flag.
-fn cuts(cfg: &ModelConfig) -> [(&'static str, usize); 4] {
+fn cuts(cfg: &ModelConfig) -> [(&'static str, usize); 5] {
     [
         ("--max-term", cfg.cuts.term.load(Ordering::Relaxed)),
         (
@@ -79,6 +79,10 @@ fn cuts(cfg: &ModelConfig) -> [(&'static str, usize); 4] {
         (
             "--max-pre-votes",
             cfg.cuts.pre_votes.load(Ordering::Relaxed),
+        ),
+        (
+            "--max-compactions",
+            cfg.cuts.compactions.load(Ordering::Relaxed),
         ),
         (
             "--max-in-flight",
@@ -313,7 +317,7 @@ pub fn json(
     o: &Outcome,
     cx: Option<&Counterexample>,
 ) -> serde_json::Value {
-    let [term, proposals, pre_votes, in_flight] = cuts(cfg).map(|(_, n)| n);
+    let [term, proposals, pre_votes, compactions, in_flight] = cuts(cfg).map(|(_, n)| n);
     json!({
         "model": {
             "nodes": cfg.nodes, "max_term": cfg.term_max, "max_proposals": cfg.proposals_max,
@@ -322,7 +326,7 @@ pub fn json(
         "search": search,
         "states_kept_out": {
             "max_term": term, "max_proposals": proposals, "max_pre_votes": pre_votes,
-            "max_in_flight": in_flight,
+            "max_compactions": compactions, "max_in_flight": in_flight,
         },
         "complete": o.complete,
         "cut_short": o.cut_short,

@@ -26,6 +26,7 @@ impl Rewrite<Id> for ModelTimer {
     fn rewrite<S>(&self, plan: &RewritePlan<Id, S>) -> Self {
         match self {
             ModelTimer::Transfer(target) => ModelTimer::Transfer(rename(plan)(*target)),
+            ModelTimer::SnapshotFailed(peer) => ModelTimer::SnapshotFailed(rename(plan)(*peer)),
             other => *other,
         }
     }
@@ -56,6 +57,7 @@ impl Rewrite<Id> for NodeState {
         let pending = self.pending.clone().map(|mut rd| {
             rd.messages = rd.messages.iter().map(|m| m.relabel(&f)).collect();
             rd.hard_state = rd.hard_state.map(|hs| hs.relabel(&f));
+            rd.snapshot = rd.snapshot.map(|snap| snap.relabel(&f));
             rd
         });
         NodeState {
@@ -65,6 +67,8 @@ impl Rewrite<Id> for NodeState {
             crashes: self.crashes,
             transfers: self.transfers,
             pre_votes: self.pre_votes,
+            compactions: self.compactions,
+            machine: self.machine.clone(),
             ghost: rewrite_ghost(&self.ghost, &f),
         }
     }
@@ -83,6 +87,7 @@ impl NodeState {
             self.proposals,
             self.transfers,
             self.pre_votes,
+            self.compactions,
             self.node.log().iter().map(|e| &e.key).collect::<Vec<_>>(),
         )
     }
@@ -105,6 +110,7 @@ impl Ord for NodeState {
                 self.crashes,
                 self.transfers,
                 self.pre_votes,
+                &self.machine,
                 &self.ghost,
             )
                 .cmp(&(
@@ -114,6 +120,7 @@ impl Ord for NodeState {
                     other.crashes,
                     other.transfers,
                     other.pre_votes,
+                    &other.machine,
                     &other.ghost,
                 ))
         })

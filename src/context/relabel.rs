@@ -6,7 +6,7 @@
 
 use super::role::RoleState;
 use super::Context;
-use crate::{HardState, MemStorage, Message, NodeId};
+use crate::{HardState, MemStorage, Message, MessageVariant, NodeId, Snapshot};
 
 /// Values that mention node ids and can be rewritten under a renaming of the
 /// nodes (a permutation of the voters).
@@ -31,22 +31,47 @@ impl Relabel for HardState {
     }
 }
 
-/// Sender and receiver are mapped; no variant carries a node id.
+/// A snapshot names the voters.
+impl Relabel for Snapshot {
+    fn relabel(&self, f: &dyn Fn(NodeId) -> NodeId) -> Self {
+        let mut s = self.clone();
+        s.meta.voters = self.meta.voters.iter().map(|&id| f(id)).collect();
+        s
+    }
+}
+
+/// Sender and receiver are mapped, and the ids a variant names.
 impl Relabel for Message {
     fn relabel(&self, f: &dyn Fn(NodeId) -> NodeId) -> Self {
+        let variant = match &self.variant {
+            MessageVariant::InstallSnapshot { snapshot } => MessageVariant::InstallSnapshot {
+                snapshot: snapshot.relabel(f),
+            },
+            MessageVariant::TransferLeader { target } => {
+                MessageVariant::TransferLeader { target: f(*target) }
+            }
+            MessageVariant::ReportSnapshot { peer, status } => MessageVariant::ReportSnapshot {
+                peer: f(*peer),
+                status: *status,
+            },
+            other => other.clone(),
+        };
         Message {
             src: f(self.src),
             dst: f(self.dst),
-            ..self.clone()
+            src_term: self.src_term,
+            variant,
         }
     }
 }
 
-/// The persisted HardState names the vote; entries name no node.
+/// The persisted HardState names the vote and the snapshot the voters;
+/// entries name no node.
 impl Relabel for MemStorage {
     fn relabel(&self, f: &dyn Fn(NodeId) -> NodeId) -> Self {
         let mut s = self.clone();
         s.set_hard_state(self.hard_state().relabel(f));
+        s.relabel_snapshot(f);
         s
     }
 }
@@ -84,6 +109,7 @@ impl<S: Relabel + Clone> Context<S> {
         };
         ctx.outbox.map(|m| m.relabel(f));
         *ctx.log.storage_mut() = self.log.storage().relabel(f);
+        ctx.log.relabel_unstable(f);
         ctx.election_timeout = super::election_timeout(
             ctx.config.seed,
             ctx.config.id,

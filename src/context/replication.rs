@@ -158,7 +158,7 @@ impl<S: LogStorage> Context<S> {
     /// A message from the current term's leader: a candidate steps down, a
     /// follower notes the leader and restarts its election timer. Returns false
     /// on a leader (two leaders in one term cannot happen, §5.2; traced drop).
-    fn follow(&mut self, leader: NodeId) -> bool {
+    pub(super) fn follow(&mut self, leader: NodeId) -> bool {
         match &mut self.role {
             RoleState::Leader { .. } => return false,
             RoleState::PreCandidate { .. } | RoleState::Candidate { .. } => {
@@ -171,7 +171,7 @@ impl<S: LogStorage> Context<S> {
         true
     }
 
-    fn send_append_outcome(&mut self, leader: NodeId, outcome: AppendOutcome) {
+    pub(super) fn send_append_outcome(&mut self, leader: NodeId, outcome: AppendOutcome) {
         self.send(leader, MessageVariant::AppendEntriesResponse { outcome });
     }
 
@@ -331,6 +331,9 @@ impl<S: LogStorage> Context<S> {
         if paused || (!probing && next > last && !even_if_empty) {
             return Ok(());
         }
+        if next < self.log.first_index().await? {
+            return self.send_snapshot(to).await;
+        }
         let prev_index = next.prev();
         let prev = EntryKey::new(self.log.term_within(prev_index).await?, prev_index);
         let entries = self
@@ -354,7 +357,7 @@ impl<S: LogStorage> Context<S> {
         Ok(())
     }
 
-    fn progress_mut(&mut self, id: NodeId) -> Option<&mut crate::Progress> {
+    pub(super) fn progress_mut(&mut self, id: NodeId) -> Option<&mut crate::Progress> {
         match &mut self.role {
             RoleState::Leader { tracker, .. } if id != self.config.id => tracker.get_mut(id),
             _ => None,

@@ -1,30 +1,43 @@
 //! [`LogStorage`]: the read side of durable storage, and [`MemStorage`].
 //!
 //! ruft only ever reads storage. Writes belong to the application, which
-//! persists what each [`crate::Ready`] hands it (see [`MemStorage::append`] and
-//! [`MemStorage::set_hard_state`] for the write side of the in-memory store).
+//! persists what each [`crate::Ready`] hands it (see [`MemStorage::append`],
+//! [`MemStorage::apply_snapshot`] and [`MemStorage::set_hard_state`] for the
+//! write side of the in-memory store) and compacts the log when it likes
+//! ([`MemStorage::create_snapshot`], [`MemStorage::compact`]).
 
-use crate::{Entry, HardState, Index, StorageError, StorageResult, Term};
+use crate::{
+    Entry, EntryKey, HardState, Index, NodeId, Snapshot, StorageError, StorageResult, Term,
+};
 use async_trait::async_trait;
+use bytes::Bytes;
+use std::collections::BTreeSet;
 
 /// Durable log storage as ruft reads it. Every method may suspend (a disk or a
 /// remote store behind it); ruft awaits them inside `step`, `tick` and `ready`.
 ///
 /// Contract: the storage holds what the application persisted, in order, and
-/// nothing else; index 0 always has term 0; there is no compaction yet, so the
-/// first index is 1.
+/// nothing else. Entries up to `first_index() - 1` may have been compacted
+/// away; the term of `first_index() - 1` is still known (it is the last
+/// compacted entry's, or 0 at index 0), and reading below it is
+/// [`StorageError::Compacted`], never a made-up term. The latest snapshot
+/// covers at least everything compacted: `first_index() - 1 <= snapshot().index()`.
 #[async_trait]
 pub trait LogStorage: Send + Sync {
     /// The HardState persisted last (default when nothing was persisted).
     async fn initial_state(&self) -> StorageResult<HardState>;
-    /// The index of the first stored entry (1 until compaction exists).
+    /// The index of the first entry still stored (1 before any compaction).
     async fn first_index(&self) -> StorageResult<Index>;
-    /// The index of the last stored entry (0 when empty).
+    /// The index of the last stored entry (`first_index() - 1` when none is).
     async fn last_index(&self) -> StorageResult<Index>;
-    /// The term of the entry at `index` (`Term(0)` for index 0).
+    /// The term of the entry at `index`, for `index` in `[first - 1, last]`
+    /// (`Term(0)` for index 0); below that, [`StorageError::Compacted`].
     async fn term(&self, index: Index) -> StorageResult<Term>;
-    /// The entries in `[low, high)`; both ends within `[first, last + 1]`.
+    /// The entries in `[low, high)`; both ends within `[first, last + 1]`
+    /// ([`StorageError::Compacted`] if `low` is below `first`).
     async fn entries(&self, low: Index, high: Index) -> StorageResult<Vec<Entry>>;
+    /// The latest snapshot ([`Snapshot::default`] when there is none).
+    async fn snapshot(&self) -> StorageResult<Snapshot>;
 }
 
 /// An in-memory [`LogStorage`] plus the write side an application calls.
@@ -32,31 +45,60 @@ pub trait LogStorage: Send + Sync {
 /// its states.
 ///
 /// ```
-/// use ruft::{Entry, EntryKey, Index, LogStorage, MemStorage, Term};
+/// use ruft::{Entry, EntryKey, Index, LogStorage, MemStorage, NodeId, StorageError, Term};
+/// use futures::executor::block_on;
 /// let mut s = MemStorage::default();
-/// s.append(&[Entry::normal(EntryKey::new(Term(1), Index(1)), "a")]).unwrap();
-/// let last = futures::executor::block_on(s.last_index()).unwrap();
-/// assert_eq!(last, Index(1));
+/// let k = |i| EntryKey::new(Term(1), Index(i));
+/// s.append(&[Entry::normal(k(1), "a"), Entry::normal(k(2), "b"), Entry::normal(k(3), "c")]).unwrap();
+/// assert_eq!(block_on(s.last_index()), Ok(Index(3)));
+/// // The application applied up to 2: snapshot its state machine there, then drop the prefix.
+/// s.create_snapshot(Index(2), [NodeId(1)], "ab").unwrap();
+/// s.compact(Index(2)).unwrap();
+/// assert_eq!(block_on(s.first_index()), Ok(Index(3)));
+/// assert_eq!(block_on(s.term(Index(2))), Ok(Term(1)));
+/// assert_eq!(block_on(s.term(Index(1))), Err(StorageError::Compacted { index: Index(1), first: Index(3) }));
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct MemStorage {
     hard_state: HardState,
+    snapshot: Snapshot,
+    /// The key of the entry just before the first stored one (the last
+    /// compacted entry, or `0@0`).
+    offset: EntryKey,
     entries: Vec<Entry>,
 }
 
 impl MemStorage {
-    /// Persists entries: the first must be at most `last + 1`; any stored entries
-    /// from that index on are replaced (a follower's conflicting suffix).
+    /// Persists entries: the first must lie in `[first, last + 1]`; any stored
+    /// entries from that index on are replaced (a follower's conflicting suffix).
     pub fn append(&mut self, entries: &[Entry]) -> StorageResult<()> {
         let Some(head) = entries.first().map(Entry::index) else {
             return Ok(());
         };
         let last = self.last();
-        if head > last.next() || head == Index(0) {
+        if head <= self.offset.index {
+            return Err(self.compacted_error(head));
+        }
+        if head > last.next() {
             return Err(StorageError::Gap { head, last });
         }
-        self.entries.truncate(Index(0).distance_to(head.prev()));
+        self.entries
+            .truncate(self.offset.index.distance_to(head.prev()));
         self.entries.extend_from_slice(entries);
+        Ok(())
+    }
+
+    /// Carries out step 1 of a [`crate::Ready`] in the documented order: the
+    /// snapshot, then the entries, then the HardState. On an error nothing
+    /// after the failed write is written.
+    pub fn persist(&mut self, ready: &crate::Ready) -> StorageResult<()> {
+        if let Some(snapshot) = &ready.snapshot {
+            self.apply_snapshot(snapshot.clone())?;
+        }
+        self.append(&ready.entries)?;
+        if let Some(hs) = ready.hard_state {
+            self.set_hard_state(hs);
+        }
         Ok(())
     }
 
@@ -70,26 +112,124 @@ impl MemStorage {
         self.hard_state
     }
 
-    /// All persisted entries, in index order (a read-only view for tests and models).
+    /// Records a snapshot of the application's state machine at `index`
+    /// (which the application has applied, so it is committed), replacing the
+    /// previous one. The entry at `index` must still be stored; the log is
+    /// not compacted until [`MemStorage::compact`]. Returns the snapshot.
+    pub fn create_snapshot(
+        &mut self,
+        index: Index,
+        voters: impl IntoIterator<Item = NodeId>,
+        data: impl Into<Bytes>,
+    ) -> StorageResult<Snapshot> {
+        let current = self.snapshot.index();
+        if index <= current {
+            return Err(StorageError::SnapshotOutOfDate { index, current });
+        }
+        if index > self.hard_state.committed_index {
+            return Err(StorageError::Uncommitted {
+                index,
+                committed: self.hard_state.committed_index,
+            });
+        }
+        let term = self.term_at(index)?;
+        let voters: BTreeSet<NodeId> = voters.into_iter().collect();
+        self.snapshot = Snapshot::new(EntryKey::new(term, index), voters, data);
+        Ok(self.snapshot.clone())
+    }
+
+    /// Drops every entry up to `index`, which the snapshot must cover
+    /// ([`StorageError::CompactBeyondSnapshot`] otherwise). Compacting what is
+    /// already compacted changes nothing.
+    pub fn compact(&mut self, index: Index) -> StorageResult<()> {
+        let snapshot = self.snapshot.index();
+        if index > snapshot {
+            return Err(StorageError::CompactBeyondSnapshot { index, snapshot });
+        }
+        if index <= self.offset.index {
+            return Ok(());
+        }
+        let term = self.term_at(index)?;
+        self.entries.drain(..self.offset.index.distance_to(index));
+        self.offset = EntryKey::new(term, index);
+        debug_assert!(self.offset.index <= self.snapshot.index());
+        Ok(())
+    }
+
+    /// Persists a snapshot a leader sent ([`crate::Ready::snapshot`]): it
+    /// replaces the whole log (ruft hands one out only when the log does not
+    /// hold the snapshot's last entry). An older or equal snapshot is
+    /// refused with [`StorageError::SnapshotOutOfDate`].
+    pub fn apply_snapshot(&mut self, snapshot: Snapshot) -> StorageResult<()> {
+        let current = self.snapshot.index().max(self.offset.index);
+        if snapshot.index() <= current {
+            return Err(StorageError::SnapshotOutOfDate {
+                index: snapshot.index(),
+                current,
+            });
+        }
+        self.offset = snapshot.key();
+        self.entries.clear();
+        self.snapshot = snapshot;
+        Ok(())
+    }
+
+    /// The latest snapshot (a read-only view for tests and models).
+    pub fn stored_snapshot(&self) -> &Snapshot {
+        &self.snapshot
+    }
+
+    /// The stored entries, in index order, from the first one still held (a
+    /// read-only view for tests and models).
     pub fn stored_entries(&self) -> &[Entry] {
         &self.entries
     }
 
+    /// The key of the entry just before the first stored one.
+    pub fn compacted(&self) -> EntryKey {
+        self.offset
+    }
+
+    /// Maps the voters the snapshot names (symmetry reduction).
+    pub(crate) fn relabel_snapshot(&mut self, f: &dyn Fn(NodeId) -> NodeId) {
+        self.snapshot.meta.voters = self.snapshot.meta.voters.iter().map(|&id| f(id)).collect();
+    }
+
     fn last(&self) -> Index {
-        self.entries.last().map_or(Index(0), Entry::index)
+        self.entries.last().map_or(self.offset.index, Entry::index)
+    }
+
+    fn compacted_error(&self, index: Index) -> StorageError {
+        StorageError::Compacted {
+            index,
+            first: self.offset.index.next(),
+        }
     }
 
     fn out_of_range(&self, index: Index) -> StorageError {
         StorageError::OutOfRange {
             index,
-            first: Index(1),
+            first: self.offset.index.next(),
             last: self.last(),
         }
     }
 
-    /// Position of `index` in `entries` (index 1 is position 0).
-    fn position(index: Index) -> usize {
-        Index(0).distance_to(index.prev())
+    fn term_at(&self, index: Index) -> StorageResult<Term> {
+        if index == self.offset.index {
+            return Ok(self.offset.term);
+        }
+        if index < self.offset.index {
+            return Err(self.compacted_error(index));
+        }
+        self.entries
+            .get(self.position(index))
+            .map(Entry::term)
+            .ok_or_else(|| self.out_of_range(index))
+    }
+
+    /// Position of `index` (> offset) in `entries`.
+    fn position(&self, index: Index) -> usize {
+        self.offset.index.distance_to(index.prev())
     }
 }
 
@@ -100,7 +240,7 @@ impl LogStorage for MemStorage {
     }
 
     async fn first_index(&self) -> StorageResult<Index> {
-        Ok(Index(1))
+        Ok(self.offset.index.next())
     }
 
     async fn last_index(&self) -> StorageResult<Index> {
@@ -108,31 +248,42 @@ impl LogStorage for MemStorage {
     }
 
     async fn term(&self, index: Index) -> StorageResult<Term> {
-        if index == Index(0) {
-            return Ok(Term(0));
-        }
-        self.entries
-            .get(Self::position(index))
-            .map(Entry::term)
-            .ok_or_else(|| self.out_of_range(index))
+        self.term_at(index)
     }
 
     async fn entries(&self, low: Index, high: Index) -> StorageResult<Vec<Entry>> {
-        if low == Index(0) || low > high || high > self.last().next() {
-            return Err(self.out_of_range(if low == Index(0) { low } else { high.prev() }));
+        if low <= self.offset.index {
+            return Err(self.compacted_error(low));
         }
-        Ok(self.entries[Self::position(low)..Self::position(high)].to_vec())
+        if low > high || high > self.last().next() {
+            return Err(self.out_of_range(high.prev()));
+        }
+        Ok(self.entries[self.position(low)..self.position(high)].to_vec())
+    }
+
+    async fn snapshot(&self) -> StorageResult<Snapshot> {
+        Ok(self.snapshot.clone())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::EntryKey;
     use futures::executor::block_on;
 
     fn e(term: u64, index: u64) -> Entry {
         Entry::empty(EntryKey::new(Term(term), Index(index)))
+    }
+
+    fn committed(entries: &[Entry]) -> MemStorage {
+        let mut s = MemStorage::default();
+        s.append(entries).unwrap();
+        let last = entries.last().map_or(Index(0), Entry::index);
+        s.set_hard_state(HardState {
+            committed_index: last,
+            ..HardState::default()
+        });
+        s
     }
 
     #[test]
@@ -160,5 +311,90 @@ mod tests {
         assert!(block_on(s.entries(Index(1), Index(3))).is_err());
         assert_eq!(block_on(s.entries(Index(1), Index(2))), Ok(vec![e(1, 1)]));
         assert_eq!(block_on(s.entries(Index(2), Index(2))), Ok(vec![]));
+    }
+
+    #[test]
+    fn compaction_keeps_the_boundary_term_and_refuses_below_it() {
+        let mut s = committed(&[e(1, 1), e(1, 2), e(2, 3), e(2, 4)]);
+        assert_eq!(
+            s.compact(Index(2)),
+            Err(StorageError::CompactBeyondSnapshot {
+                index: Index(2),
+                snapshot: Index(0)
+            }),
+            "nothing is dropped that no snapshot covers"
+        );
+        let snap = s.create_snapshot(Index(3), [NodeId(1)], "abc").unwrap();
+        assert_eq!(snap.key(), EntryKey::new(Term(2), Index(3)));
+        s.compact(Index(2)).unwrap();
+        assert_eq!(block_on(s.first_index()), Ok(Index(3)));
+        assert_eq!(
+            block_on(s.term(Index(2))),
+            Ok(Term(1)),
+            "first - 1 keeps its term"
+        );
+        let compacted = StorageError::Compacted {
+            index: Index(1),
+            first: Index(3),
+        };
+        assert_eq!(block_on(s.term(Index(1))), Err(compacted));
+        assert_eq!(block_on(s.entries(Index(1), Index(4))), Err(compacted));
+        assert_eq!(
+            block_on(s.entries(Index(3), Index(5))),
+            Ok(vec![e(2, 3), e(2, 4)])
+        );
+        s.compact(Index(3)).unwrap();
+        s.compact(Index(1)).unwrap();
+        assert_eq!(s.compacted(), EntryKey::new(Term(2), Index(3)));
+        assert_eq!(block_on(s.last_index()), Ok(Index(4)));
+        assert_eq!(
+            s.append(&[e(3, 3)]),
+            Err(StorageError::Compacted {
+                index: Index(3),
+                first: Index(4)
+            })
+        );
+    }
+
+    #[test]
+    fn snapshots_only_move_forward_and_only_over_committed_entries() {
+        let mut s = committed(&[e(1, 1), e(1, 2)]);
+        s.append(&[e(1, 3)]).unwrap();
+        assert_eq!(
+            s.create_snapshot(Index(3), [], ""),
+            Err(StorageError::Uncommitted {
+                index: Index(3),
+                committed: Index(2)
+            })
+        );
+        s.create_snapshot(Index(2), [], "").unwrap();
+        assert_eq!(
+            s.create_snapshot(Index(1), [], ""),
+            Err(StorageError::SnapshotOutOfDate {
+                index: Index(1),
+                current: Index(2)
+            })
+        );
+    }
+
+    #[test]
+    fn an_applied_snapshot_replaces_the_whole_log() {
+        let mut s = committed(&[e(1, 1), e(1, 2)]);
+        let snap = Snapshot::new(EntryKey::new(Term(3), Index(5)), [NodeId(1)], "x");
+        s.apply_snapshot(snap.clone()).unwrap();
+        assert!(s.stored_entries().is_empty());
+        assert_eq!(block_on(s.first_index()), Ok(Index(6)));
+        assert_eq!(block_on(s.last_index()), Ok(Index(5)));
+        assert_eq!(block_on(s.term(Index(5))), Ok(Term(3)));
+        assert_eq!(block_on(s.snapshot()), Ok(snap.clone()));
+        assert_eq!(
+            s.apply_snapshot(snap),
+            Err(StorageError::SnapshotOutOfDate {
+                index: Index(5),
+                current: Index(5)
+            })
+        );
+        s.append(&[e(3, 6)]).unwrap();
+        assert_eq!(block_on(s.entries(Index(6), Index(7))), Ok(vec![e(3, 6)]));
     }
 }

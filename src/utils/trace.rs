@@ -43,3 +43,8 @@ pub fn refused(id: NodeId, msg: &Message, error: &crate::Error) {
 pub fn transfer(id: NodeId, target: NodeId, what: &'static str) {
     tracing::debug!(target: "ruft::transfer", node = %id, %target, what, "transfer");
 }
+
+/// A follower replaced its log with a leader's snapshot ending at `key`.
+pub fn restored(id: NodeId, term: Term, key: crate::EntryKey) {
+    tracing::info!(target: "ruft::snapshot", node = %id, term = term.0, %key, "restored snapshot");
+}

@@ -188,10 +188,7 @@ pub fn run_ready(node: &mut Node<MemStorage>) -> Ready {
         return Ready::default();
     }
     let rd = block_on(node.ready()).unwrap();
-    node.storage_mut().append(&rd.entries).unwrap();
-    if let Some(hs) = rd.hard_state {
-        node.storage_mut().set_hard_state(hs);
-    }
+    node.storage_mut().persist(&rd).unwrap();
     node.advance(rd.clone());
     rd
 }

@@ -103,6 +103,11 @@ struct ModelArgs {
     /// Leader transfers the operator may ask for, cluster-wide (thesis §3.10).
     #[arg(long, default_value_t = 0)]
     transfers: usize,
+    /// Log compactions, cluster-wide (§7): a node snapshots its state machine
+    /// and drops its applied log; leaders send snapshots to followers that
+    /// need compacted entries. Checks the snapshot properties.
+    #[arg(long, default_value_t = 0)]
+    max_compactions: usize,
     /// Switch on a known Raft bug in every node (`check list` names them), to
     /// see the harness catch it.
     #[arg(long, value_parser = parse_mutant)]
@@ -287,6 +292,7 @@ impl ModelArgs {
             check_quorum: self.check_quorum,
             transfers_max: self.transfers,
             pre_votes_max: self.max_pre_votes,
+            compactions_max: self.max_compactions,
             mutant: self.mutant,
             ..d
         }
@@ -463,6 +469,7 @@ fn list_command() -> u8 {
             Needs::PreVote => Some("--pre-vote"),
             Needs::CheckQuorum => Some("--check-quorum"),
             Needs::Transfers => Some("--transfers N"),
+            Needs::Snapshots => Some("--max-compactions N"),
         };
         if let Some(flag) = flag {
             println!("  {:<10} {:<40} checked only with: {flag}", "", "");

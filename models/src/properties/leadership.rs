@@ -30,6 +30,8 @@ pub enum Needs {
     CheckQuorum,
     /// Leader transfers in the run (`check --transfers N`).
     Transfers,
+    /// Log compaction in the run (`check --max-compactions N`).
+    Snapshots,
 }
 
 /// The features a model or a driver switches on.
@@ -41,6 +43,8 @@ pub struct Features {
     pub check_quorum: bool,
     /// Leader transfers may be requested.
     pub transfers: bool,
+    /// Nodes may compact their logs.
+    pub snapshots: bool,
 }
 
 impl Features {
@@ -51,6 +55,7 @@ impl Features {
             Needs::PreVote => self.pre_vote,
             Needs::CheckQuorum => self.check_quorum,
             Needs::Transfers => self.transfers,
+            Needs::Snapshots => self.snapshots,
         }
     }
 }
@@ -124,6 +129,7 @@ impl Ghost {
     /// are forgotten (see [`LeadershipRecord::seen`]).
     pub fn start_transition(&mut self) {
         self.leadership.seen = Seen::default();
+        self.snapshots = super::snapshots::SnapshotSeen::default();
     }
 
     /// Role changes these properties watch (called from `observe_step`).
