@@ -305,7 +305,90 @@ pub const EXPLAINED: &[Gap] = &[
               so the transfer run has pre-vote on",
         reach: TRANSFERS,
     },
+    // Snapshots (§7): nothing is compacted without `--max-compactions N`.
+    Gap {
+        probe: Probe::OnInstallSnapshot,
+        why: "no log is compacted without --max-compactions, so no snapshot is sent",
+        reach: SNAPSHOTS,
+    },
+    Gap {
+        probe: Probe::SnapshotSent,
+        why: "no log is compacted without --max-compactions",
+        reach: SNAPSHOTS,
+    },
+    Gap {
+        probe: Probe::ProgressToSnapshot,
+        why: "no log is compacted without --max-compactions",
+        reach: SNAPSHOTS,
+    },
+    Gap {
+        probe: Probe::ProgressSnapshotToReplicate,
+        why: "no snapshot is sent without --max-compactions",
+        reach: SNAPSHOTS,
+    },
+    Gap {
+        probe: Probe::SnapshotRestored,
+        why: "no snapshot is sent without --max-compactions",
+        reach: SNAPSHOTS,
+    },
+    Gap {
+        probe: Probe::SnapshotMatchesLog,
+        why: "needs a snapshot sent to a follower that holds its last entry (a heartbeat \
+              answer resends while the follower's ack is on its way): --max-compactions \
+              and --heartbeats",
+        reach: SNAPSHOTS,
+    },
+    Gap {
+        probe: Probe::SnapshotStale,
+        why: "needs a snapshot arriving after the follower committed past it: \
+              --max-compactions and --heartbeats",
+        reach: SNAPSHOTS,
+    },
+    Gap {
+        probe: Probe::OnReportSnapshot,
+        why: "only a leader waiting for a snapshot gets a transport report, and none is \
+              sent without --max-compactions",
+        reach: SNAPSHOTS,
+    },
+    Gap {
+        probe: Probe::SnapshotReportedFailed,
+        why: "only a leader waiting for a snapshot gets a transport report",
+        reach: SNAPSHOTS,
+    },
+    Gap {
+        probe: Probe::OpenedCompacted,
+        why: "no log is compacted without --max-compactions",
+        reach: RESTART_COMPACTED,
+    },
+    Gap {
+        probe: Probe::SnapshotReportedDelivered,
+        why: "the model's transport reports only failures: a delivered snapshot is \
+              acknowledged by the follower anyway, and a Delivered report only moves `next`",
+        reach: Reach::Driver("Node::report_snapshot(Delivered) while a snapshot is pending"),
+    },
+    Gap {
+        probe: Probe::DropSnapshotOnLeader,
+        why: "only a second leader of the same term sends a leader an InstallSnapshot (§5.2)",
+        reach: Reach::Driver("a forged InstallSnapshot to a leader"),
+    },
+    Gap {
+        probe: Probe::DropReportSnapshotNotLeader,
+        why: "the model's transport reports only to a leader waiting for a snapshot",
+        reach: Reach::Driver("Node::report_snapshot on a follower"),
+    },
 ];
+
+/// The run that reaches what snapshots reach: two compactions in one term
+/// with heartbeats (resends), no crash (47,142 states with symmetry reduction).
+const SNAPSHOTS: Reach = Reach::Check(
+    "bfs --nodes 3 --heartbeats --max-term 1 --max-compactions 2 --max-crashes 0 \
+     --max-in-flight 3 --symmetry",
+);
+
+/// The run in which a node restarts over a compacted log: one compaction of
+/// the leader's no-op, one crash (59,614 states with symmetry reduction).
+const RESTART_COMPACTED: Reach =
+    Reach::Check("bfs --nodes 3 --max-compactions 1 --max-proposals 0 --symmetry");
 
 /// The run that reaches what heartbeats reach: `--heartbeats` without crashes
 /// (52 k states with symmetry reduction).

@@ -13,7 +13,8 @@
 
 use ruft::probe::{self, Probe};
 use ruft::{
-    DropReason, Entry, EntryKey, Index, Message, MessageVariant, NodeId, StepOutcome, Term,
+    DropReason, Entry, EntryKey, Index, Message, MessageVariant, NodeId, ProgressState, Snapshot,
+    SnapshotStatus, StepOutcome, Term,
 };
 use ruft_models::coverage::{self, Reach, EXPLAINED};
 use ruft_models::driver::Cluster;
@@ -106,6 +107,7 @@ fn the_driver_only_probes_are_reached_by_the_driver() {
     hostile_calls();
     leadership_calls();
     held_writes_cut_inside();
+    snapshot_calls();
     let hits = probe::hits();
     let missed: Vec<&str> = EXPLAINED
         .iter()
@@ -209,6 +211,61 @@ fn held_writes_cut_inside() {
         key(0, 0),
         "the write is held"
     );
+}
+
+/// Snapshot calls the model never makes: a Delivered report while a
+/// snapshot is pending, a report stepped into a follower, and a second
+/// leader's InstallSnapshot.
+fn snapshot_calls() {
+    let [n1, n2, n3] = [NodeId(1), NodeId(2), NodeId(3)];
+    let mut c = Cluster::new(3, |_| {});
+    // The state machines here are not the model's, so snapshot data is opaque.
+    c.set_check_properties(false);
+    c.isolate(n3);
+    c.campaign(n1).expect("n1 campaigns");
+    c.deliver_all(100).expect("n1 is elected by n2");
+    let applied = c.node(n1).status().applied;
+    assert!(applied > Index(0), "n1 applied its no-op");
+    let storage = c.slot_mut(n1).node.storage_mut();
+    storage
+        .create_snapshot(applied, [n1, n2, n3], "state")
+        .expect("a snapshot of what n1 applied");
+    storage.compact(applied).expect("n1 compacts");
+    c.recover();
+    c.drop_kind("InstallSnapshot");
+    c.heartbeat(n1).expect("n1 sends heartbeats");
+    c.deliver_all(100)
+        .expect("n3 answers, and n1 sends it its snapshot");
+    assert!(
+        matches!(
+            c.node(n1).progress(n3).map(|p| p.state()),
+            Some(ProgressState::Snapshot { .. })
+        ),
+        "n1 waits for n3's snapshot"
+    );
+    let report = |status| MessageVariant::ReportSnapshot { peer: n3, status };
+    let delivered = c
+        .step(Message::local(n1, report(SnapshotStatus::Delivered)))
+        .expect("a Delivered report");
+    assert_eq!(delivered, StepOutcome::Handled);
+    let on_follower = c
+        .step(Message::local(n2, report(SnapshotStatus::Failed)))
+        .expect("a dropped report");
+    assert!(matches!(
+        on_follower,
+        StepOutcome::Dropped(DropReason::NotForRole { .. })
+    ));
+    let t = c.node(n1).status().term;
+    let forged = MessageVariant::InstallSnapshot {
+        snapshot: Snapshot::new(key(t.0, applied.0), [n1, n2, n3], "state"),
+    };
+    let dropped = c
+        .step(Message::new(n2, t, n1, forged))
+        .expect("a dropped snapshot");
+    assert!(matches!(
+        dropped,
+        StepOutcome::Dropped(DropReason::NotForRole { .. })
+    ));
 }
 
 fn key(term: u64, index: u64) -> EntryKey {
