@@ -4,6 +4,11 @@
 //! - `LogBuffer::append` (and the reads and hand-off around it) against a
 //!   plain `Vec` of the whole log, over arbitrary appends, hand-offs and
 //!   persistence acknowledgements;
+//! - `LogView` over `MemStorage` against a `Vec` with a compaction point,
+//!   over appends (conflicting ones included), writes, snapshots with
+//!   compaction and restored leader snapshots: terms, entries, the first
+//!   and last index and the backtracking target agree, and a compacted index
+//!   reads as `Compacted`, never as term 0;
 //! - the quorum arithmetic (`committed_index`, `vote_result`) against brute
 //!   force over arbitrary voter sets, match indexes and votes;
 //! - the current-term rule (§5.4.2) on a real leader: acknowledgements of
@@ -26,7 +31,7 @@ use proptest::test_runner::{Config as ProptestConfig, FileFailurePersistence};
 use ruft::progress::config::{committed_index, vote_result, VoteResult};
 use ruft::{
     AppendCase, AppendOutcome, Config, DropReason, Entry, EntryKey, Error, HardState, Index,
-    LogBuffer, MemStorage, Message, MessageVariant, Node, NodeId, Ready, Role, Staleness,
+    LogBuffer, LogView, MemStorage, Message, MessageVariant, Node, NodeId, Ready, Role, Staleness,
     StepOutcome, Term, Tick,
 };
 use std::collections::{BTreeMap, BTreeSet};
@@ -767,5 +772,378 @@ proptest! {
         inputs in prop::collection::vec(input(), 0..=80),
     ) {
         ready_hard_states(&inputs)?;
+    }
+}
+
+// ------------------------------------------------- LogView with compaction against a Vec
+
+/// An operation on a `LogView<MemStorage>` and its storage, as a follower
+/// node and its application would perform them. Numbers are resolved
+/// against the model's state, so every operation meets the contracts: the
+/// leader's entries never replace committed ones, a snapshot covers only
+/// committed and persisted entries, one write is in flight at a time and
+/// completes in order (snapshot, entries, then the acknowledgements).
+#[derive(Clone, Debug)]
+enum ViewOp {
+    /// The leader appends after its last entry, with term increments `bumps`.
+    Local { bumps: Vec<u8> },
+    /// A leader's entries after an uncommitted, uncompacted `prev`: the
+    /// first `keep` copy the log, then `bumps` (possibly conflicting).
+    Leader { at: u16, keep: u8, bumps: Vec<u8> },
+    /// The commit index moves up, at most to the persisted log.
+    Commit { pick: u16 },
+    /// Hand out the unpersisted snapshot and entries (the write begins).
+    Take,
+    /// The write in flight completes and is acknowledged.
+    Write,
+    /// The application snapshots storage at a committed index and compacts
+    /// up to an index at or below the snapshot's (no leader snapshot pending).
+    Compact { snap: u16, upto: u16 },
+    /// A leader's snapshot beyond the commit index replaces the log.
+    Restore { ahead: u8, bump: u8 },
+}
+
+fn view_op() -> impl Strategy<Value = ViewOp> {
+    prop_oneof![
+        4 => prop::collection::vec(0u8..=1, 1..=3).prop_map(|bumps| ViewOp::Local { bumps }),
+        3 => (any::<u16>(), 0u8..=3, prop::collection::vec(0u8..=1, 0..=3))
+            .prop_map(|(at, keep, bumps)| ViewOp::Leader { at, keep, bumps }),
+        3 => any::<u16>().prop_map(|pick| ViewOp::Commit { pick }),
+        3 => Just(ViewOp::Take),
+        3 => Just(ViewOp::Write),
+        3 => (any::<u16>(), any::<u16>()).prop_map(|(snap, upto)| ViewOp::Compact { snap, upto }),
+        1 => (0u8..=4, 0u8..=2).prop_map(|(ahead, bump)| ViewOp::Restore { ahead, bump }),
+    ]
+}
+
+/// The naive twin: the whole log as a vector (index `i` at `log[i - 1]`;
+/// keys below `first - 1` are compacted and never read), where it is
+/// persisted and handed out up to, the commit index, a leader's snapshot
+/// not yet persisted, and the write in flight.
+struct ViewModel {
+    log: Vec<EntryKey>,
+    first: u64,
+    stable: u64,
+    handed: u64,
+    commit: u64,
+    /// A restored snapshot's key and whether it was handed out.
+    unstable: Option<(EntryKey, bool)>,
+    writing: Option<(Option<ruft::Snapshot>, Vec<Entry>)>,
+}
+
+impl ViewModel {
+    fn len(&self) -> u64 {
+        self.log.len() as u64
+    }
+
+    fn key_at(&self, index: u64) -> EntryKey {
+        if index == 0 {
+            key(0, 0)
+        } else {
+            self.log[index as usize - 1]
+        }
+    }
+
+    fn compacted(&self, index: u64) -> ruft::StorageError {
+        ruft::StorageError::Compacted {
+            index: Index(index),
+            first: Index(self.first),
+        }
+    }
+
+    /// What `term(i)` must answer.
+    fn term(&self, i: u64) -> Result<Option<Term>, ruft::StorageError> {
+        if i > self.len() {
+            Ok(None)
+        } else if i + 1 < self.first {
+            Err(self.compacted(i))
+        } else {
+            Ok(Some(self.key_at(i).term))
+        }
+    }
+
+    /// What `entries(lo, hi, max)` must answer.
+    fn entries(&self, lo: u64, hi: u64, max: usize) -> Result<Vec<Entry>, ruft::StorageError> {
+        let hi = hi.min(self.len() + 1).min(lo.saturating_add(max as u64));
+        if lo >= hi {
+            return Ok(Vec::new());
+        }
+        if lo < self.first {
+            return Err(self.compacted(lo));
+        }
+        Ok((lo..hi).map(|i| entry(self.key_at(i))).collect())
+    }
+
+    /// `last_key_at_or_below` by brute force: the highest index in
+    /// `[first - 1, index]` whose term is at most `term`, else `first - 1`.
+    fn last_key_at_or_below(&self, index: u64, term: u64) -> EntryKey {
+        let floor = self.first - 1;
+        let start = index.min(self.len()).max(floor);
+        (floor..=start)
+            .rev()
+            .map(|i| self.key_at(i))
+            .find(|k| k.term.0 <= term)
+            .unwrap_or(self.key_at(floor))
+    }
+
+    /// The log after a leader's `new` entries: those it already holds are
+    /// skipped; from the first other one on, the log is replaced.
+    fn accept(&mut self, new: &[EntryKey]) {
+        let Some(head) = new
+            .iter()
+            .position(|k| k.index.0 > self.len() || self.key_at(k.index.0) != *k)
+        else {
+            return;
+        };
+        let from = new[head].index.0;
+        self.log.truncate(from as usize - 1);
+        self.log.extend_from_slice(&new[head..]);
+        self.stable = self.stable.min(from - 1);
+        self.handed = self.handed.min(from - 1);
+    }
+}
+
+/// Every read of the view agrees with the model.
+fn same_view(
+    v: &LogView<MemStorage>,
+    m: &ViewModel,
+    probes: &[(u64, u64, u8)],
+) -> Result<(), TestCaseError> {
+    prop_assert_eq!(v.last(), m.key_at(m.len()));
+    prop_assert_eq!(v.persisted(), m.key_at(m.stable));
+    prop_assert_eq!(block_on(v.first_index()), Ok(Index(m.first)));
+    let pending = m.handed < m.len() || m.unstable.is_some_and(|(_, handed)| !handed);
+    prop_assert_eq!(v.has_unpersisted(), pending);
+    let snapshot = block_on(v.snapshot()).expect("snapshot");
+    if let Some((k, _)) = m.unstable {
+        prop_assert_eq!(snapshot.key(), k);
+    }
+    prop_assert!(
+        snapshot.index().0 + 1 >= m.first,
+        "the snapshot covers the compacted prefix"
+    );
+    for i in 0..=m.len() + 2 {
+        prop_assert_eq!(block_on(v.term(Index(i))), m.term(i), "term at {}", i);
+    }
+    for &(lo, hi, max) in probes {
+        let max = usize::from(max);
+        let got = block_on(v.entries(Index(lo), Index(hi), max));
+        prop_assert_eq!(
+            got,
+            m.entries(lo, hi, max),
+            "entries [{}, {}) max {}",
+            lo,
+            hi,
+            max
+        );
+        let got = block_on(v.last_key_at_or_below(Index(lo), Term(hi % 5)));
+        let want = m.last_key_at_or_below(lo, hi % 5);
+        prop_assert_eq!(got, Ok(want), "last key at or below {}@{}", lo, hi % 5);
+    }
+    Ok(())
+}
+
+/// Creates entry keys as Raft's leaders do: each key once, so that two
+/// entries with the same key have the same history (Log Matching, §5.3). A
+/// key created before gets a term no entry had yet instead.
+#[derive(Default)]
+struct Mint {
+    created: BTreeSet<EntryKey>,
+    max_term: u64,
+}
+
+impl Mint {
+    fn mint(&mut self, term: u64, index: u64) -> EntryKey {
+        let term = if self.created.contains(&key(term, index)) {
+            self.max_term + 1
+        } else {
+            term
+        };
+        self.max_term = self.max_term.max(term);
+        let k = key(term, index);
+        self.created.insert(k);
+        k
+    }
+
+    /// New keys after `prev` with term increments `bumps`, never below term 1.
+    fn following(&mut self, prev: EntryKey, bumps: &[u8]) -> Vec<EntryKey> {
+        let mut term = prev.term.0.max(1);
+        let mut index = prev.index.0;
+        bumps
+            .iter()
+            .map(|bump| {
+                index += 1;
+                let k = self.mint(term + u64::from(*bump), index);
+                term = k.term.0;
+                k
+            })
+            .collect()
+    }
+}
+
+fn run_view(
+    initial: &[u8],
+    commit_pick: u16,
+    snap_pick: u16,
+    ops: &[ViewOp],
+    probes: &[(u64, u64, u8)],
+) -> Result<(), TestCaseError> {
+    // Storage as a restarted node finds it: a persisted log, part of it
+    // committed, and maybe compacted under a snapshot.
+    let mut mint = Mint::default();
+    let log = mint.following(key(0, 0), initial);
+    let mut storage = MemStorage::default();
+    storage
+        .append(&log.iter().copied().map(entry).collect::<Vec<_>>())
+        .expect("append");
+    let len = log.len() as u64;
+    let commit = u64::from(commit_pick) % (len + 1);
+    storage.set_hard_state(HardState {
+        term: Term(1),
+        voted_node: None,
+        committed_index: Index(commit),
+    });
+    let snap = u64::from(snap_pick) % (commit + 1);
+    if snap > 0 {
+        storage
+            .create_snapshot(Index(snap), [NodeId(1)], "s")
+            .expect("snapshot");
+        storage.compact(Index(snap)).expect("compact");
+    }
+    let mut v = block_on(LogView::open(storage)).expect("open");
+    let mut m = ViewModel {
+        log,
+        first: snap + 1,
+        stable: len,
+        handed: len,
+        commit,
+        unstable: None,
+        writing: None,
+    };
+    same_view(&v, &m, probes)?;
+    for op in ops {
+        match op {
+            ViewOp::Local { bumps } => {
+                let new = mint.following(m.key_at(m.len()), bumps);
+                v.append_local(&new.iter().copied().map(entry).collect::<Vec<_>>());
+                m.log.extend(new);
+            }
+            ViewOp::Leader { at, keep, bumps } => {
+                let low = m.commit.max(m.first - 1);
+                let p = low + u64::from(*at) % (m.len() - low + 1);
+                let kept = (p + 1..=(p + u64::from(*keep)).min(m.len())).map(|i| m.key_at(i));
+                let mut new: Vec<EntryKey> = kept.collect();
+                let tail = *new.last().unwrap_or(&m.key_at(p));
+                new.extend(mint.following(tail, bumps));
+                let entries: Vec<Entry> = new.iter().copied().map(entry).collect();
+                block_on(v.append_from_leader(m.key_at(p), &entries)).expect("append from leader");
+                m.accept(&new);
+            }
+            ViewOp::Commit { pick } => {
+                m.commit += u64::from(*pick) % (m.stable - m.commit + 1);
+            }
+            ViewOp::Take => {
+                if m.writing.is_some() {
+                    continue;
+                }
+                let snapshot = v.take_unpersisted_snapshot();
+                let want = m.unstable.filter(|(_, handed)| !handed).map(|(k, _)| k);
+                prop_assert_eq!(snapshot.as_ref().map(ruft::Snapshot::key), want);
+                if let Some((_, handed)) = &mut m.unstable {
+                    *handed = true;
+                }
+                let entries = v.take_unpersisted();
+                let from = m.handed.max(m.stable);
+                let want: Vec<Entry> = (from + 1..=m.len()).map(|i| entry(m.key_at(i))).collect();
+                prop_assert_eq!(&entries, &want);
+                m.handed = m.len();
+                m.writing = Some((snapshot, entries));
+            }
+            ViewOp::Write => {
+                let Some((snapshot, entries)) = m.writing.take() else {
+                    continue;
+                };
+                if let Some(s) = &snapshot {
+                    v.storage_mut()
+                        .apply_snapshot(s.clone())
+                        .expect("apply snapshot");
+                }
+                v.storage_mut().append(&entries).expect("append");
+                if let Some(s) = &snapshot {
+                    v.on_snapshot_persisted(s.key());
+                    if m.unstable.is_some_and(|(k, _)| k == s.key()) {
+                        m.unstable = None;
+                    }
+                }
+                if let Some(last) = entries.last() {
+                    v.on_persisted(last.key);
+                    let i = last.index().0;
+                    // Persisted only if that very entry is still in the log.
+                    if i > m.stable && i <= m.len() && m.key_at(i) == last.key {
+                        m.stable = i;
+                    }
+                }
+            }
+            ViewOp::Compact { snap, upto } => {
+                if m.unstable.is_some() {
+                    continue; // the application waits until the leader's snapshot is written
+                }
+                let s = v.storage_mut();
+                s.set_hard_state(HardState {
+                    term: Term(1),
+                    voted_node: None,
+                    committed_index: Index(m.commit),
+                });
+                let current = s.stored_snapshot().index().0;
+                let mut covered = current;
+                if m.commit > current {
+                    let at = current + 1 + u64::from(*snap) % (m.commit - current);
+                    let made = s
+                        .create_snapshot(Index(at), [NodeId(1)], "s")
+                        .expect("snapshot");
+                    prop_assert_eq!(made.key(), m.key_at(at));
+                    covered = at;
+                }
+                let upto = u64::from(*upto) % (covered + 1);
+                s.compact(Index(upto)).expect("compact");
+                m.first = m.first.max(upto + 1);
+            }
+            ViewOp::Restore { ahead, bump } => {
+                let index = m.commit + 1 + u64::from(*ahead);
+                let base = m.key_at(m.commit.min(m.len())).term.0.max(1);
+                let k = mint.mint(base + u64::from(*bump), index);
+                v.restore(ruft::Snapshot::new(k, [NodeId(1)], "r"));
+                m.log.resize(index as usize - 1, key(0, 0));
+                m.log.push(k);
+                m.first = index + 1;
+                m.stable = index;
+                m.handed = index;
+                m.commit = index;
+                m.unstable = Some((k, false));
+            }
+        }
+        same_view(&v, &m, probes)?;
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config(5_000, "proptest-regressions/proptest_units/log_view.txt"))]
+
+    /// A `LogView` over `MemStorage`, through appends (the leader's own and
+    /// a leader's, conflicting ones included), writes, compactions and
+    /// restored snapshots, reads exactly like a plain vector of the log:
+    /// terms and entries below the first index are `Compacted` (never term
+    /// 0), everything from the index before it up to the last is there, and
+    /// the backtracking target never goes below the compaction point.
+    #[test]
+    fn log_view_with_compaction_matches_a_vec(
+        initial in prop::collection::vec(0u8..=1, 0..=5),
+        commit_pick in any::<u16>(),
+        snap_pick in any::<u16>(),
+        ops in prop::collection::vec(view_op(), 0..=40),
+        probes in prop::collection::vec((0u64..16, 0u64..16, 0u8..6), 4),
+    ) {
+        run_view(&initial, commit_pick, snap_pick, &ops, &probes)?;
     }
 }

@@ -13,7 +13,7 @@
 use futures::executor::block_on;
 use ruft::{
     AppendOutcome, Config, Entry, EntryKey, HardState, Index, MemStorage, Message, MessageVariant,
-    Node, NodeId, Ready, Role, StepOutcome, Term,
+    Node, NodeId, Ready, Role, Snapshot, StepOutcome, Term,
 };
 use ruft_models::driver::Cluster;
 
@@ -63,6 +63,22 @@ pub fn hard(term: u64, vote: Option<u64>, commit: u64) -> HardState {
 /// Storage holding `log` and `hs`, as an application would have persisted them.
 pub fn storage(hs: HardState, log: &str) -> MemStorage {
     let mut storage = MemStorage::default();
+    storage.append(&entries(log)).unwrap();
+    storage.set_hard_state(hs);
+    storage
+}
+
+/// `snapshot("5@1", "abcde")`: a snapshot of {n1, n2, n3} covering the log
+/// up to `5@1`, whose (application) data is `data`.
+pub fn snapshot(last: &str, data: &'static str) -> Snapshot {
+    Snapshot::new(key(last), (1..=3).map(n), data)
+}
+
+/// Storage compacted up to `snap` (as an application that persisted it left
+/// it), then holding `log` after it, and `hs`.
+pub fn compacted_storage(snap: Snapshot, hs: HardState, log: &str) -> MemStorage {
+    let mut storage = MemStorage::default();
+    storage.apply_snapshot(snap).unwrap();
     storage.append(&entries(log)).unwrap();
     storage.set_hard_state(hs);
     storage
@@ -122,6 +138,25 @@ pub fn append_ok(src: u64, term: u64, dst: u64, matched: u64) -> Message {
         dst,
         MessageVariant::AppendEntriesResponse { outcome },
     )
+}
+
+/// An append refused at `rejected` (its prev), with the follower's `hint`.
+pub fn append_reject(src: u64, term: u64, dst: u64, rejected: u64, hint: &str) -> Message {
+    let outcome = AppendOutcome::Rejected {
+        rejected: Index(rejected),
+        hint: key(hint),
+    };
+    msg(
+        src,
+        term,
+        dst,
+        MessageVariant::AppendEntriesResponse { outcome },
+    )
+}
+
+/// A leader's InstallSnapshot (§7) carrying `snapshot`.
+pub fn install_snapshot(src: u64, term: u64, dst: u64, snapshot: Snapshot) -> Message {
+    msg(src, term, dst, MessageVariant::InstallSnapshot { snapshot })
 }
 
 pub fn heartbeat(src: u64, term: u64, dst: u64, commit: u64) -> Message {
