@@ -9,7 +9,7 @@
 //! cargo run --release --example cluster
 //! ```
 
-use ruft::{Index, NodeId, Role, Tick};
+use ruft::{Index, Tick};
 use ruft_models::driver::Cluster;
 use std::time::Instant;
 
@@ -25,22 +25,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     cluster.set_check_properties(false);
 
     // Tick every node until one wins an election (timeouts are randomized).
-    let leader = elect(&mut cluster)?;
+    let leader = cluster
+        .elect(1000)
+        .map_err(|e| format!("{e:?}"))?
+        .ok_or("no leader after 1000 rounds of ticks")?;
     let term = cluster.node(leader).status().term;
     println!("leader {leader} elected in term {}", term.0);
 
     let start = Instant::now();
     let mut proposed = 0;
     while proposed < PROPOSALS {
-        for _ in 0..WINDOW.min(PROPOSALS - proposed) {
-            let payload = format!("put k{proposed} v{proposed}");
-            cluster
-                .propose(leader, payload.into())
-                .map_err(|e| format!("{e:?}"))?;
-            proposed += 1;
-        }
+        let window = proposed..PROPOSALS.min(proposed + WINDOW);
+        proposed = window.end;
+        let payloads = window.map(|i| format!("put k{i} v{i}").into());
         cluster
-            .deliver_all(usize::MAX)
+            .propose_window(leader, payloads)
             .map_err(|e| format!("{e:?}"))?;
     }
     // One heartbeat round carries the final commit index to the followers.
@@ -68,24 +67,4 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         elapsed.as_secs_f64()
     );
     Ok(())
-}
-
-/// Ticks all nodes and delivers messages until a leader exists.
-fn elect(cluster: &mut Cluster) -> Result<NodeId, String> {
-    for _ in 0..1000 {
-        let ids: Vec<NodeId> = cluster.ids().collect();
-        for id in ids {
-            cluster.tick(id).map_err(|e| format!("{e:?}"))?;
-        }
-        cluster
-            .deliver_all(usize::MAX)
-            .map_err(|e| format!("{e:?}"))?;
-        if let Some(id) = cluster
-            .ids()
-            .find(|&id| cluster.node(id).status().role == Role::Leader)
-        {
-            return Ok(id);
-        }
-    }
-    Err("no leader after 1000 ticks".into())
 }

@@ -32,6 +32,18 @@ pub struct Config {
     pub inflight_max: usize,
     /// Most entries a leader holds uncommitted before it refuses proposals.
     pub uncommitted_entries_max: usize,
+    /// Most payload bytes carried by one AppendEntries message (etcd's
+    /// `MaxSizePerMsg`); one entry always goes, however large.
+    pub append_bytes_max: usize,
+    /// Most payload bytes of committed entries handed out in one Ready
+    /// (etcd's `MaxCommittedSizePerReady`); the rest follow in later Readys.
+    /// One entry always goes, however large.
+    pub committed_bytes_max: usize,
+    /// Most payload bytes a leader holds proposed and not yet applied before
+    /// it refuses proposals ([`crate::Error::UncommittedBytesFull`]; etcd's
+    /// `MaxUncommittedEntriesSize`). A leader holding none takes any
+    /// proposal. `None`: no limit.
+    pub uncommitted_bytes_max: Option<usize>,
     /// Most messages queued between two Readys; further ones are dropped (traced).
     pub outbox_max: usize,
     /// Pre-vote (thesis §9.6): before an election, ask whether it could be
@@ -72,6 +84,9 @@ impl Config {
             append_entries_max: 64,
             inflight_max: 256,
             uncommitted_entries_max: 4096,
+            append_bytes_max: 1 << 20,
+            committed_bytes_max: 16 << 20,
+            uncommitted_bytes_max: None,
             outbox_max: 4096,
             pre_vote: false,
             check_quorum: false,

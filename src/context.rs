@@ -432,13 +432,24 @@ impl<S: LogStorage> Context<S> {
             });
         }
         let committed = self.hard.committed_index;
+        let limit = crate::log::Limit {
+            count_max: usize::MAX,
+            bytes_max: self.config.committed_bytes_max,
+        };
         let committed_entries = self
             .log
-            .entries(self.applying.next(), committed.next(), usize::MAX)
+            .entries_within(self.applying.next(), committed.next(), limit)
             .await?;
         let hard_state = (self.hard != self.hard_handed).then_some(self.hard);
         self.hard_handed = self.hard;
-        self.applying = committed;
+        if let Some(last) = committed_entries.last() {
+            debug_assert!(
+                last.index() <= committed,
+                "§5.4.3: only committed entries are applied"
+            );
+            self.applying = last.index();
+        }
+        self.release_uncommitted(&committed_entries);
         self.check_invariants();
         Ok(ReadyParts {
             snapshot: self.log.take_unpersisted_snapshot(),

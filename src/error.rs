@@ -98,6 +98,13 @@ pub enum Error {
         /// The configured limit.
         max: usize,
     },
+    /// The leader holds uncommitted proposals of more than
+    /// `uncommitted_bytes_max` payload bytes with this one (nothing appended).
+    #[error("too many uncommitted bytes (max {max})")]
+    UncommittedBytesFull {
+        /// The configured limit.
+        max: usize,
+    },
     /// The message is addressed to another node.
     #[error("message for {dst} delivered to {local}")]
     WrongDestination {

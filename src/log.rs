@@ -30,6 +30,57 @@ struct UnstableSnapshot {
     handed: bool,
 }
 
+/// Most entries [`LogView::entries_within`] reads from storage at once.
+pub const READ_CHUNK: usize = 64;
+
+/// How much one read may return: entries and payload bytes. The first entry
+/// is always returned, whatever its size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limit {
+    /// Most entries.
+    pub count_max: usize,
+    /// Most payload bytes ([`Entry::payload_len`]), past the first entry.
+    pub bytes_max: usize,
+}
+
+impl Limit {
+    /// At most `count_max` entries, of any size.
+    pub fn count(count_max: usize) -> Limit {
+        Limit {
+            count_max,
+            bytes_max: usize::MAX,
+        }
+    }
+}
+
+/// Entries collected under a byte budget.
+struct Budget {
+    entries: Vec<Entry>,
+    bytes: usize,
+    bytes_max: usize,
+}
+
+impl Budget {
+    fn new(bytes_max: usize) -> Budget {
+        Budget {
+            entries: Vec::new(),
+            bytes: 0,
+            bytes_max,
+        }
+    }
+
+    /// Takes `entry` if it fits (the first always does); false when full.
+    fn take(&mut self, entry: Entry) -> bool {
+        let bytes = self.bytes.saturating_add(entry.payload_len());
+        if !self.entries.is_empty() && bytes > self.bytes_max {
+            return false;
+        }
+        self.bytes = bytes;
+        self.entries.push(entry);
+        true
+    }
+}
+
 /// What a follower's append did to its log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Appended {
@@ -134,8 +185,25 @@ impl<S: LogStorage> LogView<S> {
         high: Index,
         count_max: usize,
     ) -> StorageResult<Vec<Entry>> {
+        self.entries_within(low, high, Limit::count(count_max))
+            .await
+    }
+
+    /// Entries in `[low, high)` within `limit` (counts and payload bytes;
+    /// the first entry is always taken, however large, so that progress is
+    /// possible), clipped to the log. Storage is read in chunks of at most
+    /// [`READ_CHUNK`] entries, so a small limit over a long range reads
+    /// little.
+    pub async fn entries_within(
+        &self,
+        low: Index,
+        high: Index,
+        limit: Limit,
+    ) -> StorageResult<Vec<Entry>> {
         let high = high.min(self.last().index.next());
-        let high = low.checked_add(count_max).map_or(high, |cap| cap.min(high));
+        let high = low
+            .checked_add(limit.count_max)
+            .map_or(high, |cap| cap.min(high));
         if low >= high {
             return Ok(Vec::new());
         }
@@ -145,14 +213,27 @@ impl<S: LogStorage> LogView<S> {
                 first: u.snapshot.index().next(),
             });
         }
+        let mut out = Budget::new(limit.bytes_max);
         let stored_end = high.min(self.persisted().index.next());
-        let mut out = if low < stored_end {
-            self.storage.entries(low, stored_end).await?
-        } else {
-            Vec::new()
-        };
-        out.extend_from_slice(self.buffer.slice(low.max(stored_end), high));
-        Ok(out)
+        let mut at = low;
+        while at < stored_end {
+            let end = at
+                .checked_add(READ_CHUNK)
+                .map_or(stored_end, |e| e.min(stored_end));
+            for entry in self.storage.entries(at, end).await? {
+                if !out.take(entry) {
+                    return Ok(out.entries);
+                }
+            }
+            at = end;
+        }
+        for entry in self.buffer.slice(low.max(stored_end), high) {
+            if !out.take(entry.clone()) {
+                break;
+            }
+        }
+        debug_assert!(out.entries.len() <= limit.count_max);
+        Ok(out.entries)
     }
 
     /// The leader appends its own entries after the last one.
@@ -227,6 +308,9 @@ impl<S: LogStorage> LogView<S> {
     /// Replaces the whole log with a leader's snapshot (its last entry is not
     /// in the log, or is of another term): the log now ends at the snapshot's
     /// last entry, and the snapshot waits to be handed out and persisted.
+    /// [`Self::persisted`] reports the snapshot's key from here on, before
+    /// the write: it is committed (held by a quorum), and the node
+    /// acknowledges it only in a Ready that writes it first.
     pub fn restore(&mut self, snapshot: Snapshot) {
         debug_assert!(
             snapshot.index() > Index(0),
@@ -346,6 +430,27 @@ mod tests {
         assert_eq!(block_on(v.term(Index(6))), Ok(None));
         let got = block_on(v.entries(Index(2), Index(9), 3)).unwrap();
         assert_eq!(got, es(&[(1, 2), (2, 3), (2, 4)]));
+    }
+
+    #[test]
+    fn byte_limits_always_let_the_first_entry_through() {
+        let mut s = MemStorage::default();
+        let big = |i| Entry::normal(k(1, i), vec![0u8; 10]);
+        s.append(&[big(1), big(2), big(3)]).unwrap();
+        let mut v = block_on(LogView::open(s)).unwrap();
+        v.append_local(&[big(4)]);
+        let read = |count_max, bytes_max| {
+            let limit = Limit {
+                count_max,
+                bytes_max,
+            };
+            let got = block_on(v.entries_within(Index(1), Index(9), limit)).unwrap();
+            got.iter().map(|e| e.index().0).collect::<Vec<_>>()
+        };
+        assert_eq!(read(9, 0), vec![1], "one oversized entry still goes");
+        assert_eq!(read(9, 25), vec![1, 2]);
+        assert_eq!(read(9, 40), vec![1, 2, 3, 4], "storage, then the buffer");
+        assert_eq!(read(3, 40), vec![1, 2, 3]);
     }
 
     #[test]

@@ -292,6 +292,12 @@ probes! {
     /// A probe moved back after a refusal.
     ProbeBacktracks => "probe-backtracks", Replication,
         "a refused probe moved the follower's next index back";
+    /// A reject hint below the leader's compaction point.
+    HintBelowSnapshot => "hint-below-snapshot", Snapshots,
+        "a follower's reject hint lay below the leader's snapshot: the snapshot goes next";
+    /// A stale rejection dropped before the hint lookup.
+    StaleRejectionCheap => "stale-rejection-cheap", Replication,
+        "a stale append refusal was dropped before its hint cost a log scan";
     /// The reject hint skipped entries.
     HintSkipsEntries => "hint-skips-entries", Replication,
         "a refusal's hint moved the probe back by more than one entry";

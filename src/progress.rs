@@ -158,18 +158,31 @@ impl Progress {
         advanced
     }
 
+    /// Whether a rejection of an append whose prev was `rejected` is about an
+    /// append the leader has moved past (a pure check, so that a stale one
+    /// costs nothing else; [`Progress::on_rejected`] applies the same rule).
+    pub fn is_stale_rejection(&self, rejected: Index) -> bool {
+        match &self.state {
+            ProgressState::Replicate { .. } => rejected <= self.matched,
+            ProgressState::Probe { .. } => rejected != self.next.prev(),
+            ProgressState::Snapshot { .. } => true,
+        }
+    }
+
     /// The follower rejected an append whose prev was `rejected`; `target` is
     /// the leader's guess of the last agreeing index. Returns false for a stale
     /// rejection (one about an append the leader has since moved past).
     pub fn on_rejected(&mut self, rejected: Index, target: Index) -> bool {
+        if self.is_stale_rejection(rejected) {
+            return false;
+        }
         let next = match &self.state {
-            ProgressState::Replicate { .. } if rejected <= self.matched => return false,
             ProgressState::Replicate { .. } => {
                 probe!(ProgressReplicateToProbe);
                 self.matched.next()
             }
-            ProgressState::Probe { .. } if rejected != self.next.prev() => return false,
-            // The rejection is about an append sent before the snapshot.
+            // A rejection while a snapshot is pending is about an append
+            // sent before it: stale (checked above).
             ProgressState::Snapshot { .. } => return false,
             ProgressState::Probe { .. } => {
                 probe!(ProbeBacktracks);

@@ -606,3 +606,29 @@ fn advancing_twice_has_no_effect() {
     let next = block_on(node.ready()).unwrap();
     assert_eq!(next.entries, entries(&[(1, 2)]));
 }
+
+/// A duplicated stale rejection is recognised from the follower's progress
+/// alone, before the hint is looked up in the log: with storage failing, it
+/// is still dropped (a lookup would have failed), so it reads nothing.
+#[test]
+fn a_stale_rejection_is_dropped_before_any_storage_read() {
+    // n1 leads term 1 with 1@1 (no-op) 2@1 3@1; n2 acked 3, so it replicates.
+    let mut node = leader_on(FailingStorage::default());
+    block_on(node.propose("a".into())).unwrap();
+    block_on(node.propose("b".into())).unwrap();
+    let _ = sent(&mut node);
+    assert_handled(&mut node, from(2, 1, accepted(3)));
+    let _ = sent(&mut node);
+    node.storage_mut().failing = true;
+    // A late rejection of the first probe (prev 0) lies at or below what n2 matched.
+    let late = MessageVariant::AppendEntriesResponse {
+        outcome: AppendOutcome::Rejected {
+            rejected: Index(0),
+            hint: key(0, 0),
+        },
+    };
+    assert_eq!(
+        step(&mut node, from(2, 1, late)),
+        Ok(StepOutcome::Dropped(DropReason::StaleResponse))
+    );
+}

@@ -594,6 +594,7 @@ fn error_name(e: &Error) -> &'static str {
         Error::InvalidConfig { .. } => "InvalidConfig",
         Error::NotLeader { .. } => "NotLeader",
         Error::ProposalsFull { .. } => "ProposalsFull",
+        Error::UncommittedBytesFull { .. } => "UncommittedBytesFull",
         Error::WrongDestination { .. } => "WrongDestination",
         Error::UnknownSender { .. } => "UnknownSender",
         Error::RemoteTermZero { .. } => "RemoteTermZero",

@@ -356,6 +356,11 @@ pub const EXPLAINED: &[Gap] = &[
         reach: SNAPSHOTS,
     },
     Gap {
+        probe: Probe::HintBelowSnapshot,
+        why: "no log is compacted without --max-compactions",
+        reach: RESTART_COMPACTED,
+    },
+    Gap {
         probe: Probe::OpenedCompacted,
         why: "no log is compacted without --max-compactions",
         reach: RESTART_COMPACTED,
@@ -386,7 +391,8 @@ const SNAPSHOTS: Reach = Reach::Check(
 );
 
 /// The run in which a node restarts over a compacted log: one compaction of
-/// the leader's no-op, one crash (59,614 states with symmetry reduction).
+/// the leader's no-op, one crash (59,614 states with symmetry reduction); a
+/// follower that restarted empty sends a hint below the leader's snapshot.
 const RESTART_COMPACTED: Reach =
     Reach::Check("bfs --nodes 3 --max-compactions 1 --max-proposals 0 --symmetry");
 

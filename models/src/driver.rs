@@ -465,6 +465,36 @@ impl Cluster {
         self.with_node(id, |n| block_on(n.step(msg)))
     }
 
+    /// Proposes each payload on `leader`, then delivers every message: one
+    /// client window.
+    pub fn propose_window(
+        &mut self,
+        leader: NodeId,
+        payloads: impl IntoIterator<Item = Bytes>,
+    ) -> Result<(), DriveError> {
+        for payload in payloads {
+            self.propose(leader, payload)?;
+        }
+        self.deliver_all(usize::MAX).map(drop)
+    }
+
+    /// Ticks every running node and delivers every message, round after
+    /// round, until some node is leader (at most `rounds_max` rounds);
+    /// returns it. The election timeouts are randomized from each node's seed.
+    pub fn elect(&mut self, rounds_max: usize) -> Result<Option<NodeId>, DriveError> {
+        for _ in 0..rounds_max {
+            self.tick_all()?;
+            self.deliver_all(usize::MAX)?;
+            let leader = self
+                .ids()
+                .find(|&id| self.slot(id).up && self.node(id).status().role == ruft::Role::Leader);
+            if leader.is_some() {
+                return Ok(leader);
+            }
+        }
+        Ok(None)
+    }
+
     /// Runs node `id`'s application loop now: takes and carries out its
     /// Readys (a restarted node hands out its first Ready at its next event).
     pub fn drive_ready(&mut self, id: NodeId) -> Result<(), DriveError> {

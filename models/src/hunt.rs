@@ -106,6 +106,15 @@ fn heartbeats() -> ModelConfig {
     }
 }
 
+/// One compaction, no client proposal: the leader's no-op is applied,
+/// maybe compacted, and the node restarts over it.
+fn compaction_restart() -> ModelConfig {
+    ModelConfig {
+        proposals_max: 0,
+        ..mutants::compaction()
+    }
+}
+
 fn async_writes() -> ModelConfig {
     ModelConfig {
         proposals_max: 0,
@@ -188,6 +197,21 @@ pub const PORTFOLIO: &[Part] = &[
         share: 0,
     },
     Part {
+        name: "snapshots",
+        why:
+            "two snapshots of one leader out of order (databendlabs/openraft#560, eBay/NuRaft#407)",
+        model: mutants::stale_snapshots,
+        kind: Kind::Exhaustive,
+        share: 0,
+    },
+    Part {
+        name: "compaction and restart",
+        why: "a durable state machine and Config::applied across a restart (shaj13/raft#27)",
+        model: compaction_restart,
+        kind: Kind::Exhaustive,
+        share: 0,
+    },
+    Part {
         name: "async writes",
         why: "writes that complete after their Ready, and a crash before",
         model: async_writes,
@@ -216,18 +240,25 @@ pub const PORTFOLIO: &[Part] = &[
         share: 20,
     },
     Part {
+        name: "snapshots, deep",
+        why: "a snapshot over a conflicting entry of an older term (scylladb/scylladb#9965)",
+        model: mutants::conflicting_snapshot,
+        kind: Kind::Deep,
+        share: 10,
+    },
+    Part {
         name: "figure 8",
         why: "four terms on a FIFO network, one entry per append (§5.4.2)",
         model: mutants::figure_8,
         kind: Kind::Deep,
-        share: 50,
+        share: 40,
     },
 ];
 
 /// A configuration for a batch of swarm walks, drawn from `seed`: anything
 /// from one to five nodes, two to four terms, any network and durability,
 /// heartbeats or not, one or many entries per append, pre-vote,
-/// check-quorum and a transfer or not.
+/// check-quorum, a transfer and up to two compactions or not.
 pub fn swarm_config(seed: u64) -> ModelConfig {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let nodes = rng.random_range(1..=5usize);
@@ -253,6 +284,7 @@ pub fn swarm_config(seed: u64) -> ModelConfig {
         pre_vote: rng.random_range(0..2u8) == 0,
         check_quorum: rng.random_range(0..3u8) == 0,
         transfers_max: rng.random_range(0..=1),
+        compactions_max: rng.random_range(0..=2),
         ..ModelConfig::default()
     }
 }

@@ -98,9 +98,11 @@ impl<S: Relabel + Clone> Context<S> {
                 tracker,
                 term_start,
                 transfer,
+                uncommitted_bytes,
             } => RoleState::Leader {
                 tracker: tracker.relabel(&f),
                 term_start: *term_start,
+                uncommitted_bytes: *uncommitted_bytes,
                 transfer: transfer.map(|t| super::role::Transfer {
                     target: f(t.target),
                     ..t

@@ -14,8 +14,12 @@ impl<S: LogStorage> Context<S> {
     /// A client command: the leader appends it in its term and replicates it.
     pub(crate) async fn on_propose(&mut self, payload: Bytes) -> Result<EntryKey, Error> {
         probe!(OnPropose);
-        let transfer = match &self.role {
-            RoleState::Leader { transfer, .. } => transfer.map(|t| t.target),
+        let (transfer, held) = match &self.role {
+            RoleState::Leader {
+                transfer,
+                uncommitted_bytes,
+                ..
+            } => (transfer.map(|t| t.target), *uncommitted_bytes),
             _ => {
                 return Err(Error::NotLeader {
                     leader: self.leader(),
@@ -32,10 +36,48 @@ impl<S: LogStorage> Context<S> {
                 max: self.config.uncommitted_entries_max,
             });
         }
+        let held = self.proposal_bytes_fit(held, payload.len())?;
         let key = EntryKey::new(self.hard.term, last.index.next());
         self.log.append_local(&[Entry::normal(key, payload)]);
+        if let RoleState::Leader {
+            uncommitted_bytes, ..
+        } = &mut self.role
+        {
+            *uncommitted_bytes = held;
+        }
         self.broadcast_append().await?;
         Ok(key)
+    }
+
+    /// The uncommitted payload bytes after a proposal of `len` bytes joins
+    /// the `held` ones, if `uncommitted_bytes_max` allows it: a leader holding
+    /// none takes any proposal, however large, so progress is possible.
+    /// Counted only under a limit.
+    fn proposal_bytes_fit(&self, held: usize, len: usize) -> Result<usize, Error> {
+        let Some(max) = self.config.uncommitted_bytes_max else {
+            return Ok(0);
+        };
+        let after = held.saturating_add(len);
+        if held > 0 && after > max {
+            return Err(Error::UncommittedBytesFull { max });
+        }
+        debug_assert!(held == 0 || after <= max, "the byte limit holds");
+        Ok(after)
+    }
+
+    /// Committed entries were handed out: their payloads no longer count as
+    /// uncommitted (saturating: entries of earlier terms were never counted).
+    pub(super) fn release_uncommitted(&mut self, entries: &[Entry]) {
+        if self.config.uncommitted_bytes_max.is_none() {
+            return;
+        }
+        if let RoleState::Leader {
+            uncommitted_bytes, ..
+        } = &mut self.role
+        {
+            let handed: usize = entries.iter().map(Entry::payload_len).sum();
+            *uncommitted_bytes = uncommitted_bytes.saturating_sub(handed);
+        }
     }
 
     /// The heartbeat timer fired: a leader tells every follower it is alive,
@@ -205,11 +247,16 @@ impl<S: LogStorage> Context<S> {
                 true
             }
             AppendOutcome::Rejected { rejected, hint } => {
-                let target = self
-                    .log
-                    .last_key_at_or_below(hint.index, hint.term)
-                    .await?
-                    .index;
+                // A stale rejection (a duplicate, or about an append the
+                // leader moved past) is dropped before the hint costs a scan.
+                let fresh = self
+                    .progress_mut(follower)
+                    .is_some_and(|p| !p.is_stale_rejection(rejected));
+                if !fresh {
+                    probe!(StaleRejectionCheap);
+                    return Ok(StepOutcome::Dropped(DropReason::StaleResponse));
+                }
+                let target = self.backtrack_target(hint).await?;
                 self.progress_mut(follower)
                     .is_some_and(|p| p.on_rejected(rejected, target))
             }
@@ -221,6 +268,25 @@ impl<S: LogStorage> Context<S> {
             self.send_append(follower).await?;
         }
         Ok(StepOutcome::Handled)
+    }
+
+    /// Where a follower's log may agree with ours, from its reject hint: the
+    /// last entry at or below the hint whose term is at most the hint's.
+    /// A hint below our compaction point needs the snapshot: it is returned
+    /// as it is, so the next send is the snapshot, without first probing at
+    /// the snapshot's last entry.
+    async fn backtrack_target(&self, hint: EntryKey) -> StorageResult<Index> {
+        let floor = self.log.first_index().await?.prev();
+        if hint.index < floor {
+            probe!(HintBelowSnapshot);
+            return Ok(hint.index);
+        }
+        let target = self.log.last_key_at_or_below(hint.index, hint.term).await?;
+        debug_assert!(
+            target.index <= hint.index,
+            "§5.3: backtracking never moves forward"
+        );
+        Ok(target.index)
     }
 
     /// Heartbeat: `commit` is at most what this follower matched, so it is safe
@@ -336,10 +402,11 @@ impl<S: LogStorage> Context<S> {
         }
         let prev_index = next.prev();
         let prev = EntryKey::new(self.log.term_within(prev_index).await?, prev_index);
-        let entries = self
-            .log
-            .entries(next, last.next(), self.config.append_entries_max)
-            .await?;
+        let limit = crate::log::Limit {
+            count_max: self.config.append_entries_max,
+            bytes_max: self.config.append_bytes_max,
+        };
+        let entries = self.log.entries_within(next, last.next(), limit).await?;
         let last_sent = entries.last().map(Entry::index);
         probe!(AppendSentEmpty if last_sent.is_none());
         let commit = self.hard.committed_index;

@@ -18,10 +18,13 @@ pub enum RoleState {
     /// `term_start`: index of the leader's no-op; every entry from there on is
     /// of the current term, every entry before it of an older one.
     /// `transfer`: the leader transfer under way, if any.
+    /// `uncommitted_bytes`: payload bytes proposed in this term and not yet
+    /// handed out committed (kept only under `uncommitted_bytes_max`).
     Leader {
         tracker: Tracker,
         term_start: Index,
         transfer: Option<Transfer>,
+        uncommitted_bytes: usize,
     },
 }
 
@@ -132,6 +135,7 @@ impl<S: LogStorage> Context<S> {
             tracker,
             term_start,
             transfer: None,
+            uncommitted_bytes: 0,
         };
         self.reset_timers();
         let noop = Entry::empty(EntryKey::new(self.hard.term, term_start));

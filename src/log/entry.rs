@@ -162,6 +162,15 @@ impl Entry {
     pub fn term(&self) -> Term {
         self.key.term
     }
+
+    /// The size of its payload in bytes (0 for a leader's no-op): what the
+    /// byte limits of [`crate::Config`] count.
+    pub fn payload_len(&self) -> usize {
+        match &self.variant {
+            EntryVariant::Empty => 0,
+            EntryVariant::Normal(payload) => payload.len(),
+        }
+    }
 }
 
 /// Entries display as their keys only (`3@2`); payloads are the application's.

@@ -62,7 +62,7 @@ impl Image<'_> {
 }
 
 /// Witness events of the node's last transition (cleared like
-/// [`super::leadership::Seen`]).
+/// the leadership witnesses, see [`Ghost::start_transition`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SnapshotSeen {
     /// A follower's Ready handed out a leader's snapshot.
