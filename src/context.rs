@@ -351,7 +351,7 @@ impl<S: LogStorage> Context<S> {
                 self.on_report_snapshot(peer, status)
             }
             MessageVariant::InstallSnapshot { snapshot } => {
-                self.on_install_snapshot(src, snapshot).await
+                self.on_install_snapshot(src, *snapshot).await
             }
             MessageVariant::RequestVote { last, transfer } => {
                 Ok(self.on_request_vote(src, last, transfer))

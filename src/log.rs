@@ -30,8 +30,10 @@ struct UnstableSnapshot {
     handed: bool,
 }
 
-/// Most entries [`LogView::entries_within`] reads from storage at once.
-pub const READ_CHUNK: usize = 64;
+/// Entries [`LogView::entries_within`] reads from storage at first; each
+/// further read of the same call is twice as long, so a read takes few calls
+/// and reads at most about twice what it returns.
+pub const READ_CHUNK: usize = 256;
 
 /// How much one read may return: entries and payload bytes. The first entry
 /// is always returned, whatever its size.
@@ -53,31 +55,34 @@ impl Limit {
     }
 }
 
-/// Entries collected under a byte budget.
+/// Payload bytes taken so far under a limit.
 struct Budget {
-    entries: Vec<Entry>,
     bytes: usize,
     bytes_max: usize,
+    taken_any: bool,
 }
 
 impl Budget {
     fn new(bytes_max: usize) -> Budget {
         Budget {
-            entries: Vec::new(),
             bytes: 0,
             bytes_max,
+            taken_any: false,
         }
     }
 
-    /// Takes `entry` if it fits (the first always does); false when full.
-    fn take(&mut self, entry: Entry) -> bool {
-        let bytes = self.bytes.saturating_add(entry.payload_len());
-        if !self.entries.is_empty() && bytes > self.bytes_max {
-            return false;
+    /// How many of `entries`, in order, still fit (the very first entry
+    /// always does); counts them as taken.
+    fn fit(&mut self, entries: &[Entry]) -> usize {
+        for (i, entry) in entries.iter().enumerate() {
+            let bytes = self.bytes.saturating_add(entry.payload_len());
+            if self.taken_any && bytes > self.bytes_max {
+                return i;
+            }
+            self.bytes = bytes;
+            self.taken_any = true;
         }
-        self.bytes = bytes;
-        self.entries.push(entry);
-        true
+        entries.len()
     }
 }
 
@@ -191,9 +196,9 @@ impl<S: LogStorage> LogView<S> {
 
     /// Entries in `[low, high)` within `limit` (counts and payload bytes;
     /// the first entry is always taken, however large, so that progress is
-    /// possible), clipped to the log. Storage is read in chunks of at most
-    /// [`READ_CHUNK`] entries, so a small limit over a long range reads
-    /// little.
+    /// possible), clipped to the log. Storage is read in growing chunks
+    /// (from [`READ_CHUNK`] entries on), so a small limit over a long range
+    /// reads little.
     pub async fn entries_within(
         &self,
         low: Index,
@@ -213,27 +218,34 @@ impl<S: LogStorage> LogView<S> {
                 first: u.snapshot.index().next(),
             });
         }
-        let mut out = Budget::new(limit.bytes_max);
+        let mut out: Vec<Entry> = Vec::new();
+        let mut budget = Budget::new(limit.bytes_max);
         let stored_end = high.min(self.persisted().index.next());
         let mut at = low;
+        let mut chunk_len = READ_CHUNK;
         while at < stored_end {
             let end = at
-                .checked_add(READ_CHUNK)
+                .checked_add(chunk_len)
                 .map_or(stored_end, |e| e.min(stored_end));
-            for entry in self.storage.entries(at, end).await? {
-                if !out.take(entry) {
-                    return Ok(out.entries);
-                }
+            chunk_len = chunk_len.saturating_mul(2);
+            let mut chunk = self.storage.entries(at, end).await?;
+            let fit = budget.fit(&chunk);
+            let full = fit < chunk.len();
+            chunk.truncate(fit);
+            if out.is_empty() {
+                out = chunk; // the common case: one read, no copy
+            } else {
+                out.append(&mut chunk);
+            }
+            if full {
+                return Ok(out);
             }
             at = end;
         }
-        for entry in self.buffer.slice(low.max(stored_end), high) {
-            if !out.take(entry.clone()) {
-                break;
-            }
-        }
-        debug_assert!(out.entries.len() <= limit.count_max);
-        Ok(out.entries)
+        let buffered = self.buffer.slice(low.max(stored_end), high);
+        out.extend_from_slice(&buffered[..budget.fit(buffered)]);
+        debug_assert!(out.len() <= limit.count_max);
+        Ok(out)
     }
 
     /// The leader appends its own entries after the last one.

@@ -100,8 +100,9 @@ pub enum MessageVariant {
     /// follower lacks, so it sends its snapshot whole (chunking is future
     /// work). The follower answers with an [`MessageVariant::AppendEntriesResponse`].
     InstallSnapshot {
-        /// The leader's latest snapshot.
-        snapshot: Snapshot,
+        /// The leader's latest snapshot (boxed: it is rare and large, and
+        /// every message is as large as its largest variant).
+        snapshot: Box<Snapshot>,
     },
     /// Reply to AppendEntries (and to InstallSnapshot).
     AppendEntriesResponse {

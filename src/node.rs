@@ -63,8 +63,9 @@ struct Outstanding {
 /// Ready. ruft keeps one message list: every message waits for the write.
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Ready {
-    /// A leader's snapshot that replaces this node's log and state machine.
-    pub snapshot: Option<Snapshot>,
+    /// A leader's snapshot that replaces this node's log and state machine
+    /// (boxed: rare and large).
+    pub snapshot: Option<Box<Snapshot>>,
     /// Entries to append to storage.
     pub entries: Vec<Entry>,
     /// The HardState to persist, if it changed since the last Ready.
@@ -225,12 +226,12 @@ impl<S: LogStorage> Node<S> {
         }
         let parts = self.ctx.take_ready().await?;
         self.outstanding = Some(Outstanding {
-            snapshot: parts.snapshot.as_ref().map(Snapshot::key),
+            snapshot: parts.snapshot.as_ref().map(|s| s.key()),
             last_entry: parts.entries.last().map(|e| e.key),
             applying: self.ctx.apply_indexes().1,
         });
         Ok(Ready {
-            snapshot: parts.snapshot,
+            snapshot: parts.snapshot.map(Box::new),
             entries: parts.entries,
             hard_state: parts.hard_state,
             messages: parts.messages,

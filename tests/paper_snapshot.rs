@@ -80,7 +80,7 @@ fn a_follower_with_an_empty_log_restores_from_the_leaders_snapshot() {
         (Term(2), Some(n(1)), Index(5), key("5@1"))
     );
     let rd = run_ready(&mut n2);
-    assert_eq!(rd.snapshot, Some(snap.clone()));
+    assert_eq!(rd.snapshot, Some(Box::new(snap.clone())));
     assert!(rd.entries.is_empty());
     assert!(
         rd.committed_entries.is_empty(),
@@ -111,7 +111,7 @@ fn a_snapshot_beyond_the_log_replaces_it_even_where_the_logs_agree() {
     assert_eq!(log_of(&n2), "", "nothing but the snapshot is left");
     assert_eq!(n2.log().compacted(), key("5@1"));
     let rd = run_ready(&mut n2);
-    assert_eq!(rd.snapshot.as_ref().map(Snapshot::key), Some(key("5@1")));
+    assert_eq!(rd.snapshot.as_ref().map(|s| s.key()), Some(key("5@1")));
     assert_eq!(keys(&rd.committed_entries), "");
     assert_eq!(rd.hard_state, Some(hard(1, Some(1), 5)));
     assert_eq!(n2.storage().compacted(), key("5@1"));
@@ -133,7 +133,7 @@ fn a_conflicting_entry_at_the_snapshots_index_means_the_whole_log_is_replaced() 
     assert_eq!(n2.status().last, key("3@2"), "4@1 is gone too");
     assert_eq!(n2.status().committed, Index(3));
     let rd = run_ready(&mut n2);
-    assert_eq!(rd.snapshot.as_ref().map(Snapshot::key), Some(key("3@2")));
+    assert_eq!(rd.snapshot.as_ref().map(|s| s.key()), Some(key("3@2")));
     assert_eq!(keys(&rd.committed_entries), "");
     assert_eq!(rd.hard_state, Some(hard(2, None, 3)));
     assert_eq!(show(&rd.messages), ["n2->n1 AppendOk{t2, match 3}"]);
@@ -212,7 +212,7 @@ fn a_duplicated_snapshot_is_handed_out_once_and_answered_twice() {
         );
     }
     let rd = run_ready(&mut n2);
-    assert_eq!(rd.snapshot, Some(snap));
+    assert_eq!(rd.snapshot, Some(Box::new(snap)));
     assert_eq!(
         show(&rd.messages),
         [
@@ -270,7 +270,7 @@ fn entries_right_after_a_restored_snapshot_come_in_the_same_ready_after_it() {
         StepOutcome::Handled
     );
     let rd = run_ready(&mut n2);
-    assert_eq!(rd.snapshot.as_ref().map(Snapshot::key), Some(key("5@1")));
+    assert_eq!(rd.snapshot.as_ref().map(|s| s.key()), Some(key("5@1")));
     assert_eq!(keys(&rd.entries), "6@2 7@2");
     assert_eq!(keys(&rd.committed_entries), "6@2 7@2");
     assert_eq!(rd.hard_state, Some(hard(2, None, 7)));
@@ -327,7 +327,7 @@ fn a_newer_snapshot_arriving_while_one_is_written_is_handed_out_next() {
     n2.advance(writing);
     assert_eq!(n2.status().last, key("8@2"));
     let rd = run_ready(&mut n2);
-    assert_eq!(rd.snapshot.as_ref().map(Snapshot::key), Some(key("8@2")));
+    assert_eq!(rd.snapshot.as_ref().map(|s| s.key()), Some(key("8@2")));
     assert_eq!(keys(&rd.committed_entries), "");
     assert_eq!(rd.hard_state, Some(hard(2, None, 8)));
     assert_eq!(show(&rd.messages), ["n2->n1 AppendOk{t2, match 8}"]);

@@ -57,7 +57,7 @@ impl Rewrite<Id> for NodeState {
         let pending = self.pending.clone().map(|mut rd| {
             rd.messages = rd.messages.iter().map(|m| m.relabel(&f)).collect();
             rd.hard_state = rd.hard_state.map(|hs| hs.relabel(&f));
-            rd.snapshot = rd.snapshot.map(|snap| snap.relabel(&f));
+            rd.snapshot = rd.snapshot.map(|snap| Box::new(snap.relabel(&f)));
             rd
         });
         NodeState {

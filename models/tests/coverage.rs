@@ -257,7 +257,7 @@ fn snapshot_calls() {
     ));
     let t = c.node(n1).status().term;
     let forged = MessageVariant::InstallSnapshot {
-        snapshot: Snapshot::new(key(t.0, applied.0), [n1, n2, n3], "state"),
+        snapshot: Box::new(Snapshot::new(key(t.0, applied.0), [n1, n2, n3], "state")),
     };
     let dropped = c
         .step(Message::new(n2, t, n1, forged))

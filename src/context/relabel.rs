@@ -45,7 +45,7 @@ impl Relabel for Message {
     fn relabel(&self, f: &dyn Fn(NodeId) -> NodeId) -> Self {
         let variant = match &self.variant {
             MessageVariant::InstallSnapshot { snapshot } => MessageVariant::InstallSnapshot {
-                snapshot: snapshot.relabel(f),
+                snapshot: Box::new(snapshot.relabel(f)),
             },
             MessageVariant::TransferLeader { target } => {
                 MessageVariant::TransferLeader { target: f(*target) }

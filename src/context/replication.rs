@@ -6,7 +6,7 @@ use super::role::RoleState;
 use super::Context;
 use crate::{
     AppendOutcome, DropReason, Entry, EntryKey, Error, Index, LogStorage, MessageVariant, NodeId,
-    Rejection, StepOutcome, StorageResult,
+    Rejection, StepOutcome, StorageError, StorageResult,
 };
 use bytes::Bytes;
 
@@ -397,16 +397,26 @@ impl<S: LogStorage> Context<S> {
         if paused || (!probing && next > last && !even_if_empty) {
             return Ok(());
         }
-        if next < self.log.first_index().await? {
-            return self.send_snapshot(to).await;
-        }
+        // The log may no longer hold what `to` needs: reading below the
+        // first index is `Compacted` (never a made-up term), and then the
+        // snapshot goes instead. No extra storage call on the common path.
         let prev_index = next.prev();
-        let prev = EntryKey::new(self.log.term_within(prev_index).await?, prev_index);
         let limit = crate::log::Limit {
             count_max: self.config.append_entries_max,
             bytes_max: self.config.append_bytes_max,
         };
-        let entries = self.log.entries_within(next, last.next(), limit).await?;
+        let read = match self.log.term_within(prev_index).await {
+            Ok(term) => self
+                .log
+                .entries_within(next, last.next(), limit)
+                .await
+                .map(|entries| (EntryKey::new(term, prev_index), entries)),
+            Err(e) => Err(e),
+        };
+        let (prev, entries) = match read {
+            Err(StorageError::Compacted { .. }) => return self.send_snapshot(to).await,
+            other => other?,
+        };
         let last_sent = entries.last().map(Entry::index);
         probe!(AppendSentEmpty if last_sent.is_none());
         let commit = self.hard.committed_index;

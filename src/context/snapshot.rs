@@ -23,6 +23,7 @@ impl<S: LogStorage> Context<S> {
             "§7: a snapshot covers only committed entries"
         );
         probe!(SnapshotSent);
+        let snapshot = Box::new(snapshot);
         self.send(to, MessageVariant::InstallSnapshot { snapshot });
         if let Some(progress) = self.progress_mut(to) {
             progress.on_snapshot_sent(index);

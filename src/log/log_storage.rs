@@ -93,7 +93,7 @@ impl MemStorage {
     /// after the failed write is written.
     pub fn persist(&mut self, ready: &crate::Ready) -> StorageResult<()> {
         if let Some(snapshot) = &ready.snapshot {
-            self.apply_snapshot(snapshot.clone())?;
+            self.apply_snapshot(Snapshot::clone(snapshot))?;
         }
         self.append(&ready.entries)?;
         if let Some(hs) = ready.hard_state {

@@ -156,6 +156,7 @@ pub fn append_reject(src: u64, term: u64, dst: u64, rejected: u64, hint: &str) -
 
 /// A leader's InstallSnapshot (§7) carrying `snapshot`.
 pub fn install_snapshot(src: u64, term: u64, dst: u64, snapshot: Snapshot) -> Message {
+    let snapshot = Box::new(snapshot);
     msg(src, term, dst, MessageVariant::InstallSnapshot { snapshot })
 }
 
