@@ -351,7 +351,8 @@ impl<S: LogStorage> Context<S> {
                 self.on_report_snapshot(peer, status)
             }
             MessageVariant::InstallSnapshot { snapshot } => {
-                self.on_install_snapshot(src, *snapshot).await
+                // Boxed: a rare handler, kept out of every step's future.
+                Box::pin(self.on_install_snapshot(src, *snapshot)).await
             }
             MessageVariant::RequestVote { last, transfer } => {
                 Ok(self.on_request_vote(src, last, transfer))

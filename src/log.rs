@@ -30,10 +30,9 @@ struct UnstableSnapshot {
     handed: bool,
 }
 
-/// Entries [`LogView::entries_within`] reads from storage at first; each
-/// further read of the same call is twice as long, so a read takes few calls
-/// and reads at most about twice what it returns.
-pub const READ_CHUNK: usize = 256;
+/// Entries [`LogView::entries_within`] reads from storage at first; a further
+/// read of the same call is sized by the bytes left in its budget.
+pub const READ_CHUNK: usize = 4096;
 
 /// How much one read may return: entries and payload bytes. The first entry
 /// is always returned, whatever its size.
@@ -69,6 +68,19 @@ impl Budget {
             bytes_max,
             taken_any: false,
         }
+    }
+
+    /// How many entries to read next, after a read of `last_len`: as many as
+    /// the budget left holds at the average size taken so far (at least
+    /// twice the last read), so that small entries take one more read and
+    /// large ones never make a read much longer than what fits.
+    fn next_read(&self, last_len: usize) -> usize {
+        let taken = last_len.max(1);
+        let average = (self.bytes / taken).max(1);
+        let left = self.bytes_max.saturating_sub(self.bytes);
+        (left / average)
+            .saturating_add(1)
+            .max(last_len.saturating_mul(2))
     }
 
     /// How many of `entries`, in order, still fit (the very first entry
@@ -196,9 +208,10 @@ impl<S: LogStorage> LogView<S> {
 
     /// Entries in `[low, high)` within `limit` (counts and payload bytes;
     /// the first entry is always taken, however large, so that progress is
-    /// possible), clipped to the log. Storage is read in growing chunks
-    /// (from [`READ_CHUNK`] entries on), so a small limit over a long range
-    /// reads little.
+    /// possible), clipped to the log. Storage is read in chunks, the first of
+    /// [`READ_CHUNK`] entries and the next sized by the budget left, so a
+    /// small limit over a long range reads little and a large one reads in
+    /// few calls.
     pub async fn entries_within(
         &self,
         low: Index,
@@ -227,9 +240,9 @@ impl<S: LogStorage> LogView<S> {
             let end = at
                 .checked_add(chunk_len)
                 .map_or(stored_end, |e| e.min(stored_end));
-            chunk_len = chunk_len.saturating_mul(2);
             let mut chunk = self.storage.entries(at, end).await?;
             let fit = budget.fit(&chunk);
+            chunk_len = budget.next_read(chunk_len);
             let full = fit < chunk.len();
             chunk.truncate(fit);
             if out.is_empty() {

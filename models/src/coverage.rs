@@ -104,6 +104,11 @@ pub const EXPLAINED: &[Gap] = &[
         reach: HEARTBEATS,
     },
     Gap {
+        probe: Probe::StaleRejectionCheap,
+        why: "with one proposal and no resends no refusal is stale (see drop-stale-response)",
+        reach: HEARTBEATS,
+    },
+    Gap {
         probe: Probe::ProgressReplicateToProbe,
         why: "with one proposal and no resends a replicating follower holds everything \
               before the one append in flight to it, so it never refuses",

@@ -228,6 +228,19 @@ impl<S: LogStorage> Context<S> {
     }
 
     /// Every voter but this node.
+    /// The first peer (a voter other than this node) after `after`, in id
+    /// order; the first peer of all for `None`.
+    pub(super) fn peer_after(&self, after: Option<NodeId>) -> Option<NodeId> {
+        use std::ops::Bound::{Excluded, Unbounded};
+        let from = after.map_or(Unbounded, Excluded);
+        let me = self.config.id;
+        self.config
+            .voters
+            .range((from, Unbounded))
+            .copied()
+            .find(|&id| id != me)
+    }
+
     pub(super) fn peers(&self) -> impl Iterator<Item = NodeId> + '_ {
         let me = self.config.id;
         self.config

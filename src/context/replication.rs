@@ -359,10 +359,13 @@ impl<S: LogStorage> Context<S> {
     }
 
     /// Sends every follower what it lacks.
+    /// Walks the voters in order without collecting them first: this runs on
+    /// every proposal, and the walk needs `&mut self` for each send.
     pub(super) async fn broadcast_append(&mut self) -> StorageResult<()> {
-        let peers: Vec<NodeId> = self.peers().collect();
-        for peer in peers {
-            self.send_append(peer).await?;
+        let mut peer = self.peer_after(None);
+        while let Some(to) = peer {
+            self.send_append(to).await?;
+            peer = self.peer_after(Some(to));
         }
         Ok(())
     }
@@ -414,7 +417,8 @@ impl<S: LogStorage> Context<S> {
             Err(e) => Err(e),
         };
         let (prev, entries) = match read {
-            Err(StorageError::Compacted { .. }) => return self.send_snapshot(to).await,
+            // Boxed: a rare path, kept out of every append's future.
+            Err(StorageError::Compacted { .. }) => return Box::pin(self.send_snapshot(to)).await,
             other => other?,
         };
         let last_sent = entries.last().map(Entry::index);
