@@ -45,11 +45,12 @@ pub trait LogStorage: Send + Sync {
 /// its states.
 ///
 /// ```
-/// use ruft::{Entry, EntryKey, Index, LogStorage, MemStorage, NodeId, StorageError, Term};
+/// use ruft::{Entry, EntryKey, HardState, Index, LogStorage, MemStorage, NodeId, StorageError, Term};
 /// use futures::executor::block_on;
 /// let mut s = MemStorage::default();
 /// let k = |i| EntryKey::new(Term(1), Index(i));
 /// s.append(&[Entry::normal(k(1), "a"), Entry::normal(k(2), "b"), Entry::normal(k(3), "c")]).unwrap();
+/// s.set_hard_state(HardState { term: Term(1), voted_node: None, committed_index: Index(3) });
 /// assert_eq!(block_on(s.last_index()), Ok(Index(3)));
 /// // The application applied up to 2: snapshot its state machine there, then drop the prefix.
 /// s.create_snapshot(Index(2), [NodeId(1)], "ab").unwrap();
