@@ -106,6 +106,15 @@ fn heartbeats() -> ModelConfig {
     }
 }
 
+/// The catalogue's stale-snapshot model with three messages in flight
+/// (47,142 states with symmetry, against 1.78 M with four).
+fn snapshots() -> ModelConfig {
+    ModelConfig {
+        in_flight_max: 3,
+        ..mutants::stale_snapshots()
+    }
+}
+
 /// One compaction, no client proposal: the leader's no-op is applied,
 /// maybe compacted, and the node restarts over it.
 fn compaction_restart() -> ModelConfig {
@@ -200,7 +209,7 @@ pub const PORTFOLIO: &[Part] = &[
         name: "snapshots",
         why:
             "two snapshots of one leader out of order (databendlabs/openraft#560, eBay/NuRaft#407)",
-        model: mutants::stale_snapshots,
+        model: snapshots,
         kind: Kind::Exhaustive,
         share: 0,
     },
