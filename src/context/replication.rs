@@ -61,7 +61,6 @@ impl<S: LogStorage> Context<S> {
         if held > 0 && after > max {
             return Err(Error::UncommittedBytesFull { max });
         }
-        debug_assert!(held == 0 || after <= max, "the byte limit holds");
         Ok(after)
     }
 

@@ -108,6 +108,8 @@ impl<S: LogStorage> Context<S> {
         self.log.restore(snapshot);
         self.hard.committed_index = key.index;
         self.applying = key.index;
+        // A no-op in a correct engine (applied <= commit < key.index); it
+        // keeps applied <= applying when a mutant installs an older snapshot.
         self.applied = self.applied.min(key.index);
     }
 

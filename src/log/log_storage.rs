@@ -76,13 +76,7 @@ impl MemStorage {
         let Some(head) = entries.first().map(Entry::index) else {
             return Ok(());
         };
-        let last = self.last();
-        if head <= self.offset.index {
-            return Err(self.compacted_error(head));
-        }
-        if head > last.next() {
-            return Err(StorageError::Gap { head, last });
-        }
+        check_head(head, self.offset.index, self.last())?;
         self.entries
             .truncate(self.offset.index.distance_to(head.prev()));
         self.entries.extend_from_slice(entries);
@@ -90,9 +84,19 @@ impl MemStorage {
     }
 
     /// Carries out step 1 of a [`crate::Ready`] in the documented order: the
-    /// snapshot, then the entries, then the HardState. On an error nothing
-    /// after the failed write is written.
+    /// snapshot, then the entries, then the HardState. Every write is
+    /// checked before any is made, so an error means nothing was written.
     pub fn persist(&mut self, ready: &crate::Ready) -> StorageResult<()> {
+        let (offset, last) = match &ready.snapshot {
+            Some(snapshot) => {
+                self.check_snapshot(snapshot.index())?;
+                (snapshot.index(), snapshot.index())
+            }
+            None => (self.offset.index, self.last()),
+        };
+        if let Some(head) = ready.entries.first().map(Entry::index) {
+            check_head(head, offset, last)?;
+        }
         if let Some(snapshot) = &ready.snapshot {
             self.apply_snapshot(Snapshot::clone(snapshot))?;
         }
@@ -162,16 +166,19 @@ impl MemStorage {
     /// hold the snapshot's last entry). An older or equal snapshot is
     /// refused with [`StorageError::SnapshotOutOfDate`].
     pub fn apply_snapshot(&mut self, snapshot: Snapshot) -> StorageResult<()> {
-        let current = self.snapshot.index().max(self.offset.index);
-        if snapshot.index() <= current {
-            return Err(StorageError::SnapshotOutOfDate {
-                index: snapshot.index(),
-                current,
-            });
-        }
+        self.check_snapshot(snapshot.index())?;
         self.offset = snapshot.key();
         self.entries.clear();
         self.snapshot = snapshot;
+        Ok(())
+    }
+
+    /// Whether a snapshot ending at `index` is newer than what is held.
+    fn check_snapshot(&self, index: Index) -> StorageResult<()> {
+        let current = self.snapshot.index().max(self.offset.index);
+        if index <= current {
+            return Err(StorageError::SnapshotOutOfDate { index, current });
+        }
         Ok(())
     }
 
@@ -232,6 +239,21 @@ impl MemStorage {
     fn position(&self, index: Index) -> usize {
         self.offset.index.distance_to(index.prev())
     }
+}
+
+/// Whether entries starting at `head` may be stored over a log whose
+/// compaction point is `offset` and whose last index is `last`.
+fn check_head(head: Index, offset: Index, last: Index) -> StorageResult<()> {
+    if head <= offset {
+        return Err(StorageError::Compacted {
+            index: head,
+            first: offset.next(),
+        });
+    }
+    if head > last.next() {
+        return Err(StorageError::Gap { head, last });
+    }
+    Ok(())
 }
 
 #[async_trait]
@@ -376,6 +398,43 @@ mod tests {
                 current: Index(2)
             })
         );
+    }
+
+    #[test]
+    fn a_ready_that_cannot_be_written_whole_writes_nothing() {
+        let mut s = committed(&[e(1, 1), e(1, 2)]);
+        s.create_snapshot(Index(2), [NodeId(1)], "ab").unwrap();
+        let before = s.clone();
+        let snap = Snapshot::new(EntryKey::new(Term(3), Index(5)), [NodeId(1)], "x");
+        let gapped = crate::Ready {
+            snapshot: Some(Box::new(snap)),
+            entries: vec![e(3, 7)],
+            ..crate::Ready::default()
+        };
+        assert_eq!(
+            s.persist(&gapped),
+            Err(StorageError::Gap {
+                head: Index(7),
+                last: Index(5)
+            })
+        );
+        assert_eq!(s, before, "the snapshot was not written either");
+        let stale = crate::Ready {
+            snapshot: Some(Box::new(Snapshot::new(
+                EntryKey::new(Term(1), Index(1)),
+                [],
+                "",
+            ))),
+            ..crate::Ready::default()
+        };
+        assert_eq!(
+            s.persist(&stale),
+            Err(StorageError::SnapshotOutOfDate {
+                index: Index(1),
+                current: Index(2)
+            })
+        );
+        assert_eq!(s, before);
     }
 
     #[test]
