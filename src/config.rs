@@ -1,6 +1,23 @@
 //! [`Config`]: a node's static configuration, checked once by [`Config::validate`].
 
 use crate::{Error, NodeId, Tick};
+
+/// How a leader confirms that it still leads before serving a read
+/// ([`crate::Node::read_index`], thesis §6.4).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ReadMode {
+    /// ReadIndex (etcd's `ReadOnlySafe`): a quorum answers a heartbeat sent
+    /// after the read arrived. Safe whatever the clocks do; costs a round trip.
+    #[default]
+    Index,
+    /// Lease (etcd's `ReadOnlyLeaseBased`): the leader serves at once, relying
+    /// on check-quorum's lease: no other node votes within `election_tick` of
+    /// hearing from it, and it steps down when a quorum went silent for an
+    /// election period. Safe only if every node's ticks run at about the same
+    /// rate (bounded clock drift, no long pauses); requires
+    /// [`Config::check_quorum`].
+    Lease,
+}
 use std::collections::BTreeSet;
 
 /// How one node is set up. Build it with [`Config::new`] and adjust fields;
@@ -65,6 +82,15 @@ pub struct Config {
     /// snapshot and the entries after it. Never beyond the commit index in
     /// storage ([`crate::Error::AppliedBeyondCommit`]).
     pub applied: crate::Index,
+    /// How reads are confirmed ([`ReadMode::Index`] by default).
+    pub read_mode: ReadMode,
+    /// Most reads a leader holds waiting for confirmation, its own and
+    /// forwarded ones ([`crate::Error::ReadsFull`]); also the most read states
+    /// a node keeps between two Readys.
+    pub reads_max: usize,
+    /// Most context bytes of the reads a leader holds; with none held, one
+    /// read goes however large its context.
+    pub read_bytes_max: usize,
     /// A known Raft bug to switch on, for the verification harness only (see
     /// [`crate::Mutant`]; exists only with the `mutants` feature).
     #[cfg(feature = "mutants")]
@@ -91,6 +117,9 @@ impl Config {
             pre_vote: false,
             check_quorum: false,
             applied: crate::Index(0),
+            read_mode: ReadMode::Index,
+            reads_max: 1024,
+            read_bytes_max: 1 << 20,
             #[cfg(feature = "mutants")]
             mutant: None,
         }
@@ -108,6 +137,10 @@ impl Config {
             Some("append_entries_max and inflight_max must be at least 1")
         } else if self.uncommitted_entries_max == 0 || self.outbox_max == 0 {
             Some("uncommitted_entries_max and outbox_max must be at least 1")
+        } else if self.reads_max == 0 {
+            Some("reads_max must be at least 1")
+        } else if self.read_mode == ReadMode::Lease && !lease_reads_allowed(self) {
+            Some("lease reads need check_quorum")
         } else {
             None
         };
@@ -116,6 +149,12 @@ impl Config {
             None => Ok(()),
         }
     }
+}
+
+/// Whether lease reads are safe with this configuration: only check-quorum
+/// makes a leader's lease mean anything.
+fn lease_reads_allowed(config: &Config) -> bool {
+    config.check_quorum
 }
 
 #[cfg(test)]
@@ -136,5 +175,15 @@ mod tests {
         let mut slow = ok.clone();
         slow.election_tick = slow.heartbeat_tick;
         assert!(slow.validate().is_err());
+        let mut lease = ok.clone();
+        lease.read_mode = ReadMode::Lease;
+        assert_eq!(
+            lease.validate(),
+            Err(Error::InvalidConfig {
+                problem: "lease reads need check_quorum"
+            })
+        );
+        lease.check_quorum = true;
+        assert_eq!(lease.validate(), Ok(()));
     }
 }

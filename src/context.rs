@@ -11,6 +11,7 @@ mod election;
 mod inherent;
 mod leadership;
 mod outbox;
+mod reads;
 mod relabel;
 mod replication;
 pub(crate) mod role;
@@ -28,7 +29,7 @@ use crate::log::LogView;
 use crate::utils::trace;
 use crate::{
     Config, DropReason, Entry, EntryKey, Error, HardState, Index, LogStorage, Message,
-    MessageVariant, NodeId, Snapshot, Staleness, StepOutcome, StorageResult, Term, Tick,
+    MessageVariant, NodeId, ReadState, Snapshot, Staleness, StepOutcome, StorageResult, Term, Tick,
 };
 
 /// All Raft state of one node. Owned by [`crate::Node`], which is the public face.
@@ -49,6 +50,8 @@ pub struct Context<S> {
     election_elapsed: Tick,
     heartbeat_elapsed: Tick,
     election_timeout: Tick,
+    /// Confirmed reads not yet handed out (at most `reads_max`).
+    read_states: Vec<ReadState>,
 }
 
 /// Where a restarted state machine stands: the application says so
@@ -67,6 +70,7 @@ pub struct ReadyParts {
     pub hard_state: Option<HardState>,
     pub messages: Vec<Message>,
     pub committed_entries: Vec<Entry>,
+    pub read_states: Vec<ReadState>,
 }
 
 impl<S: LogStorage> Context<S> {
@@ -110,6 +114,7 @@ impl<S: LogStorage> Context<S> {
             election_elapsed: Tick(0),
             heartbeat_elapsed: Tick(0),
             election_timeout: Tick(0),
+            read_states: Vec::new(),
         };
         ctx.reset_timers();
         Ok(ctx)
@@ -198,6 +203,7 @@ impl<S: LogStorage> Context<S> {
                         MessageVariant::AppendEntries { .. }
                         | MessageVariant::Heartbeat { .. }
                         | MessageVariant::InstallSnapshot { .. }
+                        | MessageVariant::ReadIndexResponse { .. }
                         | MessageVariant::TimeoutNow => Some(msg.src),
                         _ => None,
                     };
@@ -237,7 +243,7 @@ impl<S: LogStorage> Context<S> {
                 if answers_leader =>
             {
                 probe!(StaleLeaderAnswered);
-                self.send(msg.src, MessageVariant::HeartbeatResponse);
+                self.send(msg.src, MessageVariant::HeartbeatResponse { read: None });
             }
             _ => {}
         }
@@ -316,7 +322,7 @@ impl<S: LogStorage> Context<S> {
             {
                 Err(Error::MalformedSnapshot { src: msg.src })
             }
-            MessageVariant::Heartbeat { commit }
+            MessageVariant::Heartbeat { commit, .. }
                 if *commit > self.log.last().index && !mutant!(self.config, CommitBeyondMatch) =>
             {
                 Err(Error::CommitBeyondLast {
@@ -375,8 +381,15 @@ impl<S: LogStorage> Context<S> {
             MessageVariant::AppendEntriesResponse { outcome } => {
                 self.on_append_entries_response(src, outcome).await
             }
-            MessageVariant::Heartbeat { commit } => self.on_heartbeat(src, commit),
-            MessageVariant::HeartbeatResponse => self.on_heartbeat_response(src).await,
+            MessageVariant::Heartbeat { commit, read } => self.on_heartbeat(src, commit, read),
+            MessageVariant::HeartbeatResponse { read } => {
+                self.on_heartbeat_response(src, read).await
+            }
+            MessageVariant::ReadIndex { ctx } => self.on_read_index(ctx),
+            MessageVariant::ReadIndexForward { ctx } => self.on_read_index_forward(src, ctx),
+            MessageVariant::ReadIndexResponse { index, ctx } => {
+                self.on_read_index_response(src, index, ctx)
+            }
         }
     }
 
@@ -413,6 +426,7 @@ impl<S: LogStorage> Context<S> {
         self.log.has_unpersisted()
             || self.hard != self.hard_handed
             || !self.outbox.is_empty()
+            || !self.read_states.is_empty()
             || self.hard.committed_index > self.applying
     }
 
@@ -430,6 +444,7 @@ impl<S: LogStorage> Context<S> {
                 hard_state: None,
                 messages: self.outbox.take(),
                 committed_entries: Vec::new(),
+                read_states: Vec::new(),
             });
         }
         let committed = self.hard.committed_index;
@@ -458,6 +473,7 @@ impl<S: LogStorage> Context<S> {
             hard_state,
             messages: self.outbox.take(),
             committed_entries,
+            read_states: std::mem::take(&mut self.read_states),
         })
     }
 

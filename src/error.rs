@@ -105,6 +105,15 @@ pub enum Error {
         /// The configured limit.
         max: usize,
     },
+    /// The leader already holds `reads_max` reads, or `read_bytes_max`
+    /// context bytes with this one (the read was not registered).
+    #[error("too many pending reads (max {max} reads, {bytes_max} context bytes)")]
+    ReadsFull {
+        /// The configured count limit.
+        max: usize,
+        /// The configured byte limit.
+        bytes_max: usize,
+    },
     /// The message is addressed to another node.
     #[error("message for {dst} delivered to {local}")]
     WrongDestination {

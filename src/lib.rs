@@ -79,12 +79,13 @@ mod outcome;
 #[cfg(feature = "probes")]
 pub mod probe;
 pub mod progress;
+pub mod read_only;
 mod role;
 pub mod state;
 pub mod types;
 pub mod utils;
 
-pub use config::Config;
+pub use config::{Config, ReadMode};
 pub use context::{election_timeout, Relabel};
 pub use error::{Error, StorageError, StorageResult};
 pub use log::entry::{Entry, EntryKey, EntryVariant, Index, Term};
@@ -98,6 +99,7 @@ pub use mutant::Mutant;
 pub use node::{Node, Ready, Status};
 pub use outcome::{DropReason, Rejection, StepOutcome};
 pub use progress::{Progress, ProgressState, Tracker};
+pub use read_only::{ReadSeq, ReadState};
 pub use role::Role;
 pub use state::HardState;
 pub use types::{NodeId, Tick};

@@ -1,6 +1,6 @@
 //! [`Message`]: everything that reaches a node, remote RPCs and local events alike.
 
-use crate::{Entry, EntryKey, Index, NodeId, Snapshot, SnapshotStatus, Term};
+use crate::{Entry, EntryKey, Index, NodeId, ReadSeq, Snapshot, SnapshotStatus, Term};
 use bytes::Bytes;
 use std::fmt;
 
@@ -12,7 +12,7 @@ use std::fmt;
 ///
 /// ```
 /// use ruft::{Message, MessageVariant, NodeId, Term, Index};
-/// let m = Message::new(NodeId(1), Term(2), NodeId(3), MessageVariant::Heartbeat { commit: Index(4) });
+/// let m = Message::new(NodeId(1), Term(2), NodeId(3), MessageVariant::Heartbeat { commit: Index(4), read: None });
 /// assert_eq!(m.to_string(), "n1->n3 Heartbeat{t2, commit 4}");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -114,9 +114,35 @@ pub enum MessageVariant {
     Heartbeat {
         /// The commit index the follower may adopt.
         commit: Index,
+        /// The newest read the leader had registered when it sent this
+        /// heartbeat, if any is pending (ReadIndex, thesis §6.4).
+        read: Option<ReadSeq>,
     },
     /// Reply to a heartbeat: tells the leader the follower is reachable.
-    HeartbeatResponse,
+    HeartbeatResponse {
+        /// The heartbeat's `read`, echoed: the answer confirms the leader's
+        /// reads numbered up to it.
+        read: Option<ReadSeq>,
+    },
+    /// Local: the application asks for a linearizable read (see
+    /// [`crate::Node::read_index`]).
+    ReadIndex {
+        /// The application's context, handed back in the [`crate::ReadState`].
+        ctx: Bytes,
+    },
+    /// A follower forwards its application's read to the leader (thesis §6.4).
+    ReadIndexForward {
+        /// The application's context.
+        ctx: Bytes,
+    },
+    /// The leader confirmed a forwarded read: the follower may serve it once
+    /// it has applied `index`.
+    ReadIndexResponse {
+        /// The leader's commit index when the read arrived.
+        index: Index,
+        /// The application's context, as forwarded.
+        ctx: Bytes,
+    },
 }
 
 /// The answer to an AppendEntries.
@@ -164,6 +190,7 @@ impl MessageVariant {
                 | Self::CheckQuorum
                 | Self::TransferLeader { .. }
                 | Self::ReportSnapshot { .. }
+                | Self::ReadIndex { .. }
         )
     }
 
@@ -208,7 +235,10 @@ impl MessageVariant {
             Self::InstallSnapshot { .. } => "InstallSnapshot",
             Self::AppendEntriesResponse { .. } => "AppendEntriesResponse",
             Self::Heartbeat { .. } => "Heartbeat",
-            Self::HeartbeatResponse => "HeartbeatResponse",
+            Self::HeartbeatResponse { .. } => "HeartbeatResponse",
+            Self::ReadIndex { .. } => "ReadIndex",
+            Self::ReadIndexForward { .. } => "ReadIndexForward",
+            Self::ReadIndexResponse { .. } => "ReadIndexResponse",
         }
     }
 }
@@ -322,8 +352,27 @@ impl fmt::Display for MessageBody<'_> {
                     write!(f, "AppendReject{{{t}, at {rejected}, hint {hint}}}")
                 }
             },
-            MessageVariant::Heartbeat { commit } => write!(f, "Heartbeat{{{t}, commit {commit}}}"),
-            MessageVariant::HeartbeatResponse => write!(f, "HeartbeatOk{{{t}}}"),
+            MessageVariant::Heartbeat { commit, read } => {
+                write!(f, "Heartbeat{{{t}, commit {commit}")?;
+                if let Some(seq) = read {
+                    write!(f, ", read {seq}")?;
+                }
+                write!(f, "}}")
+            }
+            MessageVariant::HeartbeatResponse { read } => {
+                write!(f, "HeartbeatOk{{{t}")?;
+                if let Some(seq) = read {
+                    write!(f, ", read {seq}")?;
+                }
+                write!(f, "}}")
+            }
+            MessageVariant::ReadIndex { ctx } => write!(f, "ReadIndex{{{} bytes}}", ctx.len()),
+            MessageVariant::ReadIndexForward { ctx } => {
+                write!(f, "ReadForward{{{t}, {} bytes}}", ctx.len())
+            }
+            MessageVariant::ReadIndexResponse { index, ctx } => {
+                write!(f, "ReadIndexOk{{{t}, index {index}, {} bytes}}", ctx.len())
+            }
         }
     }
 }
@@ -339,7 +388,7 @@ mod tests {
                 NodeId(1),
                 Term(t),
                 NodeId(2),
-                MessageVariant::HeartbeatResponse,
+                MessageVariant::HeartbeatResponse { read: None },
             )
         };
         for current in 0..4u64 {

@@ -4,7 +4,7 @@ use crate::context::Context;
 use crate::log::LogView;
 use crate::{
     Config, Entry, EntryKey, Error, HardState, Index, LogStorage, Message, MessageVariant, NodeId,
-    Role, Snapshot, SnapshotStatus, StepOutcome, Term, Tick,
+    ReadState, Role, Snapshot, SnapshotStatus, StepOutcome, Term, Tick,
 };
 use bytes::Bytes;
 
@@ -56,7 +56,9 @@ struct Outstanding {
 /// 3. restore the state machine from `snapshot` if present, then apply
 ///    `committed_entries` to it, in order (they start right after the
 ///    snapshot, or after what was applied before);
-/// 4. call [`Node::advance`] with this Ready.
+/// 4. serve each of `read_states` once the state machine has applied its
+///    index: at once if it has, else when a later Ready's entries reach it;
+/// 5. call [`Node::advance`] with this Ready.
 ///
 /// Between [`Node::ready`] and [`Node::advance`] the node may keep stepping
 /// messages and ticking (the write may be in flight); it just hands out no new
@@ -74,6 +76,9 @@ pub struct Ready {
     pub messages: Vec<Message>,
     /// Committed entries to apply, in index order.
     pub committed_entries: Vec<Entry>,
+    /// Reads confirmed since the last Ready ([`Node::read_index`]), in the
+    /// order they were confirmed.
+    pub read_states: Vec<ReadState>,
 }
 
 /// A snapshot of a node's state for display and tests.
@@ -152,6 +157,49 @@ impl<S: LogStorage> Node<S> {
         self.ctx.propose(payload).await
     }
 
+    /// Asks for a linearizable read (ReadIndex, thesis §6.4). Once the
+    /// leader has confirmed that it still leads, a [`ReadState`] with the
+    /// index to wait for and `ctx` comes in a [`Ready`]: serve the read from
+    /// the state machine once it has applied that index. How the leader
+    /// confirms is [`Config::read_mode`]: a heartbeat round answered by a
+    /// quorum, or its check-quorum lease. A new leader confirms nothing until
+    /// it has committed an entry of its own term. A follower forwards the read
+    /// to its leader and receives the answer; `ctx` is opaque to ruft and
+    /// need not be unique.
+    ///
+    /// A read is never answered wrongly, but may go unanswered: if the leader
+    /// steps down or a message is lost, the read is dropped (traced) and the
+    /// application retries it after a timeout of its own, as for a lost
+    /// proposal.
+    ///
+    /// Errors: [`Error::NotLeader`] on a node that knows no leader (a
+    /// candidate, or a follower that has not heard from one in this term),
+    /// [`Error::ReadsFull`] on a leader holding [`Config::reads_max`] reads or
+    /// [`Config::read_bytes_max`] context bytes.
+    ///
+    /// ```
+    /// # use ruft::{Config, Index, MemStorage, Node, NodeId, ReadState};
+    /// # futures::executor::block_on(async {
+    /// let mut n = Node::new(Config::new(NodeId(1), [NodeId(1)]), MemStorage::default()).await.unwrap();
+    /// n.campaign().await.unwrap();
+    /// let mut reads = Vec::new();
+    /// n.read_index("get x".into()).await.unwrap();
+    /// while n.has_ready() {
+    ///     let rd = n.ready().await.unwrap();
+    ///     n.storage_mut().persist(&rd).unwrap();
+    ///     reads.extend(rd.read_states.iter().cloned());
+    ///     n.advance(rd);
+    /// }
+    /// // Alone in its cluster the leader confirms the read once its no-op commits.
+    /// assert_eq!(reads, vec![ReadState { index: Index(1), ctx: "get x".into() }]);
+    /// # });
+    /// ```
+    pub async fn read_index(&mut self, ctx: Bytes) -> Result<StepOutcome, Error> {
+        let id = self.ctx.config().id;
+        self.step(Message::local(id, MessageVariant::ReadIndex { ctx }))
+            .await
+    }
+
     /// Hands leadership to the voter `target` (leader transfer, thesis
     /// §3.10): the leader stops accepting proposals, brings `target` up to
     /// date, then tells it to campaign at once (it skips pre-vote, and voters
@@ -187,10 +235,13 @@ impl<S: LogStorage> Node<S> {
     /// snapshot before sending it anything else; the follower's
     /// acknowledgement ends the wait, and so does this report: after
     /// [`SnapshotStatus::Failed`] the leader probes the follower again (and
-    /// sends the snapshot again if it still needs it). Report every snapshot
-    /// the transport gave up on, or that follower waits until the leader
-    /// changes. A report for a follower not waiting for one is a traced
-    /// drop ([`crate::DropReason::StaleResponse`]).
+    /// sends the snapshot again if it still needs it); after
+    /// [`SnapshotStatus::Delivered`] it probes from just past the snapshot.
+    /// Report every snapshot the transport delivered or gave up on: if the
+    /// snapshot or the follower's acknowledgement is lost and nothing is
+    /// reported, that follower waits until the leader changes (as in etcd).
+    /// A report for a follower not waiting for one is a traced drop
+    /// ([`crate::DropReason::StaleResponse`]).
     ///
     /// Errors: [`Error::UnknownNode`] for a peer that is not another voter.
     pub async fn report_snapshot(
@@ -236,6 +287,7 @@ impl<S: LogStorage> Node<S> {
             hard_state: parts.hard_state,
             messages: parts.messages,
             committed_entries: parts.committed_entries,
+            read_states: parts.read_states,
         })
     }
 

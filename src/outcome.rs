@@ -80,6 +80,11 @@ pub enum DropReason {
         /// The leader the node still hears.
         leader: NodeId,
     },
+    /// A read forwarded by a follower, or a read state sent back by the
+    /// leader, beyond [`crate::Config::reads_max`] or
+    /// [`crate::Config::read_bytes_max`] (the client's read times out and is
+    /// retried, as after a lost message).
+    ReadsFull,
     /// A leader transfer to the leader itself: nothing to do.
     TransferToSelf,
     /// A leader transfer to the node already being transferred to: the

@@ -45,11 +45,13 @@ pub enum Group {
     Leadership,
     /// Snapshots: sending, installing, reporting (§7).
     Snapshots,
+    /// Linearizable reads: forwarding, confirming, answering (§6.4).
+    Reads,
 }
 
 impl Group {
     /// Every group, in report order.
-    pub const ALL: [Group; 9] = [
+    pub const ALL: [Group; 10] = [
         Group::Handlers,
         Group::Rejections,
         Group::Drops,
@@ -59,6 +61,7 @@ impl Group {
         Group::Replication,
         Group::Leadership,
         Group::Snapshots,
+        Group::Reads,
     ];
 
     /// The group's heading in the report.
@@ -73,6 +76,7 @@ impl Group {
             Group::Replication => "replication",
             Group::Leadership => "leadership",
             Group::Snapshots => "snapshots",
+            Group::Reads => "reads",
         }
     }
 }
@@ -149,6 +153,14 @@ probes! {
     /// `on_report_snapshot`.
     OnReportSnapshot => "on-report-snapshot", Handlers,
         "the application reported how sending a snapshot ended";
+    /// `on_read_index`.
+    OnReadIndex => "on-read-index", Handlers, "the application asked for a linearizable read";
+    /// `on_read_index_forward`.
+    OnReadIndexForward => "on-read-index-forward", Handlers,
+        "a follower's forwarded read of the node's term arrived";
+    /// `on_read_index_response`.
+    OnReadIndexResponse => "on-read-index-response", Handlers,
+        "the leader's answer to a forwarded read arrived";
 
     /// [`Rejection::VoteAlreadyCast`].
     RejectVoteAlreadyCast => "reject-vote-already-cast", Rejections,
@@ -182,6 +194,15 @@ probes! {
     /// [`DropReason::AlreadyTransferring`].
     DropAlreadyTransferring => "drop-already-transferring", Drops,
         "a leader transfer to the target already being transferred to";
+    /// [`DropReason::ReadsFull`].
+    DropReadsFull => "drop-reads-full", Drops,
+        "a forwarded read or a read state dropped: reads_max or read_bytes_max reached";
+    /// [`DropReason::NotForRole`] for a forwarded read.
+    DropReadForwardNotLeader => "drop-read-forward-not-leader", Drops,
+        "a forwarded read reached a node no longer leader";
+    /// [`DropReason::NotForRole`] for a read answer.
+    DropReadResponseOnLeader => "drop-read-response-on-leader", Drops,
+        "a leader dropped a read answer of its own term (a second leader, §5.2)";
     /// [`DropReason::NotForRole`] for `CheckQuorum`.
     DropCheckQuorumNotLeader => "drop-check-quorum-not-leader", Drops,
         "a node no longer leader dropped an election-period end (CheckQuorum)";
@@ -367,6 +388,26 @@ probes! {
     /// A node opened over a compacted log.
     OpenedCompacted => "opened-compacted", Snapshots,
         "a node started from storage whose log was compacted";
+
+    /// A follower forwarded a read.
+    ReadForwarded => "read-forwarded", Reads, "a follower forwarded its application's read to the leader";
+    /// A read refused: too many pending.
+    ReadsFull => "reads-full", Reads, "a leader refused a read: reads_max or read_bytes_max reached";
+    /// A read held until the leader commits in its term.
+    ReadWaitsForOwnTermCommit => "read-waits-for-own-term-commit", Reads,
+        "a new leader held a read back until it commits an entry of its term (§8)";
+    /// Postponed reads registered.
+    PostponedReadsReleased => "postponed-reads-released", Reads,
+        "a leader registered the reads it held back, having committed in its term";
+    /// A read served by lease.
+    ReadServedByLease => "read-served-by-lease", Reads,
+        "a leader served a read at once within its check-quorum lease";
+    /// Reads confirmed by a quorum.
+    ReadConfirmedByQuorum => "read-confirmed-by-quorum", Reads,
+        "a quorum answered a heartbeat sent after a read: the read is served (§6.4)";
+    /// Pending reads dropped on step-down.
+    PendingReadsDroppedOnStepDown => "pending-reads-dropped-on-step-down", Reads,
+        "a leader stepped down holding unconfirmed reads; they are dropped";
 }
 
 impl Probe {
@@ -388,7 +429,7 @@ impl fmt::Display for Probe {
 struct Counter(AtomicU64);
 
 /// Room for every probe; a compile-time assert checks that it is enough.
-const COUNTERS_MAX: usize = 96;
+const COUNTERS_MAX: usize = 128;
 const _: () = assert!(Probe::ALL.len() <= COUNTERS_MAX, "grow COUNTERS_MAX");
 
 static HITS: [Counter; COUNTERS_MAX] = [const { Counter(AtomicU64::new(0)) }; COUNTERS_MAX];
@@ -435,6 +476,7 @@ pub(crate) fn outcome(variant: &MessageVariant, outcome: &Result<StepOutcome, Er
             DropReason::LeaderLease { .. } => Probe::DropLeaderLease,
             DropReason::TransferToSelf => Probe::DropTransferToSelf,
             DropReason::AlreadyTransferring => Probe::DropAlreadyTransferring,
+            DropReason::ReadsFull => Probe::DropReadsFull,
             DropReason::NotForRole { .. } => match variant {
                 MessageVariant::Hup => Probe::DropHupOnLeader,
                 MessageVariant::Beat => Probe::DropBeatNotLeader,
@@ -442,7 +484,9 @@ pub(crate) fn outcome(variant: &MessageVariant, outcome: &Result<StepOutcome, Er
                 MessageVariant::AppendEntries { .. } => Probe::DropAppendOnLeader,
                 MessageVariant::AppendEntriesResponse { .. } => Probe::DropAppendResponseNotLeader,
                 MessageVariant::Heartbeat { .. } => Probe::DropHeartbeatOnLeader,
-                MessageVariant::HeartbeatResponse => Probe::DropHeartbeatResponseNotLeader,
+                MessageVariant::HeartbeatResponse { .. } => Probe::DropHeartbeatResponseNotLeader,
+                MessageVariant::ReadIndexForward { .. } => Probe::DropReadForwardNotLeader,
+                MessageVariant::ReadIndexResponse { .. } => Probe::DropReadResponseOnLeader,
                 MessageVariant::CheckQuorum => Probe::DropCheckQuorumNotLeader,
                 MessageVariant::RequestPreVoteResponse { .. } => Probe::DropPreVoteNotPreCandidate,
                 MessageVariant::TimeoutNow => Probe::DropTimeoutNowNotFollower,
@@ -454,7 +498,8 @@ pub(crate) fn outcome(variant: &MessageVariant, outcome: &Result<StepOutcome, Er
                 MessageVariant::Propose { .. }
                 | MessageVariant::TransferLeader { .. }
                 | MessageVariant::RequestVote { .. }
-                | MessageVariant::RequestPreVote { .. } => return,
+                | MessageVariant::RequestPreVote { .. }
+                | MessageVariant::ReadIndex { .. } => return,
             },
         },
     };

@@ -52,6 +52,7 @@ fn heartbeat(src: u64, term: u64, commit: u64) -> Message {
         term,
         MessageVariant::Heartbeat {
             commit: Index(commit),
+            read: None,
         },
     )
 }
@@ -134,7 +135,11 @@ fn follower_of_n2(term: u64) -> Node<MemStorage> {
     assert_handled(&mut node, heartbeat(2, term, 0));
     assert_eq!(
         sent(&mut node),
-        [to(2, term, MessageVariant::HeartbeatResponse)]
+        [to(
+            2,
+            term,
+            MessageVariant::HeartbeatResponse { read: None }
+        )]
     );
     node
 }
@@ -177,7 +182,7 @@ fn a_proposal_on_a_follower_is_refused_with_the_leader_it_knows() {
     assert_handled(&mut node, heartbeat(2, 1, 0));
     assert_eq!(
         sent(&mut node),
-        [to(2, 1, MessageVariant::HeartbeatResponse)]
+        [to(2, 1, MessageVariant::HeartbeatResponse { read: None })]
     );
     let before = node.clone();
     let hint = Err(Error::NotLeader { leader: Some(n(2)) });
@@ -194,7 +199,12 @@ fn a_proposal_on_a_follower_is_refused_with_the_leader_it_knows() {
 #[test]
 fn a_message_for_another_node_is_refused() {
     let mut node = fresh();
-    let misdelivered = Message::new(n(2), Term(1), n(3), MessageVariant::HeartbeatResponse);
+    let misdelivered = Message::new(
+        n(2),
+        Term(1),
+        n(3),
+        MessageVariant::HeartbeatResponse { read: None },
+    );
     let error = Error::WrongDestination {
         dst: n(3),
         local: n(1),
@@ -402,7 +412,7 @@ fn a_message_from_an_older_term_is_dropped() {
     assert_handled(&mut node, heartbeat(2, 2, 0));
     assert_eq!(
         sent(&mut node),
-        [to(2, 2, MessageVariant::HeartbeatResponse)]
+        [to(2, 2, MessageVariant::HeartbeatResponse { read: None })]
     );
 }
 
@@ -494,7 +504,7 @@ fn a_storage_failure_is_returned_and_the_node_recovers_once_storage_does() {
     assert_handled(&mut node, heartbeat(2, 1, 0));
     assert_eq!(
         sent(&mut node),
-        [to(2, 1, MessageVariant::HeartbeatResponse)]
+        [to(2, 1, MessageVariant::HeartbeatResponse { read: None })]
     );
 
     node.storage_mut().failing = true;
@@ -521,7 +531,10 @@ fn a_storage_failure_is_returned_and_the_node_recovers_once_storage_does() {
     node.storage_mut().failing = false;
     let rd = block_on(node.ready()).unwrap();
     assert_eq!(rd.committed_entries, entries(&[(1, 1), (1, 2)]));
-    assert_eq!(rd.messages, [to(2, 1, MessageVariant::HeartbeatResponse)]);
+    assert_eq!(
+        rd.messages,
+        [to(2, 1, MessageVariant::HeartbeatResponse { read: None })]
+    );
     node.storage_mut().write_ready(&rd);
     node.advance(rd);
     assert_handled(&mut node, append(2, 1, (1, 1), &[(1, 2)], 2));
@@ -579,7 +592,7 @@ fn ready_twice_without_advance_is_refused() {
     node.advance(rd);
     assert_eq!(
         sent(&mut node),
-        [to(2, 1, MessageVariant::HeartbeatResponse)]
+        [to(2, 1, MessageVariant::HeartbeatResponse { read: None })]
     );
 }
 

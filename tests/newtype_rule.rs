@@ -20,6 +20,7 @@ const ALLOWED: &[(&str, &str)] = &[
     ("src/types.rs:Tick.0",                            "the newtype's own representation"),
     ("src/log/entry.rs:Index.0",                       "the newtype's own representation"),
     ("src/log/entry.rs:Term.0",                        "the newtype's own representation"),
+    ("src/read_only.rs:ReadSeq.0",                     "the newtype's own representation"),
     ("src/config.rs:Config.seed",                      "a random seed, not a Raft quantity"),
     ("src/context/inherent.rs:election_timeout(seed)", "Config::seed, passed on"),
     ("src/probe.rs:hits -> return",                    "a count of code-probe hits, not a Raft quantity"),

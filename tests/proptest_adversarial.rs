@@ -460,8 +460,9 @@ impl View<'_> {
             },
             Body::Heartbeat(i) => MessageVariant::Heartbeat {
                 commit: self.index(*i),
+                read: None,
             },
-            Body::HeartbeatOk => MessageVariant::HeartbeatResponse,
+            Body::HeartbeatOk => MessageVariant::HeartbeatResponse { read: None },
         };
         (Message::new(src, term, dst, variant), real)
     }
@@ -535,7 +536,7 @@ fn expect(msg: &Message, node: &Node<MemStorage>) -> Expect {
         {
             return Expect::Refused(Error::MalformedAppend { src: msg.src });
         }
-        MessageVariant::Heartbeat { commit } if *commit > last => {
+        MessageVariant::Heartbeat { commit, .. } if *commit > last => {
             return Expect::Refused(Error::CommitBeyondLast {
                 commit: *commit,
                 last,
@@ -569,7 +570,7 @@ fn forging(msg: &Message, node: &Node<MemStorage>) -> bool {
         MessageVariant::RequestVoteResponse { granted } => *granted,
         MessageVariant::RequestVote { last, .. } => last.is_up_to_date_with(s.last),
         MessageVariant::AppendEntries { prev, .. } => prev.index <= s.last.index,
-        MessageVariant::Heartbeat { commit } => *commit > s.committed,
+        MessageVariant::Heartbeat { commit, .. } => *commit > s.committed,
         MessageVariant::AppendEntriesResponse {
             outcome: AppendOutcome::Accepted { matched },
         } => *matched <= s.last.index,
@@ -595,6 +596,7 @@ fn error_name(e: &Error) -> &'static str {
         Error::NotLeader { .. } => "NotLeader",
         Error::ProposalsFull { .. } => "ProposalsFull",
         Error::UncommittedBytesFull { .. } => "UncommittedBytesFull",
+        Error::ReadsFull { .. } => "ReadsFull",
         Error::WrongDestination { .. } => "WrongDestination",
         Error::UnknownSender { .. } => "UnknownSender",
         Error::RemoteTermZero { .. } => "RemoteTermZero",
@@ -786,7 +788,10 @@ impl Attack {
             },
             Action::Drop(i) => match self.position(i) {
                 None => ("drop: nothing in flight".into(), Ok(())),
-                Some(p) => (format!("drop {:?}", self.cluster.drop_message(p)), Ok(())),
+                Some(p) => (
+                    format!("drop {:?}", self.cluster.drop_message(p).map(|(m, _)| m)),
+                    Ok(()),
+                ),
             },
             Action::Propose(node) => {
                 let id = self.node(node);

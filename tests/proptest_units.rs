@@ -460,7 +460,7 @@ fn term_gate(current: u64, sent: u64) -> Result<(), TestCaseError> {
         NodeId(2),
         Term(sent),
         NodeId(1),
-        MessageVariant::HeartbeatResponse,
+        MessageVariant::HeartbeatResponse { read: None },
     );
     let got = block_on(node.step(msg.clone()));
     match msg.staleness(Term(current)) {
@@ -495,7 +495,7 @@ proptest! {
     /// Local iff the term is 0, else the order of the two terms.
     #[test]
     fn staleness_is_the_order_of_terms(current in term(), sent in term(), src in 1u64..=3) {
-        let ok = MessageVariant::HeartbeatResponse;
+        let ok = MessageVariant::HeartbeatResponse { read: None };
         let msg = Message::new(NodeId(src), Term(sent), NodeId(1), ok);
         let expected = if sent == 0 {
             Staleness::Local
@@ -661,8 +661,9 @@ fn peer_message(node: &Node<MemStorage>, src: u64, term: Term, body: &Body) -> M
         },
         Body::Heartbeat { commit } => MessageVariant::Heartbeat {
             commit: Index(*commit),
+            read: None,
         },
-        Body::HeartbeatOk => MessageVariant::HeartbeatResponse,
+        Body::HeartbeatOk => MessageVariant::HeartbeatResponse { read: None },
     };
     Message::new(NodeId(src), term, NodeId(1), variant)
 }

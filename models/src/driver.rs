@@ -7,11 +7,13 @@
 //! node's [`Ghost`] after every event and [`Cluster::check`] judges the whole
 //! cluster with the shared [`crate::properties`].
 
+use crate::machine::Machine;
 use crate::properties::{self, Ghost, NodeObs};
 use bytes::Bytes;
 use futures::executor::block_on;
 use ruft::{
-    Config, EntryKey, Error, MemStorage, Message, Node, NodeId, Ready, StepOutcome, StorageError,
+    Config, EntryKey, Error, MemStorage, Message, MessageVariant, Node, NodeId, ReadState, Ready,
+    SnapshotStatus, StepOutcome, StorageError,
 };
 use std::collections::BTreeSet;
 
@@ -29,6 +31,12 @@ pub struct Slot {
     pub delay_persist: bool,
     /// What the properties know of this node's history.
     pub ghost: Ghost,
+    /// The application's durable state machine, once
+    /// [`Cluster::keep_machines`] switched state machines on.
+    pub machine: Option<Machine>,
+    /// Every read state its Readys handed out, oldest first (see
+    /// [`Cluster::read_index`]).
+    pub read_states: Vec<ReadState>,
 }
 
 /// Counters of what happened, for reports.
@@ -67,6 +75,10 @@ pub struct Cluster {
     /// Cut links and dropped message kinds ([`Cluster::cut`], [`Cluster::drop_kind`], ...).
     faults: Faults,
     check_properties: bool,
+    /// Tell a sender how sending its InstallSnapshot ended ([`Cluster::keep_machines`]).
+    report_lost_snapshots: bool,
+    /// Lost InstallSnapshots (sender, receiver) not yet reported to the sender.
+    unreported: Vec<(NodeId, NodeId)>,
     stats: Stats,
 }
 
@@ -87,6 +99,8 @@ impl Cluster {
                     pending: None,
                     delay_persist: false,
                     ghost: Ghost::default(),
+                    machine: None,
+                    read_states: Vec::new(),
                 }
             })
             .collect();
@@ -96,7 +110,46 @@ impl Cluster {
             partition: None,
             faults: Faults::default(),
             check_properties: true,
+            report_lost_snapshots: false,
+            unreported: Vec::new(),
             stats: Stats::default(),
+        }
+    }
+
+    /// Runs the application as a real one with log compaction does: every
+    /// node keeps a durable state machine ([`Machine`]) that applies what
+    /// each Ready hands out, restarts with `Config::applied` at the machine's
+    /// index, may compact its log ([`Cluster::compact`]), and its transport
+    /// tells the engine how sending each InstallSnapshot ended
+    /// (`Node::report_snapshot`: `Delivered` once delivered, `Failed` when
+    /// lost). Call it before the first event.
+    pub fn keep_machines(&mut self) {
+        for slot in &mut self.slots {
+            slot.machine.get_or_insert_with(Machine::default);
+        }
+        self.report_lost_snapshots = true;
+    }
+
+    /// Node `id` snapshots its state machine and compacts its log up to its
+    /// applied index, if it is running, keeps a machine and applied anything
+    /// beyond its snapshot. Returns whether it compacted. A refused
+    /// compaction means the engine handed out something it should not have:
+    /// it is flagged for `snapshot consistency`, as the model does.
+    pub fn compact(&mut self, id: NodeId) -> bool {
+        let slot = &mut self.slots[Self::at(id)];
+        let Some(machine) = slot.machine.as_ref().filter(|_| slot.up) else {
+            return false;
+        };
+        if !machine.may_compact(slot.node.storage()) {
+            return false;
+        }
+        let voters: Vec<NodeId> = slot.node.config().voters.iter().copied().collect();
+        match machine.compact(slot.node.storage_mut(), voters) {
+            Ok(()) => true,
+            Err(_) => {
+                slot.ghost.flags.snapshot_broken = true;
+                false
+            }
         }
     }
 
@@ -157,7 +210,7 @@ impl Cluster {
                 node: &s.node,
                 up: s.up,
                 ghost: &s.ghost,
-                machine: None,
+                machine: s.machine.as_ref(),
             })
             .collect()
     }
@@ -193,6 +246,12 @@ impl Cluster {
         key.ok_or(DriveError::Node(Error::ReadyOutstanding))
     }
 
+    /// Asks `id` for a linearizable read with context `ctx`; the read
+    /// states its Readys hand out are collected in [`Slot::read_states`].
+    pub fn read_index(&mut self, id: NodeId, ctx: Bytes) -> Result<StepOutcome, DriveError> {
+        self.with_node(id, |n| block_on(n.read_index(ctx)))
+    }
+
     /// Asks `id` to hand its leadership to `target` (leader transfer).
     pub fn transfer_leader(
         &mut self,
@@ -216,11 +275,25 @@ impl Cluster {
         let msg = self.network.remove(i);
         let dst = self.slots.get(Self::at(msg.dst));
         if !dst.is_some_and(|s| s.up) || self.faults.blocks(&msg) {
-            self.stats.lost += 1;
-            return Some(Ok(StepOutcome::Handled));
+            self.lose(&msg);
+            return Some(self.report_losses().map(|_| StepOutcome::Handled));
         }
         self.stats.delivered += 1;
-        Some(self.step(msg))
+        let sent_snapshot = (self.report_lost_snapshots
+            && matches!(msg.variant, MessageVariant::InstallSnapshot { .. }))
+        .then_some((msg.src, msg.dst));
+        let outcome = self.step(msg);
+        if let Some((src, dst)) = sent_snapshot {
+            // The transport finished sending it: tell the leader, so that a
+            // lost acknowledgement does not leave it waiting.
+            let reported = self.with_node(src, |n| {
+                block_on(n.report_snapshot(dst, SnapshotStatus::Delivered))
+            });
+            if let Err(e) = reported {
+                return Some(Err(e));
+            }
+        }
+        Some(outcome)
     }
 
     /// Delivers messages oldest first until none is left or `steps_max` were
@@ -234,12 +307,37 @@ impl Cluster {
         Ok(n)
     }
 
-    /// Loses the `i`-th message in flight.
-    pub fn drop_message(&mut self, i: usize) -> Option<Message> {
+    /// Loses the `i`-th message in flight. With state machines kept, a lost
+    /// InstallSnapshot is reported to its sender; an error doing so is
+    /// returned with the message.
+    pub fn drop_message(&mut self, i: usize) -> Option<(Message, Result<(), DriveError>)> {
         (i < self.network.len()).then(|| {
-            self.stats.lost += 1;
-            self.network.remove(i)
+            let msg = self.network.remove(i);
+            self.lose(&msg);
+            let reported = self.report_losses();
+            (msg, reported)
         })
+    }
+
+    /// Counts `msg` as lost and, if it is an InstallSnapshot whose loss the
+    /// transport reports, queues the report for its sender.
+    fn lose(&mut self, msg: &Message) {
+        self.stats.lost += 1;
+        if self.report_lost_snapshots
+            && matches!(msg.variant, MessageVariant::InstallSnapshot { .. })
+        {
+            self.unreported.push((msg.src, msg.dst));
+        }
+    }
+
+    /// Tells each sender of a lost InstallSnapshot (if it runs) that it failed.
+    fn report_losses(&mut self) -> Result<(), DriveError> {
+        while let Some((src, dst)) = self.unreported.pop() {
+            self.with_node(src, |n| {
+                block_on(n.report_snapshot(dst, SnapshotStatus::Failed))
+            })?;
+        }
+        Ok(())
     }
 
     /// Sends a copy of the `i`-th message in flight.
@@ -262,7 +360,10 @@ impl Cluster {
         if slot.up {
             return Ok(());
         }
-        let cfg = slot.node.config().clone();
+        let mut cfg = slot.node.config().clone();
+        if let Some(m) = &slot.machine {
+            cfg.applied = m.applied();
+        }
         slot.node = block_on(Node::new(cfg, slot.node.storage().clone()))?;
         slot.up = true;
         if self.check_properties {
@@ -307,6 +408,7 @@ impl Cluster {
             slot.ghost.observe_step(&before, &slot.node);
         }
         self.drive(i)?;
+        self.report_losses()?;
         Ok(outcome?)
     }
 
@@ -332,11 +434,16 @@ impl Cluster {
             slot.ghost.observe_ready(&slot.node, &rd);
         }
         self.stats.applied += rd.committed_entries.len();
+        let refused = slot.machine.as_mut().map(|m| m.apply_ready(&rd).is_err());
         let before = self.check_properties.then(|| slot.node.clone());
         let messages = rd.messages.clone();
+        slot.read_states.extend(rd.read_states.iter().cloned());
         slot.node.advance(rd);
         if let Some(before) = before {
             slot.ghost.observe_step(&before, &slot.node);
+        }
+        if let (Some(m), Some(refused)) = (&slot.machine, refused) {
+            slot.ghost.observe_machine(&slot.node, m, refused);
         }
         for msg in messages {
             let crosses = self
@@ -344,7 +451,7 @@ impl Cluster {
                 .as_ref()
                 .is_some_and(|side| side.contains(&msg.src) != side.contains(&msg.dst));
             if crosses || self.faults.blocks(&msg) {
-                self.stats.lost += 1;
+                self.lose(&msg);
             } else {
                 self.network.push(msg);
             }

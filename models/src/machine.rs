@@ -7,7 +7,7 @@
 //! log, which the ghost already judges entry by entry.
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
-use ruft::{Entry, EntryKey, EntryVariant, Index, Term};
+use ruft::{Entry, EntryKey, EntryVariant, Index, MemStorage, NodeId, Ready, StorageError, Term};
 
 /// The entries applied, in index order from index 1.
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -55,6 +55,35 @@ impl Machine {
         }
         self.applied.push(entry.clone());
         Ok(())
+    }
+
+    /// The application's step 3 for one Ready: restore from its snapshot, if
+    /// it carries one, then apply its committed entries in order.
+    pub fn apply_ready(&mut self, rd: &Ready) -> Result<(), MachineError> {
+        if let Some(snapshot) = &rd.snapshot {
+            *self = Machine::decode(snapshot.index(), &snapshot.data)?;
+        }
+        rd.committed_entries.iter().try_for_each(|e| self.apply(e))
+    }
+
+    /// Whether a compaction would drop anything: the machine applied entries
+    /// beyond `storage`'s snapshot.
+    pub fn may_compact(&self, storage: &MemStorage) -> bool {
+        self.applied() > storage.stored_snapshot().index()
+    }
+
+    /// Snapshots the machine at its applied index into `storage` and drops
+    /// the log up to there, as an application compacting its log does. The
+    /// machine applies only committed, persisted entries, so a refusal means
+    /// the engine handed out something else.
+    pub fn compact(
+        &self,
+        storage: &mut MemStorage,
+        voters: impl IntoIterator<Item = NodeId>,
+    ) -> Result<(), StorageError> {
+        let index = self.applied();
+        storage.create_snapshot(index, voters, self.encode())?;
+        storage.compact(index)
     }
 
     /// The machine's whole state as snapshot data.

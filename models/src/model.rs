@@ -297,11 +297,11 @@ impl RaftActor {
     /// Whether the node may compact now: under the bound, with entries
     /// applied beyond its snapshot.
     fn may_compact(&self, st: &NodeState) -> bool {
-        let Some(machine) = &st.machine else {
-            return false;
-        };
         st.compactions < self.cfg.compactions_max
-            && machine.applied() > st.node.storage().stored_snapshot().index()
+            && st
+                .machine
+                .as_ref()
+                .is_some_and(|m| m.may_compact(st.node.storage()))
     }
 
     /// Snapshots the state machine at its applied index and drops the log
@@ -310,13 +310,8 @@ impl RaftActor {
         let Some(machine) = &st.machine else {
             return;
         };
-        let (index, data) = (machine.applied(), machine.encode());
         let voters = self.config.voters.iter().copied();
-        let storage = st.node.storage_mut();
-        let done = storage
-            .create_snapshot(index, voters, data)
-            .and_then(|_| storage.compact(index));
-        match done {
+        match machine.compact(st.node.storage_mut(), voters) {
             Ok(()) => st.compactions += 1,
             // The machine applied only committed, persisted entries: a
             // refusal means the engine handed out something else.
@@ -352,21 +347,14 @@ fn carry_out(st: &mut NodeState, rd: Ready, o: &mut Out<RaftActor>) {
     for msg in &rd.messages {
         o.send(actor_id(msg.dst), Wire(msg.clone()));
     }
-    let refused = st.machine.as_mut().is_some_and(|m| apply(m, &rd).is_err());
+    let refused = st
+        .machine
+        .as_mut()
+        .is_some_and(|m| m.apply_ready(&rd).is_err());
     st.node.advance(rd);
     if let Some(m) = &st.machine {
         st.ghost.observe_machine(&st.node, m, refused);
     }
-}
-
-/// The application's step 3: restore from the snapshot, then apply.
-fn apply(machine: &mut Machine, rd: &Ready) -> Result<(), crate::machine::MachineError> {
-    if let Some(snapshot) = &rd.snapshot {
-        *machine = Machine::decode(snapshot.index(), &snapshot.data)?;
-    }
-    rd.committed_entries
-        .iter()
-        .try_for_each(|e| machine.apply(e))
 }
 
 fn durable(st: &NodeState) -> Durable {

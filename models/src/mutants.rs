@@ -387,7 +387,7 @@ pub const CATALOGUE: &[Catalogued] = &[
         model: stale_snapshots,
         why: "two snapshots of one leader must meet out of order: compaction twice, heartbeats, \
               one term, four messages in flight",
-        random: Random::ExhaustiveOnly(NO_RANDOM_SNAPSHOTS),
+        random: Random::Finds { voters: 3 },
     },
     Catalogued {
         mutant: Mutant::SnapshotKeepsConflictingSuffix,
@@ -400,7 +400,7 @@ pub const CATALOGUE: &[Catalogued] = &[
         model: conflicting_snapshot,
         why: "a second term's leader compacts over an entry the first term's leader holds; \
               heartbeats make it send the snapshot before the append that would fix the log",
-        random: Random::ExhaustiveOnly(NO_RANDOM_SNAPSHOTS),
+        random: Random::Finds { voters: 3 },
     },
     Catalogued {
         mutant: Mutant::AppliedIgnoredOnRestart,
@@ -410,13 +410,9 @@ pub const CATALOGUE: &[Catalogued] = &[
         breaks: "snapshot consistency",
         model: compaction,
         why: "compaction on, so the model application keeps a durable state machine",
-        random: Random::ExhaustiveOnly(NO_RANDOM_SNAPSHOTS),
+        random: Random::Finds { voters: 3 },
     },
 ];
-
-/// Why the random event suite does not catch the snapshot mutants yet.
-const NO_RANDOM_SNAPSHOTS: &str =
-    "the random event suite does not compact logs yet (its driver keeps no state machine)";
 
 /// Why the random event suite does not catch the leadership mutants yet.
 const NO_RANDOM_LEADERSHIP: &str =

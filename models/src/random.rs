@@ -3,7 +3,8 @@
 //!
 //! A [`Case`] is a cluster size, an election seed, the nodes that hold their
 //! writes, and a list of [`Event`]s: ticks, deliveries, drops, duplicates,
-//! proposals, crashes, restarts, partitions, heals and delayed writes, with
+//! proposals, crashes, restarts, partitions, heals, delayed writes and
+//! compactions (every node keeps a state machine, [`Cluster::keep_machines`]), with
 //! tick-driven timing. A [`Run`] applies them one by one to the one cluster
 //! driver and checks after each one ([`run_safety`]): every Always property of
 //! [`crate::properties`] holds, no real event is refused with an error, and the
@@ -29,6 +30,15 @@ use ruft::{Config, Error, HardState, NodeId, Tick};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::ops::RangeInclusive;
+
+/// The features every case has on: nodes keep state machines and compact
+/// ([`Event::Compact`]); pre-vote and the others are a configure closure's.
+pub const FEATURES: properties::Features = properties::Features {
+    pre_vote: false,
+    check_quorum: false,
+    transfers: false,
+    snapshots: true,
+};
 
 /// Events per case in the safety suite (the liveness suite uses a shorter prefix).
 pub const EVENTS_MAX: usize = 300;
@@ -67,6 +77,9 @@ pub enum Event {
     Heal,
     /// The node's held write completes (nodes with delayed persistence).
     Persist(u8),
+    /// The node snapshots its state machine and compacts its log up to its
+    /// applied index (nothing if it applied nothing new or is down).
+    Compact(u8),
 }
 
 impl fmt::Debug for Event {
@@ -82,13 +95,15 @@ impl fmt::Debug for Event {
             Event::Partition(mask) => write!(f, "Partition({mask:#07b})"),
             Event::Heal => write!(f, "Heal"),
             Event::Persist(node) => write!(f, "Persist(#{node})"),
+            Event::Compact(node) => write!(f, "Compact(#{node})"),
         }
     }
 }
 
 /// Weights: ticks and deliveries dominate so that elections and commits are
 /// common; proposals make logs grow and diverge; crashes, partitions and
-/// held writes make conflicts and truncations common too.
+/// held writes make conflicts and truncations common too; compactions make
+/// lagging and restarted nodes catch up from snapshots.
 pub fn event() -> impl Strategy<Value = Event> {
     let node = || 0u8..5;
     let times = prop_oneof![1 => Just(1u8), 1 => 1u8..=10];
@@ -103,6 +118,7 @@ pub fn event() -> impl Strategy<Value = Event> {
         2 => any::<u8>().prop_map(Event::Partition),
         3 => Just(Event::Heal),
         12 => node().prop_map(Event::Persist),
+        8 => node().prop_map(Event::Compact),
     ]
 }
 
@@ -256,6 +272,7 @@ impl Run {
             cfg.heartbeat_tick = Tick(1);
             configure(cfg);
         });
+        cluster.keep_machines();
         let ids: Vec<NodeId> = cluster.ids().collect();
         for (i, &id) in ids.iter().enumerate() {
             cluster.slot_mut(id).delay_persist = case.delayed & (1 << i) != 0;
@@ -316,8 +333,8 @@ impl Run {
             Event::Drop(i) => match self.position(i) {
                 None => ("drop: nothing in flight".into(), Ok(())),
                 Some(p) => {
-                    let msg = self.cluster.drop_message(p).expect("in range");
-                    (format!("drop {msg}"), Ok(()))
+                    let (msg, reported) = self.cluster.drop_message(p).expect("in range");
+                    (format!("drop {msg}"), reported)
                 }
             },
             Event::Duplicate(i) => match self.position(i) {
@@ -372,6 +389,16 @@ impl Run {
                 };
                 (format!("{what} {id}"), result)
             }
+            Event::Compact(node) => {
+                let id = self.id(node);
+                let what = if self.cluster.compact(id) {
+                    let applied = self.cluster.node(id).status().applied;
+                    format!("compact {id} up to {applied}")
+                } else {
+                    format!("compact {id} (nothing to compact)")
+                };
+                (what, Ok(()))
+            }
         }
     }
 
@@ -408,7 +435,7 @@ impl Run {
             }
         }
         let nodes = self.cluster.observe();
-        let features = properties::Features::default();
+        let features = FEATURES;
         for p in properties::enabled(features).filter(|p| p.expect == Expect::Sometimes) {
             if !self.reached.contains(p.name) && (p.check)(&nodes) {
                 self.reached.insert(p.name);

@@ -13,11 +13,12 @@
 
 use ruft::probe::{self, Probe};
 use ruft::{
-    DropReason, Entry, EntryKey, Index, Message, MessageVariant, NodeId, ProgressState, Snapshot,
-    SnapshotStatus, StepOutcome, Term,
+    DropReason, Entry, EntryKey, Error, Index, Message, MessageVariant, NodeId, ProgressState,
+    ReadMode, ReadState, Snapshot, SnapshotStatus, StepOutcome, Term,
 };
 use ruft_models::coverage::{self, Reach, EXPLAINED};
 use ruft_models::driver::Cluster;
+use ruft_models::driver::DriveError;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -108,6 +109,7 @@ fn the_driver_only_probes_are_reached_by_the_driver() {
     leadership_calls();
     held_writes_cut_inside();
     snapshot_calls();
+    read_calls();
     let hits = probe::hits();
     let missed: Vec<&str> = EXPLAINED
         .iter()
@@ -138,7 +140,10 @@ fn hostile_calls() {
     };
     c.step(Message::new(n2, t, n1, append))
         .expect("a dropped append");
-    let beat = MessageVariant::Heartbeat { commit: Index(0) };
+    let beat = MessageVariant::Heartbeat {
+        commit: Index(0),
+        read: None,
+    };
     c.step(Message::new(n2, t, n1, beat))
         .expect("a dropped heartbeat");
     // A peer at the largest term: n3 follows it there and cannot campaign again.
@@ -266,6 +271,80 @@ fn snapshot_calls() {
         dropped,
         StepOutcome::Dropped(DropReason::NotForRole { .. })
     ));
+}
+
+/// Reads, until the model has clients: held back before the leader's no-op
+/// commits, forwarded, refused and dropped beyond `reads_max`, confirmed by
+/// a quorum, answered to the follower, dropped when the leader is deposed,
+/// and served by lease.
+fn read_calls() {
+    let [n1, n2, n3] = [NodeId(1), NodeId(2), NodeId(3)];
+    let mut c = Cluster::new(3, |cfg| cfg.reads_max = 2);
+    c.drop_kind("AppendEntriesResponse");
+    c.campaign(n1).expect("n1 campaigns");
+    c.deliver_all(100).expect("the election completes");
+    assert_eq!(c.node(n1).status().leader, Some(n1));
+    assert_eq!(c.node(n1).status().committed, Index(0), "the no-op waits");
+    let read = |c: &mut Cluster, id, ctx: &'static str| c.read_index(id, ctx.into());
+    assert_eq!(read(&mut c, n1, "a"), Ok(StepOutcome::Handled));
+    assert_eq!(read(&mut c, n2, "b"), Ok(StepOutcome::Handled));
+    c.deliver_all(100)
+        .expect("n2's read reaches n1, which holds it");
+    assert_eq!(read(&mut c, n3, "c"), Ok(StepOutcome::Handled));
+    c.deliver_all(100)
+        .expect("n3's read is dropped: n1 holds two");
+    assert!(matches!(
+        read(&mut c, n1, "d"),
+        Err(DriveError::Node(Error::ReadsFull { max: 2, .. }))
+    ));
+    c.recover();
+    c.heartbeat(n1).expect("n1 heartbeats");
+    c.deliver_all(100)
+        .expect("the no-op commits, then the reads are confirmed");
+    let at_1 = |ctx: &'static str| ReadState {
+        index: Index(1),
+        ctx: ctx.into(),
+    };
+    assert_eq!(c.slot(n1).read_states, [at_1("a")]);
+    assert_eq!(c.slot(n2).read_states, [at_1("b")]);
+    assert!(c.slot(n3).read_states.is_empty(), "n3's read was dropped");
+    let t = c.node(n1).status().term;
+    let forward = MessageVariant::ReadIndexForward { ctx: "x".into() };
+    let dropped = c.step(Message::new(n2, t, n3, forward)).expect("a drop");
+    assert!(matches!(
+        dropped,
+        StepOutcome::Dropped(DropReason::NotForRole { .. })
+    ));
+    let answer = MessageVariant::ReadIndexResponse {
+        index: Index(1),
+        ctx: "x".into(),
+    };
+    let dropped = c.step(Message::new(n2, t, n1, answer)).expect("a drop");
+    assert!(matches!(
+        dropped,
+        StepOutcome::Dropped(DropReason::NotForRole { .. })
+    ));
+    // A read still unconfirmed when a newer term deposes n1.
+    c.drop_kind("HeartbeatResponse");
+    assert_eq!(read(&mut c, n1, "e"), Ok(StepOutcome::Handled));
+    c.deliver_all(100).expect("the heartbeat answers are lost");
+    let last = c.node(n2).status().last;
+    let vote = MessageVariant::RequestVote {
+        last,
+        transfer: false,
+    };
+    c.step(Message::new(n2, Term(t.0 + 1), n1, vote))
+        .expect("n1 steps down");
+    assert_eq!(c.slot(n1).read_states, [at_1("a")], "e is dropped");
+    // Lease reads: served at once once the no-op is committed.
+    let mut l = Cluster::new(3, |cfg| {
+        cfg.check_quorum = true;
+        cfg.read_mode = ReadMode::Lease;
+    });
+    l.campaign(n1).expect("n1 campaigns");
+    l.deliver_all(100).expect("the election completes");
+    assert_eq!(read(&mut l, n1, "f"), Ok(StepOutcome::Handled));
+    assert_eq!(l.slot(n1).read_states, [at_1("f")]);
 }
 
 fn key(term: u64, index: u64) -> EntryKey {

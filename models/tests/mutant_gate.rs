@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 /// Random cases the suite may take per mutant.
-const CASES_MAX: u32 = 5_000;
+const CASES_MAX: u32 = 20_000;
 /// Deepest trace the exact search looks for.
 const DEPTH_MAX: usize = 40;
 const DOC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/mutants.md");

@@ -99,8 +99,10 @@ impl<S: Relabel + Clone> Context<S> {
                 term_start,
                 transfer,
                 uncommitted_bytes,
+                reads,
             } => RoleState::Leader {
                 tracker: tracker.relabel(&f),
+                reads: reads.relabel(f),
                 term_start: *term_start,
                 uncommitted_bytes: *uncommitted_bytes,
                 transfer: transfer.map(|t| super::role::Transfer {

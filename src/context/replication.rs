@@ -6,7 +6,7 @@ use super::role::RoleState;
 use super::Context;
 use crate::{
     AppendOutcome, DropReason, Entry, EntryKey, Error, Index, LogStorage, MessageVariant, NodeId,
-    Rejection, StepOutcome, StorageError, StorageResult,
+    ReadSeq, Rejection, StepOutcome, StorageError, StorageResult,
 };
 use bytes::Bytes;
 
@@ -83,9 +83,21 @@ impl<S: LogStorage> Context<S> {
     /// with the commit index each may safely adopt.
     pub(super) fn on_beat(&mut self) -> StepOutcome {
         probe!(OnBeat);
-        let RoleState::Leader { tracker, .. } = &self.role else {
+        if !matches!(self.role, RoleState::Leader { .. }) {
             return self.not_for_role();
+        }
+        self.broadcast_heartbeat();
+        StepOutcome::Handled
+    }
+
+    /// Sends every follower a heartbeat with the commit index it may adopt
+    /// and the newest pending read's number (§6.4), and restarts the
+    /// heartbeat timer.
+    pub(super) fn broadcast_heartbeat(&mut self) {
+        let RoleState::Leader { tracker, reads, .. } = &self.role else {
+            return;
         };
+        let read = reads.newest();
         let committed = self.hard.committed_index;
         let beats: Vec<(NodeId, Index)> = self
             .peers()
@@ -103,10 +115,9 @@ impl<S: LogStorage> Context<S> {
             })
             .collect();
         for (peer, commit) in beats {
-            self.send(peer, MessageVariant::Heartbeat { commit });
+            self.send(peer, MessageVariant::Heartbeat { commit, read });
         }
         self.heartbeat_elapsed.reset();
-        StepOutcome::Handled
     }
 
     /// AppendEntries: accept entries that follow a matching `prev` (§5.3),
@@ -294,6 +305,7 @@ impl<S: LogStorage> Context<S> {
         &mut self,
         leader: NodeId,
         commit: Index,
+        read: Option<ReadSeq>,
     ) -> Result<StepOutcome, Error> {
         debug_assert!(
             !sound!(self.config) || commit <= self.log.last().index,
@@ -306,23 +318,28 @@ impl<S: LogStorage> Context<S> {
         let commit = commit.min(self.log.last().index);
         probe!(FollowerCommitsFromHeartbeat if commit > self.hard.committed_index);
         self.commit_to(commit);
-        self.send(leader, MessageVariant::HeartbeatResponse);
+        self.send(leader, MessageVariant::HeartbeatResponse { read });
         Ok(StepOutcome::Handled)
     }
 
-    /// A follower answered a heartbeat: resume probing, and if it may lack
+    /// A follower answered a heartbeat: it confirms the reads numbered up to
+    /// the one the heartbeat carried (§6.4); resume probing, and if it may lack
     /// entries, send an append even with nothing new in it, so that appends lost
     /// on the way are detected by the follower's refusal and sent again (§5.3:
     /// the leader retries until every follower has every entry).
     pub(super) async fn on_heartbeat_response(
         &mut self,
         follower: NodeId,
+        read: Option<ReadSeq>,
     ) -> Result<StepOutcome, Error> {
         probe!(OnHeartbeatResponse);
         if !matches!(self.role, RoleState::Leader { .. }) {
             return Ok(self.not_for_role());
         }
         self.mark_active(follower);
+        if let Some(seq) = read {
+            self.on_read_acked(follower, seq);
+        }
         let inflight_max = self.config.inflight_max;
         let last = self.log.last().index;
         let Some(p) = self.progress_mut(follower) else {
@@ -354,6 +371,7 @@ impl<S: LogStorage> Context<S> {
         if own_term || mutant!(self.config, CommitOldTermByCount) {
             probe!(LeaderCommits if quorum > self.hard.committed_index);
             self.commit_to(quorum);
+            self.release_postponed_reads();
         }
     }
 

@@ -2,6 +2,7 @@
 
 use super::Context;
 use crate::progress::Tracker;
+use crate::read_only::ReadOnly;
 use crate::utils::trace;
 use crate::{Entry, EntryKey, Index, LogStorage, NodeId, Role, Term};
 use std::collections::BTreeMap;
@@ -20,11 +21,13 @@ pub enum RoleState {
     /// `transfer`: the leader transfer under way, if any.
     /// `uncommitted_bytes`: payload bytes proposed in this term and not yet
     /// handed out committed (kept only under `uncommitted_bytes_max`).
+    /// `reads`: reads waiting to be confirmed (§6.4).
     Leader {
         tracker: Tracker,
         term_start: Index,
         transfer: Option<Transfer>,
         uncommitted_bytes: usize,
+        reads: ReadOnly,
     },
 }
 
@@ -61,6 +64,11 @@ impl<S: LogStorage> Context<S> {
         probe!(BecomeFollowerFromCandidate if from == Role::Candidate);
         probe!(BecomeFollowerFromLeader if from == Role::Leader);
         self.enter_term(term);
+        if let RoleState::Leader { reads, .. } = &mut self.role {
+            let dropped = reads.clear().len();
+            probe!(PendingReadsDroppedOnStepDown if dropped > 0);
+            trace::reads_dropped(self.config.id, term, dropped);
+        }
         self.role = RoleState::Follower { leader };
         self.reset_timers();
         if from != Role::Follower {
@@ -136,6 +144,7 @@ impl<S: LogStorage> Context<S> {
             term_start,
             transfer: None,
             uncommitted_bytes: 0,
+            reads: ReadOnly::default(),
         };
         self.reset_timers();
         let noop = Entry::empty(EntryKey::new(self.hard.term, term_start));

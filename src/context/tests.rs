@@ -232,7 +232,10 @@ fn up_to_date_means_higher_last_term_or_equal_term_and_index_at_least_ours() {
 #[test]
 fn a_follower_that_knows_the_leader_of_its_term_does_not_vote() {
     let mut n1 = fresh(1);
-    let heartbeat = MessageVariant::Heartbeat { commit: Index(0) };
+    let heartbeat = MessageVariant::Heartbeat {
+        commit: Index(0),
+        read: None,
+    };
     assert_eq!(step(&mut n1, to_n1(2, 1, heartbeat)), StepOutcome::Handled);
     let leader_known = Rejection::LeaderKnown { leader: n(2) };
     assert_eq!(

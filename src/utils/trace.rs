@@ -8,6 +8,14 @@ pub fn role_changed(id: NodeId, term: Term, from: Role, to: Role) {
     tracing::info!(target: "ruft::role", node = %id, term = term.0, ?from, ?to, "role change");
 }
 
+/// A leader stepped down holding `count` unconfirmed reads: they are
+/// dropped, and their clients retry (as after a lost message).
+pub fn reads_dropped(id: NodeId, term: Term, count: usize) {
+    if count > 0 {
+        tracing::info!(target: "ruft::read", node = %id, term = term.0, count, "pending reads dropped");
+    }
+}
+
 /// A node moved to a newer term.
 pub fn term_changed(id: NodeId, from: Term, to: Term) {
     tracing::debug!(target: "ruft::term", node = %id, from = from.0, to = to.0, "term change");
