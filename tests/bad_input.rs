@@ -571,6 +571,39 @@ fn a_storage_failure_while_answering_an_ack_keeps_the_leader_consistent() {
     assert_eq!(sent.len(), 1, "the entries n2 lacks go out now: {sent:?}");
 }
 
+/// An error from `propose` means "not appended": a proposal that was
+/// appended is `Ok` even when reading storage to send it fails (tried as a
+/// user would: the error made a client retry a command that later committed
+/// and was applied twice). The appends are lost like lost messages and sent
+/// again once storage works.
+#[test]
+fn a_proposal_appended_while_storage_fails_is_not_an_error() {
+    let mut node = leader_on(FailingStorage::default());
+    block_on(node.propose("a".into())).unwrap();
+    assert_eq!(sent(&mut node), [], "n2's and n3's probes are unanswered");
+    node.storage_mut().failing = true;
+    // n2 answers a heartbeat: its probe resumes, but sending it 1@1 2@1 means
+    // reading them from storage, which fails (the step's error says so).
+    let answer = from(2, 1, MessageVariant::HeartbeatResponse { read: None });
+    assert_eq!(block_on(node.step(answer)), Err(Error::Storage(IO_FAILURE)));
+    // The proposal is appended; sending it to n2 fails the same way, yet
+    // `propose` reports the append and nothing else.
+    assert_eq!(block_on(node.propose("b".into())), Ok(key(1, 3)));
+    assert_eq!(node.status().last, key(1, 3), "appended");
+    node.storage_mut().failing = false;
+    let answer = from(2, 1, MessageVariant::HeartbeatResponse { read: None });
+    assert_handled(&mut node, answer);
+    let resent = sent(&mut node);
+    let carries_b = |m: &Message| {
+        matches!(&m.variant, MessageVariant::AppendEntries { entries, .. }
+            if entries.iter().any(|e| e.key == key(1, 3)))
+    };
+    assert!(
+        resent.iter().any(carries_b),
+        "3@1 goes out once storage works: {resent:?}"
+    );
+}
+
 // ---------------------------------------------------------------- Ready hand-off
 
 #[test]

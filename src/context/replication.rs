@@ -4,6 +4,7 @@
 
 use super::role::RoleState;
 use super::Context;
+use crate::utils::trace;
 use crate::{
     AppendOutcome, DropReason, Entry, EntryKey, Error, Index, LogStorage, MessageVariant, NodeId,
     ReadSeq, Rejection, StepOutcome, StorageError, StorageResult,
@@ -45,7 +46,13 @@ impl<S: LogStorage> Context<S> {
         {
             *uncommitted_bytes = held;
         }
-        self.broadcast_append().await?;
+        // The entry is appended: from here an error must not be returned,
+        // or a client would retry a command that will commit. A failed
+        // storage read only loses these appends; heartbeat answers resend.
+        if let Err(error) = self.broadcast_append().await {
+            trace::storage_failed(self.config.id, "send a proposal", &error);
+        }
+        debug_assert_eq!(self.log.last(), key, "§5.3: the proposal is the last entry");
         Ok(key)
     }
 

@@ -32,6 +32,12 @@ pub fn committed(id: NodeId, term: Term, from: Index, to: Index) {
     tracing::debug!(target: "ruft::commit", node = %id, term = term.0, from = from.0, to = to.0, "commit");
 }
 
+/// A storage read failed where no error can be returned: what was being
+/// done is left undone, like a lost message.
+pub fn storage_failed(id: NodeId, what: &'static str, error: &crate::StorageError) {
+    tracing::warn!(target: "ruft::storage", node = %id, what, %error, "storage read failed");
+}
+
 /// A message was dropped.
 pub fn dropped(id: NodeId, msg: &Message, reason: DropReason) {
     tracing::debug!(target: "ruft::drop", node = %id, %msg, ?reason, "drop");
