@@ -10,10 +10,11 @@
 //! [`Cluster`] and judge it with the shared properties ([`assert_safe`]).
 #![allow(dead_code)] // each suite uses its own subset
 
+use bytes::Bytes;
 use futures::executor::block_on;
 use ruft::{
-    AppendOutcome, Config, Entry, EntryKey, HardState, Index, MemStorage, Message, MessageVariant,
-    Node, NodeId, Ready, Role, Snapshot, StepOutcome, Term,
+    AppendOutcome, Config, Entry, EntryKey, Error, HardState, Index, MemStorage, Message,
+    MessageVariant, Node, NodeId, ReadSeq, ReadState, Ready, Role, Snapshot, StepOutcome, Term,
 };
 use ruft_models::driver::Cluster;
 
@@ -163,12 +164,61 @@ pub fn install_snapshot(src: u64, term: u64, dst: u64, snapshot: Snapshot) -> Me
 pub fn heartbeat(src: u64, term: u64, dst: u64, commit: u64) -> Message {
     let variant = MessageVariant::Heartbeat {
         commit: Index(commit),
+        read: None,
     };
     msg(src, term, dst, variant)
 }
 
 pub fn heartbeat_ok(src: u64, term: u64, dst: u64) -> Message {
-    msg(src, term, dst, MessageVariant::HeartbeatResponse)
+    msg(
+        src,
+        term,
+        dst,
+        MessageVariant::HeartbeatResponse { read: None },
+    )
+}
+
+/// A heartbeat carrying `r<seq>`, the newest read the leader registered (§6.4).
+pub fn heartbeat_with_read(src: u64, term: u64, dst: u64, commit: u64, seq: u64) -> Message {
+    let variant = MessageVariant::Heartbeat {
+        commit: Index(commit),
+        read: Some(ReadSeq(seq)),
+    };
+    msg(src, term, dst, variant)
+}
+
+/// An answer to a heartbeat that carried `r<seq>`, echoing it (§6.4).
+pub fn heartbeat_ok_with_read(src: u64, term: u64, dst: u64, seq: u64) -> Message {
+    let read = Some(ReadSeq(seq));
+    msg(src, term, dst, MessageVariant::HeartbeatResponse { read })
+}
+
+/// A follower passing its application's read (context `ctx`) to its leader.
+pub fn read_forward(src: u64, term: u64, dst: u64, ctx: &'static str) -> Message {
+    let ctx = Bytes::from(ctx);
+    msg(src, term, dst, MessageVariant::ReadIndexForward { ctx })
+}
+
+/// A leader's answer to a forwarded read: serve `ctx` once `index` is applied.
+pub fn read_answer(src: u64, term: u64, dst: u64, index: u64, ctx: &'static str) -> Message {
+    let variant = MessageVariant::ReadIndexResponse {
+        index: Index(index),
+        ctx: Bytes::from(ctx),
+    };
+    msg(src, term, dst, variant)
+}
+
+/// The read state a Ready hands out: serve `ctx` once `index` is applied.
+pub fn read_state(index: u64, ctx: &'static str) -> ReadState {
+    ReadState {
+        index: Index(index),
+        ctx: Bytes::from(ctx),
+    }
+}
+
+/// The application asks `node` for a linearizable read with context `ctx`.
+pub fn read(node: &mut Node<MemStorage>, ctx: &'static str) -> Result<StepOutcome, Error> {
+    block_on(node.read_index(Bytes::from(ctx)))
 }
 
 /// A pre-vote request (§9.6) for `term`, the term the sender would campaign in.
