@@ -107,7 +107,8 @@ impl<S: LogStorage> Context<S> {
             }
             return Ok(());
         }
-        self.confirm_read(request);
+        self.register_read(request);
+        self.confirm_reads();
         Ok(())
     }
 
@@ -120,10 +121,10 @@ impl<S: LogStorage> Context<S> {
         }
     }
 
-    /// Registers a read at the commit index and starts confirming it: in lease
-    /// mode (or alone in the cluster) it is confirmed now, else by a round of
-    /// heartbeats carrying its number.
-    fn confirm_read(&mut self, request: ReadRequest) {
+    /// Registers a read at the commit index: in lease mode (or alone in the
+    /// cluster) it is confirmed now, else it waits for a round of heartbeats
+    /// carrying its number ([`Self::confirm_reads`]).
+    fn register_read(&mut self, request: ReadRequest) {
         let me = self.config.id;
         let committed = self.hard.committed_index;
         debug_assert!(
@@ -141,14 +142,14 @@ impl<S: LogStorage> Context<S> {
         let seq = reads.add(request, committed, me);
         // The leader's own answer may already be a quorum (one voter).
         self.on_read_acked(me, seq);
-        if self.role_reads_pending() {
-            self.broadcast_heartbeat();
-        }
     }
 
-    /// Whether this leader holds registered reads.
-    fn role_reads_pending(&self) -> bool {
-        matches!(&self.role, RoleState::Leader { reads, .. } if reads.newest().is_some())
+    /// Sends the heartbeat round that confirms the registered reads, if any
+    /// wait: one round for all of them, carrying the newest number.
+    fn confirm_reads(&mut self) {
+        if matches!(&self.role, RoleState::Leader { reads, .. } if reads.newest().is_some()) {
+            self.broadcast_heartbeat();
+        }
     }
 
     /// `from` answered a heartbeat carrying read number `seq`: hand out
@@ -185,10 +186,14 @@ impl<S: LogStorage> Context<S> {
             return;
         };
         let waiting = reads.take_waiting();
-        probe!(PostponedReadsReleased if !waiting.is_empty());
-        for request in waiting {
-            self.confirm_read(request);
+        if waiting.is_empty() {
+            return;
         }
+        probe!(PostponedReadsReleased);
+        for request in waiting {
+            self.register_read(request);
+        }
+        self.confirm_reads();
     }
 
     /// Hands a confirmed read to whoever asked: this node's application (in
