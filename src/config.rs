@@ -13,9 +13,17 @@ pub enum ReadMode {
     /// Lease (etcd's `ReadOnlyLeaseBased`): the leader serves at once, relying
     /// on check-quorum's lease: no other node votes within `election_tick` of
     /// hearing from it, and it steps down when a quorum went silent for an
-    /// election period. Safe only if every node's ticks run at about the same
-    /// rate (bounded clock drift, no long pauses); requires
-    /// [`Config::check_quorum`].
+    /// election period. Requires [`Config::check_quorum`], and assumes every
+    /// node's ticks run at about the same rate (bounded clock drift, no long
+    /// pauses).
+    ///
+    /// Known limitation, shared with etcd: the leader steps down only at the
+    /// end of an election period in which it heard from no quorum, so a
+    /// leader cut off just after a period began keeps serving for up to two
+    /// election periods, while the others may elect a new leader after one.
+    /// Reads in that window can be stale even with perfect clocks. Prefer
+    /// [`ReadMode::Index`] until the lease counts from when the acknowledged
+    /// heartbeats were sent (and is model-checked).
     Lease,
 }
 use std::collections::BTreeSet;

@@ -98,11 +98,22 @@ pub enum Mutant {
     /// durable state machine already applied (etcd's `Config.Applied`
     /// exists for this; applying twice breaks any non-idempotent command).
     AppliedIgnoredOnRestart,
+    /// Leader: confirms reads before it has committed an entry of its own
+    /// term, at a commit index that may lag an earlier leader's
+    /// (etcd-io/etcd#7331; thesis §6.4 step 1).
+    ReadBeforeOwnTermCommit,
+    /// Leader: confirms a read with one answer fewer than a majority, its own
+    /// included (async-raft → openraft d60f1e85).
+    ReadQuorumOffByOne,
+    /// Follower: answers its application's read at once at its own commit
+    /// index instead of asking the leader (a stale read from a lagging or
+    /// partitioned follower).
+    ServeReadFromFollowerState,
 }
 
 impl Mutant {
     /// Every mutant, in catalogue order.
-    pub const ALL: [Mutant; 21] = [
+    pub const ALL: [Mutant; 24] = [
         Mutant::VoteTwice,
         Mutant::VoteWithoutLogCheck,
         Mutant::UpToDateByIndex,
@@ -124,6 +135,9 @@ impl Mutant {
         Mutant::StaleSnapshotRollsBack,
         Mutant::SnapshotKeepsConflictingSuffix,
         Mutant::AppliedIgnoredOnRestart,
+        Mutant::ReadBeforeOwnTermCommit,
+        Mutant::ReadQuorumOffByOne,
+        Mutant::ServeReadFromFollowerState,
     ];
 
     /// The name used on the command line (`check --mutant NAME`).
@@ -150,6 +164,9 @@ impl Mutant {
             Mutant::StaleSnapshotRollsBack => "stale-snapshot-rolls-back",
             Mutant::SnapshotKeepsConflictingSuffix => "snapshot-keeps-conflicting-suffix",
             Mutant::AppliedIgnoredOnRestart => "applied-ignored-on-restart",
+            Mutant::ReadBeforeOwnTermCommit => "read-before-own-term-commit",
+            Mutant::ReadQuorumOffByOne => "read-quorum-off-by-one",
+            Mutant::ServeReadFromFollowerState => "serve-read-from-follower-state",
         }
     }
 

@@ -149,8 +149,10 @@ impl ReadOnly {
     }
 
     /// [`Self::add`] under the same number as the newest read so far (or 1):
-    /// answers to heartbeats sent before it arrived then confirm it. Only the
-    /// `stale-read-context` mutant registers reads this way.
+    /// answers to heartbeats sent before it arrived then confirm it. This is
+    /// the bug class of etcd-io/raft#397 in ruft's terms; nothing in the
+    /// engine calls it. It exists so that tests can show the bookkeeping's
+    /// checks catch it (`tests/proptest_read_only.rs` fails with it).
     pub fn add_reusing_number(
         &mut self,
         request: ReadRequest,

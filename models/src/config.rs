@@ -70,6 +70,12 @@ pub struct ModelConfig {
     /// the model application keeps a durable state machine ([`crate::machine`])
     /// and restarts pass its applied index as `Config::applied`.
     pub compactions_max: usize,
+    /// Nodes that host a client (the first `clients` nodes; see
+    /// [`crate::clients`]). 0: no client, today's model.
+    pub clients: usize,
+    /// Operations each client runs (writes when its node leads, ReadIndex
+    /// reads at any node that knows a leader).
+    pub ops_max: u8,
     /// A known Raft bug switched on in every node (`ruft::Mutant`; the mutant
     /// gate and `check --mutant`).
     pub mutant: Option<Mutant>,
@@ -117,6 +123,8 @@ impl ModelConfig {
             check_quorum: self.check_quorum,
             transfers: self.transfers_max > 0,
             snapshots: self.compactions_max > 0,
+            clients: self.clients > 0,
+            crash_free: self.crashes_max == 0,
         }
     }
 
@@ -161,6 +169,12 @@ impl ModelConfig {
         if self.compactions_max > 0 {
             f.push_str(&format!(" --max-compactions {}", self.compactions_max));
         }
+        if self.clients > 0 {
+            f.push_str(&format!(
+                " --clients {} --ops {}",
+                self.clients, self.ops_max
+            ));
+        }
         if let Some(m) = self.mutant {
             f.push_str(&format!(" --mutant {m}"));
         }
@@ -201,6 +215,8 @@ impl Default for ModelConfig {
             transfers_max: 0,
             pre_votes_max: None,
             compactions_max: 0,
+            clients: 0,
+            ops_max: 1,
             mutant: None,
             cuts: Arc::default(),
             halt: Arc::default(),

@@ -1,9 +1,9 @@
 //! The compact, readable form shared by counterexamples, the explorer and
 //! test transcripts: `n2 Follower t2 log[1@1 2@2] commit 1`.
 
-use crate::model::{node_id, ModelTimer, NodeState, RaftActor, Wire};
+use crate::model::{node_id, ModelTimer, NodeState, State, Wire};
 use ruft::Entry;
-use stateright::actor::{ActorModelAction, ActorModelState};
+use stateright::actor::ActorModelAction;
 use std::fmt;
 
 /// Writes entry keys separated by spaces (`1@1 2@2`).
@@ -41,6 +41,18 @@ pub fn node_line(f: &mut impl fmt::Write, st: &NodeState) -> fmt::Result {
             write!(f, " (installing snapshot {})", snap.key())?;
         }
     }
+    if let Some(c) = &st.client {
+        match c.op {
+            Some(crate::clients::InFlight::Write { thread, key }) => {
+                write!(f, " client: {thread} writes at {key}")?
+            }
+            Some(crate::clients::InFlight::Read { thread, index }) => match index {
+                Some(i) => write!(f, " client: {thread} reads at {i}")?,
+                None => write!(f, " client: {thread} reads")?,
+            },
+            None => {}
+        }
+    }
     Ok(())
 }
 
@@ -74,6 +86,8 @@ pub fn action(a: &ActorModelAction<Wire, ModelTimer, ()>) -> String {
                 ModelTimer::SnapshotFailed(peer) => {
                     format!("transport reports the snapshot to {peer} failed")
                 }
+                ModelTimer::ClientWrite => "its client writes".to_string(),
+                ModelTimer::ClientRead => "its client reads (ReadIndex)".to_string(),
             };
             format!("{} {what}", node_id(*id))
         }
@@ -98,7 +112,7 @@ pub fn actor_of(a: &ActorModelAction<Wire, ModelTimer, ()>) -> Option<usize> {
 }
 
 /// The whole cluster, one node per line, then the messages in flight.
-pub fn cluster(state: &ActorModelState<RaftActor>) -> String {
+pub fn cluster(state: &State) -> String {
     let mut out = String::new();
     for (st, &crashed) in state.actor_states.iter().zip(&state.crashed) {
         out.push_str(&node_string(st));
@@ -120,5 +134,8 @@ pub fn cluster(state: &ActorModelState<RaftActor>) -> String {
             msgs.join(", ")
         }
     ));
+    if !state.history.events.is_empty() {
+        out.push_str(&format!("\nclients: {}", state.history));
+    }
     out
 }

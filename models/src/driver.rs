@@ -211,6 +211,7 @@ impl Cluster {
                 up: s.up,
                 ghost: &s.ghost,
                 machine: s.machine.as_ref(),
+                history: None,
             })
             .collect()
     }

@@ -221,6 +221,13 @@ pub const PORTFOLIO: &[Part] = &[
         share: 0,
     },
     Part {
+        name: "clients",
+        why: "stale reads: a follower answering alone, a read quorum one short (etcd-io/etcd#7331's class)",
+        model: mutants::clients,
+        kind: Kind::Exhaustive,
+        share: 0,
+    },
+    Part {
         name: "async writes",
         why: "writes that complete after their Ready, and a crash before",
         model: async_writes,

@@ -10,6 +10,7 @@
 //! - [`coverage`]: which of ruft's code probes a search reached (`check --coverage`).
 
 pub mod budget;
+pub mod clients;
 pub mod config;
 pub mod coverage;
 pub mod display;

@@ -23,6 +23,7 @@
 //!   removes crash actions once it is reached; stateright's `max_crashes`,
 //!   nodes down at once, is set to the same number).
 
+use crate::clients::{self, Client, Event, History, InFlight, Op, Thread, Value};
 use crate::machine::Machine;
 use crate::properties::{Expect, Ghost, NodeObs, PROPERTIES};
 use futures::executor::block_on;
@@ -79,6 +80,11 @@ pub enum ModelTimer {
     /// Leaders waiting for a snapshot to reach this follower: the transport
     /// gives up on it (a real transport may, even after it arrived).
     SnapshotFailed(NodeId),
+    /// Leaders hosting an idle client under `ops_max`: it writes.
+    ClientWrite,
+    /// Nodes that know a leader, hosting an idle client under `ops_max`:
+    /// it reads (ReadIndex).
+    ClientRead,
 }
 
 /// What survives a crash: the node's persisted state, and the ghost.
@@ -100,6 +106,10 @@ pub struct Durable {
     pub compactions: usize,
     /// The application's durable state machine (models with compaction).
     pub machine: Option<Machine>,
+    /// Operations its client started (bounds the search), if it hosts one.
+    /// Whether a node hosts a client is part of its state, not of its name:
+    /// symmetry reduction renames nodes.
+    pub client_issued: Option<u8>,
 }
 
 impl fmt::Debug for Durable {
@@ -132,6 +142,15 @@ pub struct NodeState {
     /// [`crate::machine`]). It is durable, like a database that records
     /// the index it applied up to, and a restart resumes from it.
     pub machine: Option<Machine>,
+    /// The client this node hosts (models with clients).
+    pub client: Option<Client>,
+    /// The register as this node's application applied it: the last client
+    /// write in its applied entries (models with clients).
+    pub register: Value,
+    /// Client events of the current transition, moved into the model's
+    /// [`History`] as soon as the transition ends (always empty in a stored
+    /// state).
+    pub events: Vec<Event>,
     /// The properties' record of this node.
     pub ghost: Ghost,
 }
@@ -179,12 +198,22 @@ impl RaftActor {
             pre_votes: 0,
             compactions: 0,
             machine,
+            client_issued: (self.config.id.0 <= self.cfg.clients as u64).then_some(0),
         });
         let mut config = self.config.clone();
         if let Some(m) = &saved.machine {
             config.applied = m.applied();
         }
         let node = block_on(Node::new(config, saved.storage))?;
+        let client = saved
+            .client_issued
+            .map(|issued| Client { issued, op: None });
+        // A durable state machine already holds the register; one kept in
+        // memory is rebuilt as the restarted node hands out its entries.
+        let register = saved
+            .machine
+            .as_ref()
+            .and_then(|m| m.entries().iter().rev().find_map(clients::written));
         Ok(NodeState {
             node,
             pending: None,
@@ -194,6 +223,9 @@ impl RaftActor {
             pre_votes: saved.pre_votes,
             compactions: saved.compactions,
             machine: saved.machine,
+            client,
+            register,
+            events: Vec::new(),
             ghost: saved.ghost,
         })
     }
@@ -291,7 +323,47 @@ impl RaftActor {
         if self.may_compact(st) {
             t.insert(ModelTimer::Compact);
         }
+        if st
+            .client
+            .is_some_and(|c| c.op.is_none() && c.issued < self.cfg.ops_max)
+        {
+            if status.role == Role::Leader {
+                t.insert(ModelTimer::ClientWrite);
+            }
+            if status.leader.is_some() {
+                t.insert(ModelTimer::ClientRead);
+            }
+        }
         t
+    }
+
+    /// The client starts a write (its node leads) or a read; a call the
+    /// node refuses starts nothing.
+    fn client_starts(&self, st: &mut NodeState, write: bool) {
+        let Some(client) = st.client.as_mut() else {
+            return;
+        };
+        let thread = Thread {
+            node: self.config.id,
+            op: client.issued + 1,
+        };
+        let started = match write {
+            true => block_on(st.node.propose(clients::write_payload()))
+                .ok()
+                .map(|key| (InFlight::Write { thread, key }, Op::Write(key))),
+            false => block_on(st.node.read_index(thread.ctx())).ok().map(|_| {
+                let read = InFlight::Read {
+                    thread,
+                    index: None,
+                };
+                (read, Op::Read)
+            }),
+        };
+        if let Some((in_flight, invoked)) = started {
+            client.issued += 1;
+            client.op = Some(in_flight);
+            st.events.push(Event::Invoke(thread, invoked));
+        }
     }
 
     /// Whether the node may compact now: under the bound, with entries
@@ -351,9 +423,32 @@ fn carry_out(st: &mut NodeState, rd: Ready, o: &mut Out<RaftActor>) {
         .machine
         .as_mut()
         .is_some_and(|m| m.apply_ready(&rd).is_err());
+    if st.client.is_some() || !rd.read_states.is_empty() {
+        let (term, applied) = (st.node.status().term, st.node.status().applied);
+        clients::on_ready(
+            st.client.as_mut(),
+            &mut st.register,
+            &mut st.events,
+            &rd,
+            term,
+            applied,
+        );
+    }
     st.node.advance(rd);
     if let Some(m) = &st.machine {
         st.ghost.observe_machine(&st.node, m, refused);
+    }
+}
+
+/// Moves the client events of the transition just taken from the nodes into
+/// the model's history, in node order (one transition acts on one node).
+fn record_client_events(state: &mut State) {
+    for i in 0..state.actor_states.len() {
+        if state.actor_states[i].events.is_empty() {
+            continue;
+        }
+        let st = Arc::make_mut(&mut state.actor_states[i]);
+        state.history.events.append(&mut st.events);
     }
 }
 
@@ -367,6 +462,7 @@ fn durable(st: &NodeState) -> Durable {
         pre_votes: st.pre_votes,
         compactions: st.compactions,
         machine: st.machine.clone(),
+        client_issued: st.client.map(|c| c.issued),
     }
 }
 
@@ -464,12 +560,14 @@ impl Actor for RaftActor {
             ModelTimer::SnapshotFailed(peer) => {
                 let _ = block_on(st.node.report_snapshot(*peer, SnapshotStatus::Failed));
             }
+            ModelTimer::ClientWrite => self.client_starts(st, true),
+            ModelTimer::ClientRead => self.client_starts(st, false),
         });
     }
 }
 
 /// The cluster state as the properties see it.
-pub fn observe(state: &ActorModelState<RaftActor>) -> Vec<NodeObs<'_>> {
+pub fn observe(state: &State) -> Vec<NodeObs<'_>> {
     state
         .actor_states
         .iter()
@@ -479,6 +577,7 @@ pub fn observe(state: &ActorModelState<RaftActor>) -> Vec<NodeObs<'_>> {
             up: !crashed,
             ghost: &s.ghost,
             machine: s.machine.as_ref(),
+            history: Some(&state.history),
         })
         .collect()
 }
@@ -499,7 +598,7 @@ fn lease_matters(state: &State, id: Id) -> bool {
 }
 
 /// Whether `state` lies within the configured bounds; counts what each bound cuts.
-pub fn within_boundary(cfg: &ModelConfig, state: &ActorModelState<RaftActor>) -> bool {
+pub fn within_boundary(cfg: &ModelConfig, state: &State) -> bool {
     let term = state
         .actor_states
         .iter()
@@ -536,7 +635,7 @@ pub fn within_boundary(cfg: &ModelConfig, state: &ActorModelState<RaftActor>) ->
 /// wrapped so that actions, steps and states read like the rest of ruft, with
 /// the shared properties attached.
 pub struct RuftModel {
-    inner: ActorModel<RaftActor, ModelConfig, ()>,
+    inner: ActorModel<RaftActor, ModelConfig, History>,
     /// The configuration it was built from.
     pub cfg: ModelConfig,
     /// Whether every next state is replaced by its canonical renaming
@@ -559,7 +658,7 @@ impl RuftModel {
         } else {
             LossyNetwork::No
         };
-        let inner = ActorModel::new(cfg.clone(), ())
+        let inner = ActorModel::new(cfg.clone(), History::default())
             .actors((1..=cfg.nodes as u64).map(|i| RaftActor::new(NodeId(i), &cfg)))
             .init_network(network)
             .lossy_network(lossy)
@@ -603,7 +702,7 @@ impl RuftModel {
 }
 
 /// The model's state.
-pub type State = ActorModelState<RaftActor>;
+pub type State = ActorModelState<RaftActor, History>;
 /// The model's action.
 pub type Action = ActorModelAction<Wire, ModelTimer, ()>;
 
@@ -612,7 +711,7 @@ fn condition<const I: usize>(_: &RuftModel, state: &State) -> bool {
     (PROPERTIES[I].check)(&observe(state))
 }
 
-const CONDITIONS: [fn(&RuftModel, &State) -> bool; 27] = [
+const CONDITIONS: [fn(&RuftModel, &State) -> bool; 30] = [
     condition::<0>,
     condition::<1>,
     condition::<2>,
@@ -640,6 +739,9 @@ const CONDITIONS: [fn(&RuftModel, &State) -> bool; 27] = [
     condition::<24>,
     condition::<25>,
     condition::<26>,
+    condition::<27>,
+    condition::<28>,
+    condition::<29>,
 ];
 const _: () = assert!(
     CONDITIONS.len() == PROPERTIES.len(),
@@ -705,6 +807,7 @@ impl Model for RuftModel {
             }
             next.actor_states[i] = Arc::new(st);
         }
+        record_client_events(&mut next);
         if self.symmetric {
             next = crate::symmetry::representative(&next);
         }

@@ -169,6 +169,26 @@ pub fn one_transfer() -> ModelConfig {
 
 /// Compaction on; no crash (two snapshots of one leader must meet out of
 /// order at a follower: heartbeats resend, a first term is enough).
+/// Two clients, one operation each: a write and a read (ReadIndex).
+pub fn clients() -> ModelConfig {
+    ModelConfig {
+        clients: 2,
+        ops_max: 1,
+        proposals_max: 0,
+        crashes_max: 0,
+        ..ModelConfig::default()
+    }
+}
+
+/// [`clients`] with a fourth message in flight: a new leader's read
+/// heartbeats while its no-op is still on the way.
+pub fn clients_new_leader() -> ModelConfig {
+    ModelConfig {
+        in_flight_max: 4,
+        ..clients()
+    }
+}
+
 pub fn stale_snapshots() -> ModelConfig {
     ModelConfig {
         heartbeats: true,
@@ -412,7 +432,44 @@ pub const CATALOGUE: &[Catalogued] = &[
         why: "compaction on, so the model application keeps a durable state machine",
         random: Random::Finds { voters: 3 },
     },
+    Catalogued {
+        mutant: Mutant::ReadBeforeOwnTermCommit,
+        about: "a new leader confirms reads before it commits an entry of its term, at a commit \
+                index behind what the previous leader committed",
+        seen_in: "etcd-io/etcd#7331 (a new leader's ReadIndex read a stale value), \
+                  tikv/tikv#6340 (the same check missing in raftstore), RedisLabs/redisraft#22 \
+                  (no no-op after election: stale reads)",
+        breaks: "linearizable",
+        model: clients_new_leader,
+        why: "a write returns under the first leader; the second leader's read heartbeats go \
+              out while its no-op is still in flight (four messages)",
+        random: Random::ExhaustiveOnly(NO_RANDOM_CLIENTS),
+    },
+    Catalogued {
+        mutant: Mutant::ReadQuorumOffByOne,
+        about: "a leader confirms a read with one answer fewer than a majority (alone, in a \
+                3-node cluster)",
+        seen_in: "async-raft/async-raft, fixed in databendlabs/openraft d60f1e85 (the read \
+                  quorum counted one short)",
+        breaks: "linearizable",
+        model: clients,
+        why: "a deposed leader that does not know it yet confirms a read alone",
+        random: Random::ExhaustiveOnly(NO_RANDOM_CLIENTS),
+    },
+    Catalogued {
+        mutant: Mutant::ServeReadFromFollowerState,
+        about: "a follower answers a read at its own commit index without asking the leader",
+        seen_in: "xline-kv/Xline#870 (reads served from local state without ReadIndex), \
+                  adjoint-io/raft#41 (stale reads after a restart), the Jepsen Redis-Raft report",
+        breaks: "linearizable",
+        model: clients,
+        why: "a follower that has not heard of a returned write reads",
+        random: Random::ExhaustiveOnly(NO_RANDOM_CLIENTS),
+    },
 ];
+
+/// Why the random event suite does not catch the read mutants yet.
+const NO_RANDOM_CLIENTS: &str = "the random event suite has no clients yet";
 
 /// Why the random event suite does not catch the leadership mutants yet.
 const NO_RANDOM_LEADERSHIP: &str =

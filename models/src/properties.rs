@@ -62,6 +62,9 @@ pub struct NodeObs<'a> {
     /// The application's state machine, where the harness keeps one (models
     /// with compaction, see [`crate::machine`]).
     pub machine: Option<&'a crate::machine::Machine>,
+    /// The clients' history, the same for every node (models with clients,
+    /// see [`crate::clients`]).
+    pub history: Option<&'a crate::clients::History>,
 }
 
 /// Violations a single transition can show; each names the rule broken.
@@ -336,7 +339,7 @@ pub const PROPERTIES: &[PropertyDef] = &[
         check: storage_round_trip,
         about: "every Ready is handed out and written, and a node restarts from what it wrote",
         pair: "a committed entry survives a crash",
-        needs: Needs::Nothing,
+        needs: Needs::Crashes,
     },
     PropertyDef {
         name: "pre-vote is harmless",
@@ -371,6 +374,14 @@ pub const PROPERTIES: &[PropertyDef] = &[
         needs: Needs::Snapshots,
     },
     PropertyDef {
+        name: "linearizable",
+        expect: Expect::Always,
+        check: linearizable,
+        about: "some order of the clients' operations, consistent with real time, explains every value read (§6.4)",
+        pair: "a read returns another client's write",
+        needs: Needs::Clients,
+    },
+    PropertyDef {
         name: "a leader is elected",
         expect: Expect::Sometimes,
         check: leader_elected,
@@ -392,7 +403,7 @@ pub const PROPERTIES: &[PropertyDef] = &[
         check: committed_survives_crash,
         about: "a node restarts from storage holding an entry it had seen committed",
         pair: "storage round trip",
-        needs: Needs::Nothing,
+        needs: Needs::Crashes,
     },
     PropertyDef {
         name: "a conflicting entry is truncated",
@@ -490,7 +501,41 @@ pub const PROPERTIES: &[PropertyDef] = &[
         pair: "snapshot consistency",
         needs: Needs::Snapshots,
     },
+    PropertyDef {
+        name: "a read returns another client's write",
+        expect: Expect::Sometimes,
+        check: read_anothers_write,
+        about: "a client's read returns a value another client wrote",
+        pair: "linearizable",
+        needs: Needs::Clients,
+    },
+    PropertyDef {
+        name: "a read is served after a leader change",
+        expect: Expect::Sometimes,
+        check: read_after_leader_change,
+        about: "a read returns a written value in a term after the first",
+        pair: "linearizable",
+        needs: Needs::Clients,
+    },
 ];
+
+/// The clients' history is linearizable (see [`crate::clients`]).
+fn linearizable(nodes: &[NodeObs<'_>]) -> bool {
+    history(nodes).is_none_or(|h| h.is_linearizable())
+}
+
+fn read_anothers_write(nodes: &[NodeObs<'_>]) -> bool {
+    history(nodes).is_some_and(|h| h.read_anothers_write())
+}
+
+fn read_after_leader_change(nodes: &[NodeObs<'_>]) -> bool {
+    history(nodes).is_some_and(|h| h.read_after_leader_change())
+}
+
+/// The clients' history, if the model keeps one.
+fn history<'a>(nodes: &[NodeObs<'a>]) -> Option<&'a crate::clients::History> {
+    nodes.first().and_then(|n| n.history)
+}
 
 /// The properties checked when `features` are on, in [`PROPERTIES`] order.
 pub fn enabled(features: Features) -> impl Iterator<Item = &'static PropertyDef> {

@@ -38,6 +38,8 @@ pub const FEATURES: properties::Features = properties::Features {
     check_quorum: false,
     transfers: false,
     snapshots: true,
+    clients: false,
+    crash_free: false,
 };
 
 /// Events per case in the safety suite (the liveness suite uses a shorter prefix).

@@ -22,6 +22,12 @@ impl Rewrite<Id> for Wire {
     }
 }
 
+impl Rewrite<Id> for crate::clients::History {
+    fn rewrite<S>(&self, plan: &RewritePlan<Id, S>) -> Self {
+        self.relabel(&rename(plan))
+    }
+}
+
 impl Rewrite<Id> for ModelTimer {
     fn rewrite<S>(&self, plan: &RewritePlan<Id, S>) -> Self {
         match self {
@@ -69,6 +75,9 @@ impl Rewrite<Id> for NodeState {
             pre_votes: self.pre_votes,
             compactions: self.compactions,
             machine: self.machine.clone(),
+            client: self.client.map(|c| c.relabel(&f)),
+            register: self.register,
+            events: self.events.iter().map(|e| e.relabel(&f)).collect(),
             ghost: rewrite_ghost(&self.ghost, &f),
         }
     }
@@ -88,6 +97,7 @@ impl NodeState {
             self.transfers,
             self.pre_votes,
             self.compactions,
+            self.client.map(|c| c.issued),
             self.node.log().iter().map(|e| &e.key).collect::<Vec<_>>(),
         )
     }
@@ -111,6 +121,7 @@ impl Ord for NodeState {
                 self.transfers,
                 self.pre_votes,
                 &self.machine,
+                (&self.client, &self.register, &self.events),
                 &self.ghost,
             )
                 .cmp(&(
@@ -121,6 +132,7 @@ impl Ord for NodeState {
                     other.transfers,
                     other.pre_votes,
                     &other.machine,
+                    (&other.client, &other.register, &other.events),
                     &other.ghost,
                 ))
         })
@@ -163,7 +175,7 @@ fn with_plan(state: &State, plan: &RewritePlan<Id, DenseNatMap<Id, Id>>) -> Stat
         random_choices: plan.reindex(&state.random_choices),
         crashed: plan.reindex(&state.crashed),
         actor_storages: plan.reindex(&state.actor_storages),
-        history: state.history,
+        history: state.history.rewrite(plan),
     }
 }
 

@@ -33,6 +33,11 @@ impl<S: LogStorage> Context<S> {
                 self.admit_read(ReadRequest { ctx, from: me })?;
                 Ok(StepOutcome::Handled)
             }
+            RoleState::Follower { leader: Some(_) } if self.reads_locally() => {
+                let index = self.hard.committed_index;
+                self.read_states.push(ReadState { index, ctx });
+                Ok(StepOutcome::Handled)
+            }
             RoleState::Follower {
                 leader: Some(leader),
             } => {
@@ -115,6 +120,9 @@ impl<S: LogStorage> Context<S> {
     /// Whether this leader has committed an entry of its own term, so its
     /// commit index is at least every earlier leader's (§8).
     pub(super) fn committed_in_own_term(&self) -> bool {
+        if mutant!(self.config, ReadBeforeOwnTermCommit) {
+            return true;
+        }
         match &self.role {
             RoleState::Leader { term_start, .. } => self.hard.committed_index >= *term_start,
             _ => false,
@@ -173,7 +181,16 @@ impl<S: LogStorage> Context<S> {
     /// How many voters must answer to confirm a read: a majority, as for
     /// every other decision.
     fn read_quorum(&self) -> usize {
+        if mutant!(self.config, ReadQuorumOffByOne) {
+            return self.quorum().saturating_sub(1).max(1);
+        }
         self.quorum()
+    }
+
+    /// Whether a follower answers reads from its own state: never (only the
+    /// `serve-read-from-follower-state` mutant does).
+    fn reads_locally(&self) -> bool {
+        mutant!(self.config, ServeReadFromFollowerState)
     }
 
     /// The leader just committed in its term: the reads held back until then

@@ -108,6 +108,14 @@ struct ModelArgs {
     /// need compacted entries. Checks the snapshot properties.
     #[arg(long, default_value_t = 0)]
     max_compactions: usize,
+    /// Nodes that host a client (the first N): clients write through the
+    /// log and read with ReadIndex, and their history is checked for
+    /// linearizability (thesis §6.4).
+    #[arg(long, default_value_t = 0)]
+    clients: usize,
+    /// Operations each client runs.
+    #[arg(long, default_value_t = 1, requires = "clients")]
+    ops: u8,
     /// Switch on a known Raft bug in every node (`check list` names them), to
     /// see the harness catch it.
     #[arg(long, value_parser = parse_mutant)]
@@ -293,6 +301,8 @@ impl ModelArgs {
             transfers_max: self.transfers,
             pre_votes_max: self.max_pre_votes,
             compactions_max: self.max_compactions,
+            clients: self.clients,
+            ops_max: self.ops,
             mutant: self.mutant,
             ..d
         }
@@ -470,6 +480,8 @@ fn list_command() -> u8 {
             Needs::CheckQuorum => Some("--check-quorum"),
             Needs::Transfers => Some("--transfers N"),
             Needs::Snapshots => Some("--max-compactions N"),
+            Needs::Clients => Some("--clients N"),
+            Needs::Crashes => Some("--max-crashes N (N > 0)"),
         };
         if let Some(flag) = flag {
             println!("  {:<10} {:<40} checked only with: {flag}", "", "");

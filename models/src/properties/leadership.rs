@@ -32,6 +32,10 @@ pub enum Needs {
     Transfers,
     /// Log compaction in the run (`check --max-compactions N`).
     Snapshots,
+    /// Clients and their history (`check --clients N`).
+    Clients,
+    /// Crashes in the run (not with `check --max-crashes 0`).
+    Crashes,
 }
 
 /// The features a model or a driver switches on.
@@ -45,6 +49,11 @@ pub struct Features {
     pub transfers: bool,
     /// Nodes may compact their logs.
     pub snapshots: bool,
+    /// Clients run operations and the history is recorded.
+    pub clients: bool,
+    /// No node ever crashes (`--max-crashes 0`): the properties about
+    /// restarts are not checked, since no restart can happen.
+    pub crash_free: bool,
 }
 
 impl Features {
@@ -56,6 +65,8 @@ impl Features {
             Needs::CheckQuorum => self.check_quorum,
             Needs::Transfers => self.transfers,
             Needs::Snapshots => self.snapshots,
+            Needs::Clients => self.clients,
+            Needs::Crashes => !self.crash_free,
         }
     }
 }
