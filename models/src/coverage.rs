@@ -386,30 +386,30 @@ pub const EXPLAINED: &[Gap] = &[
         why: "the model's transport reports only to a leader waiting for a snapshot",
         reach: Reach::Driver("Node::report_snapshot on a follower"),
     },
-    // Reads (§6.4): the model has no clients yet (issue 15's model step).
+    // Reads (§6.4): the default run has no clients; the coverage driver reaches these.
     Gap {
         probe: Probe::OnReadIndex,
-        why: "no model client asks for a read yet",
+        why: "the default run has no clients (check --clients N)",
         reach: Reach::Driver("a leader's and a follower's application asking for reads"),
     },
     Gap {
         probe: Probe::OnReadIndexForward,
-        why: "no model client asks for a read yet",
+        why: "the default run has no clients (check --clients N)",
         reach: Reach::Driver("a follower forwarding its application's read"),
     },
     Gap {
         probe: Probe::OnReadIndexResponse,
-        why: "no model client asks for a read yet",
+        why: "the default run has no clients (check --clients N)",
         reach: Reach::Driver("the leader answering a forwarded read"),
     },
     Gap {
         probe: Probe::DropReadsFull,
-        why: "no model client asks for a read yet",
+        why: "the default run has no clients (check --clients N)",
         reach: Reach::Driver("a read forwarded to a leader holding reads_max reads"),
     },
     Gap {
         probe: Probe::DropReadForwardNotLeader,
-        why: "no model client asks for a read yet",
+        why: "the default run has no clients (check --clients N)",
         reach: Reach::Driver("a forwarded read stepped into a follower"),
     },
     Gap {
@@ -419,37 +419,37 @@ pub const EXPLAINED: &[Gap] = &[
     },
     Gap {
         probe: Probe::ReadForwarded,
-        why: "no model client asks for a read yet",
+        why: "the default run has no clients (check --clients N)",
         reach: Reach::Driver("a follower forwarding its application's read"),
     },
     Gap {
         probe: Probe::ReadsFull,
-        why: "no model client asks for a read yet",
+        why: "the default run has no clients (check --clients N)",
         reach: Reach::Driver("a leader refusing a read beyond reads_max"),
     },
     Gap {
         probe: Probe::ReadWaitsForOwnTermCommit,
-        why: "no model client asks for a read yet",
+        why: "the default run has no clients (check --clients N)",
         reach: Reach::Driver("a read on a leader whose no-op is not committed"),
     },
     Gap {
         probe: Probe::PostponedReadsReleased,
-        why: "no model client asks for a read yet",
+        why: "the default run has no clients (check --clients N)",
         reach: Reach::Driver("the no-op commits after reads were held back"),
     },
     Gap {
         probe: Probe::ReadServedByLease,
-        why: "no model client asks for a read yet",
+        why: "the default run has no clients (check --clients N)",
         reach: Reach::Driver("a read on a leader with ReadMode::Lease"),
     },
     Gap {
         probe: Probe::ReadConfirmedByQuorum,
-        why: "no model client asks for a read yet",
+        why: "the default run has no clients (check --clients N)",
         reach: Reach::Driver("a quorum answering the heartbeat sent after a read"),
     },
     Gap {
         probe: Probe::PendingReadsDroppedOnStepDown,
-        why: "no model client asks for a read yet",
+        why: "the default run has no clients (check --clients N)",
         reach: Reach::Driver("a leader deposed while its read is unconfirmed"),
     },
 ];
