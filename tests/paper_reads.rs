@@ -646,6 +646,31 @@ fn a_lease_leader_answers_reads_at_once_without_a_heartbeat_round() {
     );
 }
 
+/// Lease reads are answered at once, so without a bound they would pile up
+/// between two Readys: confirmed reads not yet handed out count against
+/// `reads_max`, and the next Ready makes room again.
+#[test]
+fn lease_reads_not_yet_handed_out_count_against_reads_max() {
+    let mut cfg = config(1, 3);
+    with_lease(&mut cfg);
+    cfg.reads_max = 2;
+    let mut n1 = node_on(cfg, hard(0, None, 0), "");
+    block_on(n1.campaign()).unwrap();
+    step(&mut n1, vote(2, 1, 1, true));
+    run_ready(&mut n1);
+    step(&mut n1, append_ok(2, 1, 1, 1));
+    run_ready(&mut n1);
+    read(&mut n1, "a").unwrap();
+    read(&mut n1, "b").unwrap();
+    assert!(matches!(
+        read(&mut n1, "c"),
+        Err(Error::ReadsFull { max: 2, .. })
+    ));
+    let rd = run_ready(&mut n1);
+    assert_eq!(rd.read_states, [read_state(1, "a"), read_state(1, "b")]);
+    read(&mut n1, "c").unwrap();
+}
+
 /// etcd's configuration rule: a lease means something only if a leader that
 /// lost its quorum steps down, so lease reads without check-quorum are a
 /// configuration error, refused when the node is built.

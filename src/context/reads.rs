@@ -92,13 +92,19 @@ impl<S: LogStorage> Context<S> {
     }
 
     /// Takes a read at the leader, within the bounds: postponed until the
-    /// leader commits in its term, else registered and confirmed.
+    /// leader commits in its term, else registered and confirmed. Confirmed
+    /// reads not yet handed out count against `reads_max` too, so lease reads
+    /// between two Readys cannot grow the list without end.
     fn admit_read(&mut self, request: ReadRequest) -> Result<(), Error> {
         let (count_max, bytes_max) = (self.config.reads_max, self.config.read_bytes_max);
+        let handed_out_later = self.read_states.len();
         let RoleState::Leader { reads, .. } = &mut self.role else {
-            unreachable!("only a leader admits reads");
+            return Err(Error::NotLeader {
+                leader: self.leader(),
+            });
         };
-        if !reads.admits(request.ctx.len(), count_max, bytes_max) {
+        let room = count_max.saturating_sub(handed_out_later);
+        if room == 0 || !reads.admits(request.ctx.len(), room, bytes_max) {
             probe!(ReadsFull);
             return Err(Error::ReadsFull {
                 max: count_max,
