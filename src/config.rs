@@ -10,20 +10,25 @@ pub enum ReadMode {
     /// after the read arrived. Safe whatever the clocks do; costs a round trip.
     #[default]
     Index,
-    /// Lease (etcd's `ReadOnlyLeaseBased`): the leader serves at once, relying
-    /// on check-quorum's lease: no other node votes within `election_tick` of
-    /// hearing from it, and it steps down when a quorum went silent for an
-    /// election period. Requires [`Config::check_quorum`], and assumes every
-    /// node's ticks run at about the same rate (bounded clock drift, no long
-    /// pauses).
+    /// Lease (thesis §6.4.1): a round of heartbeats answered by a quorum buys
+    /// the leader a lease of `election_tick` ticks counted from when the
+    /// round was *sent*; within it reads are served at once, with no round.
+    /// Each voter that answered heard from the leader after the sending, and
+    /// with check-quorum ignores vote requests for `election_tick` after
+    /// that, so no other leader can be elected before the lease runs out.
+    /// The first read after a lease ran out goes by a round, which buys the
+    /// next lease. Requires [`Config::check_quorum`].
     ///
-    /// Known limitation, shared with etcd: the leader steps down only at the
-    /// end of an election period in which it heard from no quorum, so a
-    /// leader cut off just after a period began keeps serving for up to two
-    /// election periods, while the others may elect a new leader after one.
-    /// Reads in that window can be stale even with perfect clocks. Prefer
-    /// [`ReadMode::Index`] until the lease counts from when the acknowledged
-    /// heartbeats were sent (and is model-checked).
+    /// Assumes every node's ticks run at the same rate (bounded drift, no
+    /// long pauses: a leader frozen mid-read serves stale data when it
+    /// wakes). ruft closes the two holes that need no clock fault: a leader
+    /// that sends TimeoutNow (leader transfer) gives its lease up for the
+    /// rest of the term, since that campaign is granted votes whatever
+    /// leases voters hold (tikv/tikv#1593, tikv/raft-rs#234); and a node
+    /// ignores vote requests for its first `election_tick` ticks, since a
+    /// restart forgets the lease it granted (tikv/tikv#15035). Leaving
+    /// [`Config::election_timeout_range`] above `election_tick` gives
+    /// drifting clocks a margin.
     Lease,
 }
 use std::collections::BTreeSet;
@@ -49,6 +54,13 @@ pub struct Config {
     /// timeout in `[election_tick, 2 * election_tick)` starts an election.
     /// Must be greater than `heartbeat_tick`.
     pub election_tick: Tick,
+    /// The range `[min, max)` election timeouts are drawn from instead of
+    /// `[election_tick, 2 * election_tick)` (raft-rs's `min_election_tick`
+    /// and `max_election_tick`). `min` must be at least `election_tick`: the
+    /// leases of check-quorum and of lease reads count on no node timing out
+    /// sooner. A wider range spreads candidates further apart; a larger
+    /// minimum leaves lease reads a margin for clocks that drift.
+    pub election_timeout_range: Option<(Tick, Tick)>,
     /// Seeds the election-timeout randomisation, so runs are reproducible.
     pub seed: u64,
     /// Most entries carried by one AppendEntries message.
@@ -114,6 +126,7 @@ impl Config {
             voters: voters.into_iter().collect(),
             heartbeat_tick: Tick(1),
             election_tick: Tick(10),
+            election_timeout_range: None,
             seed: 0,
             append_entries_max: 64,
             inflight_max: 256,
@@ -133,6 +146,14 @@ impl Config {
         }
     }
 
+    /// The range `[min, max)` election timeouts are drawn from (see
+    /// [`Config::election_timeout_range`]).
+    pub fn election_timeout_range(&self) -> (Tick, Tick) {
+        let e = self.election_tick;
+        self.election_timeout_range
+            .unwrap_or((e, Tick(e.0.saturating_mul(2))))
+    }
+
     /// Checks the configuration, naming the first problem found.
     pub fn validate(&self) -> Result<(), Error> {
         let problem = if !self.voters.contains(&self.id) {
@@ -141,6 +162,11 @@ impl Config {
             Some("heartbeat_tick must be at least 1")
         } else if self.election_tick <= self.heartbeat_tick {
             Some("election_tick must exceed heartbeat_tick")
+        } else if self
+            .election_timeout_range
+            .is_some_and(|(min, max)| min < self.election_tick || max <= min)
+        {
+            Some("election_timeout_range must be [min, max) with election_tick <= min < max")
         } else if self.append_entries_max == 0 || self.inflight_max == 0 {
             Some("append_entries_max and inflight_max must be at least 1")
         } else if self.uncommitted_entries_max == 0 || self.outbox_max == 0 {
@@ -162,7 +188,7 @@ impl Config {
 /// Whether lease reads are safe with this configuration: only check-quorum
 /// makes a leader's lease mean anything.
 fn lease_reads_allowed(config: &Config) -> bool {
-    config.check_quorum
+    config.check_quorum || mutant!(config, LeaseReadWithoutCheckQuorum)
 }
 
 #[cfg(test)]
@@ -193,5 +219,13 @@ mod tests {
         );
         lease.check_quorum = true;
         assert_eq!(lease.validate(), Ok(()));
+        let mut range = ok.clone();
+        assert_eq!(range.election_timeout_range(), (Tick(10), Tick(20)));
+        range.election_timeout_range = Some((Tick(9), Tick(30)));
+        assert!(range.validate().is_err(), "a timeout below election_tick");
+        range.election_timeout_range = Some((Tick(30), Tick(30)));
+        assert!(range.validate().is_err(), "an empty range");
+        range.election_timeout_range = Some((Tick(30), Tick(31)));
+        assert_eq!(range.validate(), Ok(()));
     }
 }

@@ -10,6 +10,7 @@
 mod election;
 mod inherent;
 mod leadership;
+mod lease;
 mod outbox;
 mod reads;
 mod relabel;
@@ -50,6 +51,11 @@ pub struct Context<S> {
     election_elapsed: Tick,
     heartbeat_elapsed: Tick,
     election_timeout: Tick,
+    /// Ticks since this node started, counted (up to `election_tick`) only
+    /// with lease reads: until `election_tick` ticks have passed it may still
+    /// be inside a lease it granted before a restart (see
+    /// [`Context::lease_leader`]).
+    since_start: Tick,
     /// Confirmed reads not yet handed out (at most `reads_max`).
     read_states: Vec<ReadState>,
 }
@@ -114,6 +120,7 @@ impl<S: LogStorage> Context<S> {
             election_elapsed: Tick(0),
             heartbeat_elapsed: Tick(0),
             election_timeout: Tick(0),
+            since_start: Tick(0),
             read_states: Vec::new(),
         };
         ctx.reset_timers();
@@ -124,6 +131,7 @@ impl<S: LogStorage> Context<S> {
     /// periods (the latter ends in `CheckQuorum`); anyone else may start an
     /// election.
     pub async fn tick(&mut self) -> Result<(), Error> {
+        self.tick_leases();
         if self.role.role() != Role::Leader {
             self.election_elapsed.forward();
             if self.election_elapsed >= self.election_timeout {
@@ -195,8 +203,8 @@ impl<S: LogStorage> Context<S> {
                 })
             }
             Staleness::Fresh => {
-                if let Some(leader) = self.lease_holder(&msg.variant) {
-                    return Some(DropReason::LeaderLease { leader });
+                if let Some(reason) = self.lease_holder(&msg.variant) {
+                    return Some(reason);
                 }
                 if !msg.variant.is_prospective() {
                     let leader = match msg.variant {
@@ -247,31 +255,6 @@ impl<S: LogStorage> Context<S> {
             }
             _ => {}
         }
-    }
-
-    /// The leader whose lease makes us ignore this (pre-)vote request of a
-    /// newer term: with check-quorum, a node that heard from its leader (or
-    /// is the leader) within `election_tick` does not help unseat it. A
-    /// campaign the leader itself asked for (transfer) is not ignored.
-    fn lease_holder(&self, variant: &MessageVariant) -> Option<NodeId> {
-        if !variant.is_disruptive_request() {
-            return None;
-        }
-        self.lease_leader()
-    }
-
-    /// Whether the gate would ignore `msg` for leader stickiness right now (a
-    /// (pre-)vote request of a newer term while in a leader's lease).
-    pub fn lease_ignores(&self, msg: &Message) -> bool {
-        msg.staleness(self.hard.term) == Staleness::Fresh
-            && self.lease_holder(&msg.variant).is_some()
-    }
-
-    /// The leader this node heard from within `election_tick`, with check-quorum.
-    pub fn lease_leader(&self) -> Option<NodeId> {
-        let in_lease =
-            self.config.check_quorum && self.election_elapsed < self.config.election_tick;
-        self.leader().filter(|_| in_lease)
     }
 
     /// Whether a mutant lets this stale message through the term gate.

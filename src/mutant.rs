@@ -109,11 +109,18 @@ pub enum Mutant {
     /// index instead of asking the leader (a stale read from a lagging or
     /// partitioned follower).
     ServeReadFromFollowerState,
+    /// Config: lease reads are accepted without check-quorum, so nothing
+    /// stops a deposed leader serving reads from its lease.
+    LeaseReadWithoutCheckQuorum,
+    /// Leader: keeps serving reads from its lease after it asked a follower
+    /// to campaign at once (leader transfer), although voters grant that
+    /// campaign whatever leases they hold.
+    LeaseSurvivesTransfer,
 }
 
 impl Mutant {
     /// Every mutant, in catalogue order.
-    pub const ALL: [Mutant; 24] = [
+    pub const ALL: [Mutant; 26] = [
         Mutant::VoteTwice,
         Mutant::VoteWithoutLogCheck,
         Mutant::UpToDateByIndex,
@@ -138,6 +145,8 @@ impl Mutant {
         Mutant::ReadBeforeOwnTermCommit,
         Mutant::ReadQuorumOffByOne,
         Mutant::ServeReadFromFollowerState,
+        Mutant::LeaseReadWithoutCheckQuorum,
+        Mutant::LeaseSurvivesTransfer,
     ];
 
     /// The name used on the command line (`check --mutant NAME`).
@@ -167,6 +176,8 @@ impl Mutant {
             Mutant::ReadBeforeOwnTermCommit => "read-before-own-term-commit",
             Mutant::ReadQuorumOffByOne => "read-quorum-off-by-one",
             Mutant::ServeReadFromFollowerState => "serve-read-from-follower-state",
+            Mutant::LeaseReadWithoutCheckQuorum => "lease-read-without-check-quorum",
+            Mutant::LeaseSurvivesTransfer => "lease-survives-transfer",
         }
     }
 

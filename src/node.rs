@@ -114,6 +114,10 @@ pub struct Status {
     /// `election_tick` (itself, as leader), for which it ignores (pre-)vote
     /// requests of newer terms.
     pub lease_leader: Option<NodeId>,
+    /// With lease reads: the node started fewer than `election_tick` ticks
+    /// ago, so it ignores (pre-)vote requests of newer terms
+    /// ([`crate::DropReason::StartupLease`]).
+    pub startup_lease: bool,
 }
 
 impl<S: LogStorage> Node<S> {
@@ -322,6 +326,7 @@ impl<S: LogStorage> Node<S> {
             outbox_dropped: self.ctx.outbox().dropped(),
             transfer: self.ctx.transfer(),
             lease_leader: self.ctx.lease_leader(),
+            startup_lease: self.ctx.in_startup_lease(),
         }
     }
 

@@ -80,6 +80,11 @@ pub enum DropReason {
         /// The leader the node still hears.
         leader: NodeId,
     },
+    /// A (pre-)vote request of a newer term, ignored because the node
+    /// started fewer than `election_tick` ticks ago, with lease reads
+    /// ([`crate::ReadMode::Lease`]): it may have granted a leader a lease just
+    /// before it restarted.
+    StartupLease,
     /// A read forwarded by a follower, or a read state sent back by the
     /// leader, beyond [`crate::Config::reads_max`] or
     /// [`crate::Config::read_bytes_max`] (the client's read times out and is

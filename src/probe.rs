@@ -189,6 +189,9 @@ probes! {
     /// [`DropReason::LeaderLease`].
     DropLeaderLease => "drop-leader-lease", Drops,
         "a (pre-)vote request of a newer term ignored: the node still hears its leader";
+    /// [`DropReason::StartupLease`].
+    DropStartupLease => "drop-startup-lease", Drops,
+        "a (pre-)vote request ignored: the node started less than an election period ago (lease reads)";
     /// [`DropReason::TransferToSelf`].
     DropTransferToSelf => "drop-transfer-to-self", Drops, "a leader transfer to the leader itself";
     /// [`DropReason::AlreadyTransferring`].
@@ -402,6 +405,9 @@ probes! {
     /// A read served by lease.
     ReadServedByLease => "read-served-by-lease", Reads,
         "a leader served a read at once within its check-quorum lease";
+    /// A read lease given up for leader transfer.
+    ReadLeaseForfeited => "read-lease-forfeited", Reads,
+        "a leader gave its read lease up for the term: it sent TimeoutNow (§3.10)";
     /// Reads confirmed by a quorum.
     ReadConfirmedByQuorum => "read-confirmed-by-quorum", Reads,
         "a quorum answered a heartbeat sent after a read: the read is served (§6.4)";
@@ -474,6 +480,7 @@ pub(crate) fn outcome(variant: &MessageVariant, outcome: &Result<StepOutcome, Er
             DropReason::StaleResponse => Probe::DropStaleResponse,
             DropReason::TermsExhausted => Probe::DropTermsExhausted,
             DropReason::LeaderLease { .. } => Probe::DropLeaderLease,
+            DropReason::StartupLease => Probe::DropStartupLease,
             DropReason::TransferToSelf => Probe::DropTransferToSelf,
             DropReason::AlreadyTransferring => Probe::DropAlreadyTransferring,
             DropReason::ReadsFull => Probe::DropReadsFull,

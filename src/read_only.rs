@@ -16,8 +16,17 @@
 //! A leader that has not yet committed an entry of its own term does not know
 //! the latest commit index (§8), so reads that arrive then wait
 //! ([`ReadOnly::postpone`]) and are registered once it has.
+//!
+//! With [`crate::ReadMode::Lease`] the same rounds also buy a lease
+//! ([`ReadLease`]): a quorum that answered a heartbeat sent `age` ticks ago
+//! will not vote for anyone else for `election_tick - age` more ticks (each
+//! of them heard from the leader at or after the sending, and check-quorum's
+//! leader stickiness makes it ignore vote requests for `election_tick` after
+//! that), so until then no other leader can exist and reads are served at
+//! once. The lease counts from when the round was *sent*, never from when
+//! its answers arrived.
 
-use crate::{Index, NodeId};
+use crate::{Index, NodeId, Tick};
 use bytes::Bytes;
 use std::collections::{BTreeSet, VecDeque};
 use std::fmt;
@@ -76,14 +85,35 @@ pub struct ReadRequest {
     pub from: NodeId,
 }
 
-/// A registered read: its number, the commit index when it arrived, and the
-/// voters known to have answered a heartbeat sent after it arrived.
+/// A registered read: its number, the commit index when it arrived, the
+/// voters known to have answered a heartbeat sent after it arrived, and (with
+/// a lease) the ticks since it arrived (its round was sent then).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 struct Pending {
     seq: ReadSeq,
     index: Index,
     request: ReadRequest,
     acks: BTreeSet<NodeId>,
+    age: Tick,
+}
+
+/// A leader's read lease ([`crate::ReadMode::Lease`]), counted in its own
+/// ticks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ReadLease {
+    /// No quorum has confirmed a round yet in this term.
+    #[default]
+    None,
+    /// The newest round a quorum confirmed was sent `age` ticks ago (ages
+    /// stop counting at the lease's span, so the state stays bounded).
+    Since {
+        /// Ticks since that round was sent.
+        age: Tick,
+    },
+    /// Given up for the rest of the term: the leader asked a follower to
+    /// campaign at once (leader transfer), and such a campaign is granted
+    /// votes whatever leases the voters hold.
+    Forfeited,
 }
 
 /// A leader's reads: those waiting for its first commit of its own term, and
@@ -99,9 +129,61 @@ pub struct ReadOnly {
     pending: VecDeque<Pending>,
     /// Context bytes held, waiting and pending.
     bytes: usize,
+    /// The read lease, with [`crate::ReadMode::Lease`] only.
+    lease: Option<ReadLease>,
 }
 
 impl ReadOnly {
+    /// Reads of a leader that also keeps a read lease
+    /// ([`crate::ReadMode::Lease`]); [`ReadOnly::default`] keeps none.
+    pub fn with_lease() -> ReadOnly {
+        ReadOnly {
+            lease: Some(ReadLease::None),
+            ..ReadOnly::default()
+        }
+    }
+
+    /// The read lease, if this leader keeps one.
+    pub fn lease(&self) -> Option<ReadLease> {
+        self.lease
+    }
+
+    /// Whether the lease lets a read be served at once: a quorum confirmed a
+    /// round sent fewer than `span` ticks ago (`span` is `election_tick`).
+    pub fn lease_holds(&self, span: Tick) -> bool {
+        matches!(self.lease, Some(ReadLease::Since { age }) if age < span)
+    }
+
+    /// Gives the lease up for the rest of the term (see
+    /// [`ReadLease::Forfeited`]).
+    pub fn forfeit_lease(&mut self) {
+        if self.lease.is_some() {
+            self.lease = Some(ReadLease::Forfeited);
+        }
+        debug_assert!(
+            !self.lease_holds(Tick(u64::MAX)),
+            "§6.4: a forfeited lease serves no read"
+        );
+    }
+
+    /// One tick of the leader's clock: the lease and the pending rounds age,
+    /// up to `span` (beyond it an age makes no difference). Without a lease
+    /// nothing is timed.
+    pub fn tick(&mut self, span: Tick) {
+        let Some(lease) = &mut self.lease else {
+            return;
+        };
+        let age_once = |age: &mut Tick| {
+            if *age < span {
+                age.forward();
+            }
+        };
+        if let ReadLease::Since { age } = lease {
+            age_once(age);
+        }
+        self.pending.iter_mut().for_each(|p| age_once(&mut p.age));
+    }
+
     /// Reads held, waiting and pending.
     pub fn len(&self) -> usize {
         self.waiting.len() + self.pending.len()
@@ -181,6 +263,7 @@ impl ReadOnly {
             index,
             request,
             acks: BTreeSet::from([me]),
+            age: Tick(0),
         });
         seq
     }
@@ -195,7 +278,8 @@ impl ReadOnly {
     /// numbered up to `seq`. Returns the reads a quorum has now confirmed
     /// (`has_quorum` over the answers), oldest first, each with its index;
     /// they are no longer held. A later read has no answer an earlier one
-    /// lacks, so the confirmed reads are always the oldest ones.
+    /// lacks, so the confirmed reads are always the oldest ones. With a
+    /// lease, the newest confirmed round renews it.
     pub fn ack(
         &mut self,
         from: NodeId,
@@ -210,6 +294,9 @@ impl ReadOnly {
             .iter()
             .rposition(|p| has_quorum(&p.acks))
             .map_or(0, |i| i + 1);
+        if let Some(newest) = confirmed.checked_sub(1).map(|i| self.pending[i].age) {
+            self.renew_lease(newest);
+        }
         let released: Vec<(ReadRequest, Index)> = self
             .pending
             .drain(..confirmed)
@@ -223,6 +310,21 @@ impl ReadOnly {
             "§6.4: reads are released in order"
         );
         released
+    }
+
+    /// A quorum confirmed a round sent `age` ticks ago: the lease runs from
+    /// then, unless it already runs from later or was forfeited.
+    fn renew_lease(&mut self, age: Tick) {
+        let renewed = match self.lease {
+            None | Some(ReadLease::Forfeited) => return,
+            Some(ReadLease::None) => age,
+            Some(ReadLease::Since { age: held }) => held.min(age),
+        };
+        self.lease = Some(ReadLease::Since { age: renewed });
+        debug_assert!(
+            matches!(self.lease, Some(ReadLease::Since { age: a }) if a <= age),
+            "§6.4: a lease counts from the newest confirmed round's sending"
+        );
     }
 
     /// This state with every node id mapped through `f` (symmetry reduction,
@@ -243,9 +345,11 @@ impl ReadOnly {
                     index: p.index,
                     request: request(&p.request),
                     acks: p.acks.iter().map(|&id| f(id)).collect(),
+                    age: p.age,
                 })
                 .collect(),
             bytes: self.bytes,
+            lease: self.lease,
         }
     }
 
@@ -307,6 +411,55 @@ mod tests {
         reads.ack(NodeId(2), old, majority_of_3);
         reads.add(req("a", 1), Index(9), NodeId(1));
         assert!(reads.ack(NodeId(3), old, majority_of_3).is_empty());
+    }
+
+    #[test]
+    fn a_lease_counts_from_the_sending_of_the_newest_confirmed_round() {
+        let span = Tick(3);
+        let mut reads = ReadOnly::with_lease();
+        assert!(!reads.lease_holds(span), "no round confirmed yet");
+        let first = reads.add(req("a", 1), Index(5), NodeId(1));
+        reads.tick(span);
+        reads.tick(span);
+        // Confirmed two ticks after it was sent: one tick of lease is left.
+        assert_eq!(reads.ack(NodeId(2), first, majority_of_3).len(), 1);
+        assert_eq!(reads.lease(), Some(ReadLease::Since { age: Tick(2) }));
+        assert!(reads.lease_holds(span));
+        reads.tick(span);
+        assert!(!reads.lease_holds(span), "three ticks since the sending");
+        reads.tick(span);
+        assert_eq!(
+            reads.lease(),
+            Some(ReadLease::Since { age: span }),
+            "ages stop at the span"
+        );
+        let second = reads.add(req("b", 1), Index(6), NodeId(1));
+        reads.ack(NodeId(3), second, majority_of_3);
+        assert_eq!(reads.lease(), Some(ReadLease::Since { age: Tick(0) }));
+        reads.forfeit_lease();
+        let third = reads.add(req("c", 1), Index(7), NodeId(1));
+        reads.ack(NodeId(3), third, majority_of_3);
+        assert_eq!(
+            reads.lease(),
+            Some(ReadLease::Forfeited),
+            "for the rest of the term"
+        );
+        assert!(!reads.lease_holds(span));
+    }
+
+    #[test]
+    fn without_a_lease_nothing_is_timed() {
+        let mut reads = ReadOnly::default();
+        let first = reads.add(req("a", 1), Index(5), NodeId(1));
+        reads.tick(Tick(3));
+        reads.ack(NodeId(2), first, majority_of_3);
+        reads.forfeit_lease();
+        let fresh = ReadOnly {
+            last: first,
+            ..ReadOnly::default()
+        };
+        assert_eq!(reads, fresh);
+        assert!(!reads.lease_holds(Tick(3)));
     }
 
     #[test]

@@ -10,8 +10,8 @@ mod paper_common;
 use futures::executor::block_on;
 use paper_common::*;
 use ruft::{
-    election_timeout, DropReason, Message, MessageVariant, Node, NodeId, Rejection, Role,
-    StepOutcome, Term, Tick,
+    election_timeout, DropReason, Error, MemStorage, Message, MessageVariant, Node, NodeId,
+    Rejection, Role, StepOutcome, Term, Tick,
 };
 use ruft_models::driver::Cluster;
 use std::collections::BTreeSet;
@@ -239,6 +239,35 @@ fn a_follower_starts_an_election_when_its_timeout_elapses() {
             "n1->n3 RequestVote{t1, last 0@0}"
         ]
     );
+}
+
+/// raft-rs's `min_election_tick` / `max_election_tick`: with
+/// `Config::election_timeout_range` the timeout is drawn from that range
+/// instead, in every term; a range below `election_tick` is refused, since
+/// leases count on no node timing out sooner.
+#[test]
+fn an_election_timeout_range_replaces_et_to_2et() {
+    let mut cfg = config(1, 3);
+    cfg.election_timeout_range = Some((Tick(25), Tick(28)));
+    let mut n1 = node_on(cfg.clone(), hard(0, None, 0), "");
+    for term in 0..5 {
+        let timeout = n1.status().election_timeout;
+        assert!((25..28).contains(&timeout.0), "{timeout} in term {term}");
+        for _ in 0..timeout.0 {
+            tick(&mut n1);
+        }
+        assert_eq!(
+            n1.status().term,
+            Term(term + 1),
+            "it campaigned at {timeout}"
+        );
+        run_ready(&mut n1);
+    }
+    cfg.election_timeout_range = Some((Tick(9), Tick(28)));
+    assert!(matches!(
+        block_on(Node::new(cfg, MemStorage::default())),
+        Err(Error::InvalidConfig { .. })
+    ));
 }
 
 /// §5.2: a candidate that neither wins nor loses before its timeout starts a

@@ -612,13 +612,15 @@ fn a_follower_forwards_a_read_to_its_leader_and_receives_the_read_state() {
 
 // ---------------------------------------------------------------- lease
 
-/// After etcd's `TestReadOnlyOptionLease`, §6.4.1: with check-quorum and
-/// `ReadMode::Lease` the leader trusts its lease and serves reads at once,
-/// without a heartbeat round: its own in the next Ready, a forwarded one
-/// with an immediate `ReadIndexOk`. Not before its no-op commits: the read
-/// asked just after the election waits for that, as in ReadIndex mode.
+/// After etcd's `TestReadOnlyOptionLease`, §6.4.1, with ruft's lease: a
+/// lease is bought by a round of heartbeats a quorum answered, and runs for
+/// `election_tick` from when the round was *sent*. The first read (asked
+/// before the no-op committed, so held back first) goes out as a round like
+/// a ReadIndex read; its confirmation starts the lease, and within it reads
+/// are served at once: the leader's own in the next Ready, a forwarded one
+/// with an immediate `ReadIndexOk`, no heartbeat round either way.
 #[test]
-fn a_lease_leader_answers_reads_at_once_without_a_heartbeat_round() {
+fn a_lease_leader_buys_its_lease_with_one_round_then_serves_reads_at_once() {
     let mut cfg = config(1, 3);
     with_lease(&mut cfg);
     let mut n1 = node_on(cfg, hard(0, None, 0), "");
@@ -630,13 +632,22 @@ fn a_lease_leader_answers_reads_at_once_without_a_heartbeat_round() {
     step(&mut n1, append_ok(2, 1, 1, 1));
     let rd = run_ready(&mut n1);
     assert_eq!(keys(&rd.committed_entries), "1@1");
+    assert!(rd.read_states.is_empty(), "no lease yet: a round goes out");
+    assert_eq!(
+        show(&rd.messages),
+        [
+            "n1->n2 Heartbeat{t1, commit 1, read r1}",
+            "n1->n3 Heartbeat{t1, commit 0, read r1}"
+        ]
+    );
+    step(&mut n1, heartbeat_ok_with_read(2, 1, 1, 1));
+    let rd = run_ready(&mut n1);
     assert_eq!(rd.read_states, [read_state(1, "early")]);
-    assert!(rd.messages.is_empty(), "no heartbeat round");
 
     read(&mut n1, "a").unwrap();
     let rd = run_ready(&mut n1);
     assert_eq!(rd.read_states, [read_state(1, "a")]);
-    assert!(rd.messages.is_empty());
+    assert!(rd.messages.is_empty(), "within the lease: no round");
     step(&mut n1, read_forward(3, 1, 1, "b"));
     let rd = run_ready(&mut n1);
     assert!(rd.read_states.is_empty());
@@ -646,28 +657,147 @@ fn a_lease_leader_answers_reads_at_once_without_a_heartbeat_round() {
     );
 }
 
+/// The leader with a lease bought by a round answered at once (n2 echoed
+/// `r1` with no tick in between): `election_tick` is 10 in these tests.
+fn lease_leader() -> Node<MemStorage> {
+    let mut n1 = committed_leader(with_lease);
+    read(&mut n1, "first").unwrap();
+    run_ready(&mut n1);
+    step(&mut n1, heartbeat_ok_with_read(2, 1, 1, 1));
+    assert_eq!(run_ready(&mut n1).read_states, [read_state(1, "first")]);
+    n1
+}
+
+/// `k` ticks pass on `node`, whose Readys (heartbeats) are carried out.
+fn pass(node: &mut Node<MemStorage>, k: usize) {
+    for _ in 0..k {
+        tick(node);
+    }
+    run_ready(node);
+}
+
+/// Whether a read asked now is served at once (in the next Ready).
+fn served_at_once(node: &mut Node<MemStorage>, ctx: &'static str) -> bool {
+    read(node, ctx).unwrap();
+    run_ready(node).read_states == [read_state(1, ctx)]
+}
+
+/// §6.4.1: a voter that answered the round heard from the leader no earlier
+/// than the round was sent, and ignores vote requests for `election_tick`
+/// after that; so the leader may count on `election_tick` ticks from the
+/// sending, never from the answer. After ten ticks the lease is out, and the
+/// next read buys a new one with a round, as the first did.
+#[test]
+fn a_lease_runs_out_election_tick_ticks_after_its_round_was_sent() {
+    let mut n1 = lease_leader();
+    pass(&mut n1, 9);
+    assert!(served_at_once(&mut n1, "ninth"));
+    pass(&mut n1, 1);
+    read(&mut n1, "tenth").unwrap();
+    let rd = run_ready(&mut n1);
+    assert!(rd.read_states.is_empty(), "the lease is out");
+    assert!(
+        show(&rd.messages).contains(&"n1->n2 Heartbeat{t1, commit 1, read r2}".to_string()),
+        "a new round: {:?}",
+        show(&rd.messages)
+    );
+    step(&mut n1, heartbeat_ok_with_read(3, 1, 1, 2));
+    assert_eq!(run_ready(&mut n1).read_states, [read_state(1, "tenth")]);
+    assert!(served_at_once(&mut n1, "renewed"));
+}
+
+/// The lease counts from the sending: a round answered late buys only what
+/// is left. Here n2 answers `r2` six ticks after it went out, so the lease
+/// it buys has four ticks to run, not ten.
+#[test]
+fn an_answer_that_arrives_late_buys_only_what_is_left_of_the_lease() {
+    let mut n1 = lease_leader();
+    pass(&mut n1, 10);
+    read(&mut n1, "late").unwrap();
+    run_ready(&mut n1);
+    pass(&mut n1, 6);
+    step(&mut n1, heartbeat_ok_with_read(2, 1, 1, 2));
+    assert_eq!(run_ready(&mut n1).read_states, [read_state(1, "late")]);
+    pass(&mut n1, 3);
+    assert!(served_at_once(&mut n1, "in time"));
+    pass(&mut n1, 1);
+    assert!(!served_at_once(&mut n1, "too late"), "four ticks were left");
+}
+
+/// tikv/tikv#1593 and tikv/raft-rs#234: a campaign started by TimeoutNow is
+/// granted votes whatever leases the voters hold, and a TimeoutNow may
+/// arrive long after the transfer was given up. So once a leader sends one,
+/// its lease is gone for the rest of its term: reads go by rounds again,
+/// and their answers buy no lease.
+#[test]
+fn a_leader_that_sent_timeout_now_serves_no_read_from_its_lease_in_that_term() {
+    let mut n1 = lease_leader();
+    step(&mut n1, append_ok(2, 1, 1, 1));
+    run_ready(&mut n1);
+    block_on(n1.transfer_leader(n(2))).unwrap();
+    let rd = run_ready(&mut n1);
+    assert_eq!(show(&rd.messages), ["n1->n2 TimeoutNow{t1}"]);
+    read(&mut n1, "after").unwrap();
+    let rd = run_ready(&mut n1);
+    assert!(rd.read_states.is_empty(), "no lease: a round");
+    step(&mut n1, heartbeat_ok_with_read(3, 1, 1, 2));
+    assert_eq!(run_ready(&mut n1).read_states, [read_state(1, "after")]);
+    read(&mut n1, "again").unwrap();
+    assert!(
+        run_ready(&mut n1).read_states.is_empty(),
+        "the answer bought no lease"
+    );
+}
+
+/// n3 of {n1, n2, n3}, configured by `configure`, just restarted in term 1
+/// holding `1@1`, asked by n2 for its vote in term 2.
+fn restarted_n3_asked(configure: fn(&mut Config)) -> (Node<MemStorage>, StepOutcome) {
+    let mut cfg = config(3, 3);
+    configure(&mut cfg);
+    let mut n3 = node_on(cfg, hard(1, None, 1), "1@1");
+    let outcome = step(&mut n3, request_vote(2, 2, 3, "1@1"));
+    (n3, outcome)
+}
+
+/// tikv/tikv#15035: a voter that answered a leader's round and then
+/// restarted has forgotten that it promised not to vote for `election_tick`.
+/// With lease reads a node therefore ignores vote requests for its first
+/// `election_tick` ticks (`DropReason::StartupLease`), then votes as usual.
+#[test]
+fn a_node_with_lease_reads_votes_for_no_one_in_its_first_election_period() {
+    let (mut n3, outcome) = restarted_n3_asked(with_lease);
+    assert_eq!(outcome, StepOutcome::Dropped(DropReason::StartupLease));
+    for _ in 0..10 {
+        tick(&mut n3);
+    }
+    let again = step(&mut n3, request_vote(2, 2, 3, "1@1"));
+    assert_eq!(again, StepOutcome::Handled);
+    let sent = show(&run_ready(&mut n3).messages);
+    assert_eq!(sent, ["n3->n2 Vote{t2, granted}"]);
+}
+
+/// A node without lease reads keeps no such quiet period, check-quorum or not.
+#[test]
+fn without_lease_reads_a_restarted_node_votes_at_once() {
+    let (_, outcome) = restarted_n3_asked(with_check_quorum);
+    assert_eq!(outcome, StepOutcome::Handled);
+}
+
 /// Lease reads are answered at once, so without a bound they would pile up
 /// between two Readys: confirmed reads not yet handed out count against
 /// `reads_max`, and the next Ready makes room again.
 #[test]
 fn lease_reads_not_yet_handed_out_count_against_reads_max() {
-    let mut cfg = config(1, 3);
-    with_lease(&mut cfg);
-    cfg.reads_max = 2;
-    let mut n1 = node_on(cfg, hard(0, None, 0), "");
-    block_on(n1.campaign()).unwrap();
-    step(&mut n1, vote(2, 1, 1, true));
-    run_ready(&mut n1);
-    step(&mut n1, append_ok(2, 1, 1, 1));
-    run_ready(&mut n1);
-    read(&mut n1, "a").unwrap();
-    read(&mut n1, "b").unwrap();
+    let mut n1 = lease_leader();
+    // reads_max is 1024 in `config`: fill it between two Readys.
+    for _ in 0..1024 {
+        read(&mut n1, "a").unwrap();
+    }
     assert!(matches!(
         read(&mut n1, "c"),
-        Err(Error::ReadsFull { max: 2, .. })
+        Err(Error::ReadsFull { max: 1024, .. })
     ));
-    let rd = run_ready(&mut n1);
-    assert_eq!(rd.read_states, [read_state(1, "a"), read_state(1, "b")]);
+    assert_eq!(run_ready(&mut n1).read_states.len(), 1024);
     read(&mut n1, "c").unwrap();
 }
 

@@ -231,6 +231,19 @@ pub enum Ret {
     ReadOk(Value),
 }
 
+/// Whether the client's read was confirmed in the transition that produced
+/// `events` (its read index arrived, or it already returned).
+pub fn read_answered(client: Option<Client>, events: &[Event]) -> bool {
+    let confirmed = matches!(
+        client.and_then(|c| c.op),
+        Some(InFlight::Read { index: Some(_), .. })
+    );
+    confirmed
+        || events
+            .iter()
+            .any(|e| matches!(e, Event::Return(_, Ret::ReadOk(_), _)))
+}
+
 impl Event {
     /// `self` with its nodes renamed (symmetry reduction).
     pub fn relabel(&self, f: &dyn Fn(NodeId) -> NodeId) -> Event {

@@ -2,7 +2,7 @@
 //! defaults by cluster size, and the `check` flags that rebuild a
 //! configuration.
 
-use ruft::{Config, Mutant, NodeId};
+use ruft::{Config, Mutant, NodeId, ReadMode};
 use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::Arc;
 
@@ -76,6 +76,12 @@ pub struct ModelConfig {
     /// Operations each client runs (writes when its node leads, ReadIndex
     /// reads at any node that knows a leader).
     pub ops_max: u8,
+    /// How leaders confirm reads (`Config::read_mode`; `check --reads`).
+    /// With [`ReadMode::Lease`] the model keeps time: one action ticks every
+    /// running node's clock at once (perfect clocks, the lease's assumption),
+    /// nodes run `election_tick` [`LEASE_ELECTION_TICK`], and an election
+    /// timer fires only once its node heard from no leader for that long.
+    pub read_mode: ReadMode,
     /// A known Raft bug switched on in every node (`ruft::Mutant`; the mutant
     /// gate and `check --mutant`).
     pub mutant: Option<Mutant>,
@@ -116,6 +122,12 @@ impl ModelConfig {
         }
     }
 
+    /// Whether the nodes accept the configuration this model gives them
+    /// (say, lease reads need check-quorum).
+    pub fn validate(&self) -> Result<(), ruft::Error> {
+        crate::model::node_config(NodeId(1), self).validate()
+    }
+
     /// The features switched on, which decide the properties checked.
     pub fn features(&self) -> crate::properties::Features {
         crate::properties::Features {
@@ -124,6 +136,7 @@ impl ModelConfig {
             transfers: self.transfers_max > 0,
             snapshots: self.compactions_max > 0,
             clients: self.clients > 0,
+            lease: self.read_mode == ReadMode::Lease,
             crash_free: self.crashes_max == 0,
         }
     }
@@ -175,12 +188,24 @@ impl ModelConfig {
                 self.clients, self.ops_max
             ));
         }
+        if self.read_mode == ReadMode::Lease {
+            f.push_str(" --reads lease");
+        }
         if let Some(m) = self.mutant {
             f.push_str(&format!(" --mutant {m}"));
         }
         f
     }
 }
+
+/// `election_tick` of every node in a model with lease reads: few ticks make
+/// a lease run out.
+pub const LEASE_ELECTION_TICK: u64 = 2;
+
+/// `heartbeat_tick` of every node in a model with lease reads: a leader's
+/// election period holds one heartbeat round, so a leader can step down for
+/// lack of answers with only two messages in flight.
+pub const LEASE_HEARTBEAT_TICK: u64 = 1;
 
 /// Counts of states kept out of the search, per bound (reported by `check`).
 #[derive(Debug, Default)]
@@ -217,6 +242,7 @@ impl Default for ModelConfig {
             compactions_max: 0,
             clients: 0,
             ops_max: 1,
+            read_mode: ReadMode::Index,
             mutant: None,
             cuts: Arc::default(),
             halt: Arc::default(),

@@ -443,6 +443,16 @@ pub const EXPLAINED: &[Gap] = &[
         reach: Reach::Driver("a read on a leader with ReadMode::Lease"),
     },
     Gap {
+        probe: Probe::ReadLeaseForfeited,
+        why: "the default run has no clients and no transfers",
+        reach: Reach::Driver("a lease-reading leader transferring leadership"),
+    },
+    Gap {
+        probe: Probe::DropStartupLease,
+        why: "lease reads are off by default (check --reads lease)",
+        reach: Reach::Driver("a vote request to a lease-reading node that just started"),
+    },
+    Gap {
         probe: Probe::ReadConfirmedByQuorum,
         why: "the default run has no clients (check --clients N)",
         reach: Reach::Driver("a quorum answering the heartbeat sent after a read"),

@@ -71,6 +71,9 @@ pub fn action(a: &ActorModelAction<Wire, ModelTimer, ()>) -> String {
             format!("{} <- {} {}", msg.0.dst, msg.0.src, msg.0.body())
         }
         ActorModelAction::Drop(env) => format!("network loses {}", env.msg.0),
+        ActorModelAction::Timeout(_, ModelTimer::Clock) => {
+            "a tick passes on every running node's clock".to_string()
+        }
         ActorModelAction::Timeout(id, timer) => {
             let what = match timer {
                 ModelTimer::Election => "election timeout (Hup)".to_string(),
@@ -87,7 +90,8 @@ pub fn action(a: &ActorModelAction<Wire, ModelTimer, ()>) -> String {
                     format!("transport reports the snapshot to {peer} failed")
                 }
                 ModelTimer::ClientWrite => "its client writes".to_string(),
-                ModelTimer::ClientRead => "its client reads (ReadIndex)".to_string(),
+                ModelTimer::ClientRead => "its client reads".to_string(),
+                ModelTimer::Clock => "its clock ticks".to_string(),
             };
             format!("{} {what}", node_id(*id))
         }

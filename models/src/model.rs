@@ -24,12 +24,13 @@
 //!   nodes down at once, is set to the same number).
 
 use crate::clients::{self, Client, Event, History, InFlight, Op, Thread, Value};
+use crate::config::{LEASE_ELECTION_TICK, LEASE_HEARTBEAT_TICK};
 use crate::machine::Machine;
 use crate::properties::{Expect, Ghost, NodeObs, PROPERTIES};
 use futures::executor::block_on;
 use ruft::{
-    Config, MemStorage, Message, MessageVariant, Node, NodeId, ProgressState, Ready, Role,
-    SnapshotStatus, Term,
+    Config, MemStorage, Message, MessageVariant, Node, NodeId, ProgressState, ReadMode, Ready,
+    Role, SnapshotStatus, Term, Tick,
 };
 use stateright::actor::{
     model_timeout, Actor, ActorModel, ActorModelAction, ActorModelState, Envelope, Id,
@@ -85,6 +86,10 @@ pub enum ModelTimer {
     /// Nodes that know a leader, hosting an idle client under `ops_max`:
     /// it reads (ReadIndex).
     ClientRead,
+    /// Models with lease reads: a tick passes on every running node's clock
+    /// at once (`Node::tick`). Never armed as a timer: the model offers it
+    /// as one action of the whole cluster (see [`RuftModel`]).
+    Clock,
 }
 
 /// What survives a crash: the node's persisted state, and the ghost.
@@ -161,6 +166,26 @@ impl fmt::Debug for NodeState {
     }
 }
 
+/// The configuration node `id` runs with in the model described by `cfg`.
+pub fn node_config(id: NodeId, cfg: &ModelConfig) -> Config {
+    let voters = (1..=cfg.nodes as u64).map(NodeId);
+    let mut config = Config::new(id, voters);
+    config.append_entries_max = cfg.append_entries_max;
+    config.mutant = cfg.mutant;
+    config.pre_vote = cfg.pre_vote;
+    config.check_quorum = cfg.check_quorum;
+    config.read_mode = cfg.read_mode;
+    if cfg.read_mode == ReadMode::Lease {
+        // Timeouts beyond election_tick are the election timer's (see
+        // `RuftModel::tick_all`): a tick never starts an election.
+        config.election_tick = Tick(LEASE_ELECTION_TICK);
+        config.heartbeat_tick = Tick(LEASE_HEARTBEAT_TICK);
+        let beyond = Tick(LEASE_ELECTION_TICK + 1);
+        config.election_timeout_range = Some((beyond, Tick(beyond.0 + 1)));
+    }
+    config
+}
+
 /// The actor: one ruft node with its configuration.
 #[derive(Clone)]
 pub struct RaftActor {
@@ -171,14 +196,8 @@ pub struct RaftActor {
 impl RaftActor {
     /// The actor for node `id` of the cluster described by `cfg`.
     pub fn new(id: NodeId, cfg: &ModelConfig) -> RaftActor {
-        let voters = (1..=cfg.nodes as u64).map(NodeId);
-        let mut config = Config::new(id, voters);
-        config.append_entries_max = cfg.append_entries_max;
-        config.mutant = cfg.mutant;
-        config.pre_vote = cfg.pre_vote;
-        config.check_quorum = cfg.check_quorum;
         RaftActor {
-            config,
+            config: node_config(id, cfg),
             cfg: cfg.clone(),
         }
     }
@@ -260,6 +279,11 @@ impl RaftActor {
             next.pre_votes += 1;
         }
         self.run_ready(&mut next, o);
+        if fired == Some(ModelTimer::ClientRead)
+            && clients::read_answered(next.client, &next.events)
+        {
+            next.ghost.leadership.seen.read_at_once = true;
+        }
         next.ghost.observe_step(&old.node, &next.node);
         let mut armed = self.timers(old);
         if let Some(t) = fired {
@@ -298,7 +322,9 @@ impl RaftActor {
             if st.proposals < self.cfg.proposals_max {
                 t.insert(ModelTimer::Propose);
             }
-            if self.cfg.check_quorum || status.transfer.is_some() {
+            // With a clock, ticks end election periods (and give transfers
+            // up); the timer would end them at moments no clock allows.
+            if (self.cfg.check_quorum || status.transfer.is_some()) && !self.keeps_time() {
                 t.insert(ModelTimer::CheckQuorum);
             }
             if st.transfers < self.cfg.transfers_max && status.transfer.is_none() {
@@ -311,11 +337,18 @@ impl RaftActor {
                     .is_some_and(|p| matches!(p.state(), ProgressState::Snapshot { .. }))
             });
             t.extend(waiting.map(|&v| ModelTimer::SnapshotFailed(v)));
-        } else {
+        } else if !self.keeps_time() {
             t.insert(ModelTimer::Election);
             if status.lease_leader.is_some() {
                 t.insert(ModelTimer::LeaseExpiry);
             }
+        } else if status.lease_leader.is_none() && !status.startup_lease {
+            // With a clock, a node that may have promised a leader not to
+            // vote (it heard from it, or started, within `election_tick`)
+            // does not time out either: election timeouts are at least
+            // `election_tick`. Any other node's timer may fire at once (its
+            // timeout may be over; an earlier campaign only adds behaviours).
+            t.insert(ModelTimer::Election);
         }
         if st.pending.is_some() {
             t.insert(ModelTimer::Persist);
@@ -335,6 +368,12 @@ impl RaftActor {
             }
         }
         t
+    }
+
+    /// Whether the model keeps time (lease reads): a clock action ticks
+    /// every node, and the lease-expiry timer is not needed.
+    fn keeps_time(&self) -> bool {
+        self.cfg.read_mode == ReadMode::Lease
     }
 
     /// The client starts a write (its node leads) or a read; a call the
@@ -562,6 +601,16 @@ impl Actor for RaftActor {
             }
             ModelTimer::ClientWrite => self.client_starts(st, true),
             ModelTimer::ClientRead => self.client_starts(st, false),
+            ModelTimer::Clock => {
+                // A leader's tick may end its election period (CheckQuorum).
+                let status = old.node.status();
+                let period_ends =
+                    status.role == Role::Leader && status.election_elapsed.0 + 1 >= election_tick.0;
+                let _ = block_on(st.node.tick());
+                if period_ends {
+                    st.ghost.observe_check_quorum(&old.node, &st.node);
+                }
+            }
         });
     }
 }
@@ -690,6 +739,33 @@ impl RuftModel {
             .next_state(last, ActorModelAction::Drop(Envelope { src, dst, msg }))
     }
 
+    /// One tick on every running node's clock, in node order, within one
+    /// action: no message moves in between, so the clocks stay equal (the
+    /// lease's assumption of clocks running at one rate, taken exactly).
+    /// `None` if no node changed.
+    ///
+    /// A node that is not leading and heard from no leader for
+    /// `election_tick` is not ticked: from there on its clock changes
+    /// nothing but when it times out, and its election timer fires at any
+    /// moment instead (timeouts are randomized above `election_tick`). This
+    /// keeps clocks bounded, so the state space stays finite.
+    fn tick_all(&self, last: &State) -> Option<State> {
+        let mut next: Option<State> = None;
+        for (i, (&down, st)) in last.crashed.iter().zip(&last.actor_states).enumerate() {
+            let status = st.node.status();
+            let held =
+                status.role != Role::Leader && status.election_elapsed >= Tick(LEASE_ELECTION_TICK);
+            if down || held {
+                continue;
+            }
+            let tick = ActorModelAction::Timeout(Id::from(i), ModelTimer::Clock);
+            if let Some(ticked) = self.inner.next_state(next.as_ref().unwrap_or(last), tick) {
+                next = Some(ticked);
+            }
+        }
+        next.filter(|next| next != last)
+    }
+
     /// The same model with symmetry reduction: every next state is replaced by
     /// its representative under renaming of the nodes, so states that differ
     /// only by node names are explored once. Sound because node ids carry no
@@ -711,7 +787,7 @@ fn condition<const I: usize>(_: &RuftModel, state: &State) -> bool {
     (PROPERTIES[I].check)(&observe(state))
 }
 
-const CONDITIONS: [fn(&RuftModel, &State) -> bool; 30] = [
+const CONDITIONS: [fn(&RuftModel, &State) -> bool; 31] = [
     condition::<0>,
     condition::<1>,
     condition::<2>,
@@ -742,6 +818,7 @@ const CONDITIONS: [fn(&RuftModel, &State) -> bool; 30] = [
     condition::<27>,
     condition::<28>,
     condition::<29>,
+    condition::<30>,
 ];
 const _: () = assert!(
     CONDITIONS.len() == PROPERTIES.len(),
@@ -771,6 +848,9 @@ impl Model for RuftModel {
             ActorModelAction::Timeout(id, ModelTimer::LeaseExpiry) => lease_matters(state, *id),
             _ => true,
         });
+        if self.cfg.read_mode == ReadMode::Lease && state.crashed.iter().any(|&down| !down) {
+            actions.push(ActorModelAction::Timeout(Id::from(0), ModelTimer::Clock));
+        }
     }
 
     /// A crashed node keeps only what it persisted: its state is replaced at once
@@ -783,9 +863,12 @@ impl Model for RuftModel {
             ActorModelAction::Recover(id) => (Some(usize::from(id)), true),
             _ => (None, false),
         };
-        let mut next = match self.inner.next_state(last, action.clone()) {
-            Some(next) => next,
-            None => self.consume(last, action)?,
+        let mut next = match action {
+            ActorModelAction::Timeout(_, ModelTimer::Clock) => self.tick_all(last)?,
+            _ => match self.inner.next_state(last, action.clone()) {
+                Some(next) => next,
+                None => self.consume(last, action)?,
+            },
         };
         if let Some(i) = rebuild {
             let before = &last.actor_states[i];

@@ -189,6 +189,34 @@ pub fn clients_new_leader() -> ModelConfig {
     }
 }
 
+/// [`clients`] reading by lease, with check-quorum (which lease reads need)
+/// unless `check_quorum` is false (only a mutant lets the nodes accept
+/// that). Two operations per client: a lease is bought by a first read's
+/// round and misused by a second read.
+fn lease_clients(check_quorum: bool) -> ModelConfig {
+    ModelConfig {
+        read_mode: ruft::ReadMode::Lease,
+        check_quorum,
+        ops_max: 2,
+        ..clients()
+    }
+}
+
+/// Lease reads without check-quorum: a deposed leader's lease is honoured by
+/// no voter.
+pub fn lease_without_check_quorum() -> ModelConfig {
+    lease_clients(false)
+}
+
+/// Lease reads with one leader transfer: the target's campaign is granted
+/// votes whatever leases the voters hold.
+pub fn lease_transfer() -> ModelConfig {
+    ModelConfig {
+        transfers_max: 1,
+        ..lease_clients(true)
+    }
+}
+
 pub fn stale_snapshots() -> ModelConfig {
     ModelConfig {
         heartbeats: true,
@@ -464,6 +492,30 @@ pub const CATALOGUE: &[Catalogued] = &[
         breaks: "linearizable",
         model: clients,
         why: "a follower that has not heard of a returned write reads",
+        random: Random::ExhaustiveOnly(NO_RANDOM_CLIENTS),
+    },
+    Catalogued {
+        mutant: Mutant::LeaseReadWithoutCheckQuorum,
+        about: "lease reads are accepted without check-quorum, so no voter honours the lease \
+                and a deposed leader serves reads from it",
+        seen_in: "etcd-io/etcd#8450 (fixed by #8567: CheckQuorum required for \
+                  ReadOnlyLeaseBased), tikv/raft-rs#140 (fixed by #141)",
+        breaks: "linearizable",
+        model: lease_without_check_quorum,
+        why: "lease reads without --check-quorum; two operations per client (one read buys \
+              the lease, a later one misuses it)",
+        random: Random::ExhaustiveOnly(NO_RANDOM_CLIENTS),
+    },
+    Catalogued {
+        mutant: Mutant::LeaseSurvivesTransfer,
+        about: "a leader keeps serving reads from its lease after sending TimeoutNow, whose \
+                campaign voters grant whatever leases they hold",
+        seen_in: "tikv/tikv#1593 (fixed by #1595: clear the lease when TimeoutNow is sent), \
+                  tikv/raft-rs#234 (a delayed TimeoutNow after the transfer was given up), \
+                  databendlabs/openraft#1749 (lease reads during a transfer)",
+        breaks: "linearizable",
+        model: lease_transfer,
+        why: "lease reads with --check-quorum, two operations per client, one leader transfer",
         random: Random::ExhaustiveOnly(NO_RANDOM_CLIENTS),
     },
 ];

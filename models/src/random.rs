@@ -36,6 +36,7 @@ use std::ops::RangeInclusive;
 pub const FEATURES: properties::Features = properties::Features {
     pre_vote: false,
     check_quorum: false,
+    lease: false,
     transfers: false,
     snapshots: true,
     clients: false,

@@ -446,6 +446,10 @@ fn exit_codes_tell_bad_arguments_cut_short_searches_and_unreached_witnesses_apar
         ),
         (&["simulate", "--nodes", "8"][..], "8 is not in 1..=7"),
         (&["frobnicate"][..], "error: unrecognized subcommand"),
+        (
+            &["bfs", "--nodes", "3", "--clients", "2", "--reads", "lease"][..],
+            "the nodes would refuse this configuration: invalid config: lease reads need check_quorum",
+        ),
     ] {
         let run = check(args);
         run.expect_code(2, &args.join(" "));

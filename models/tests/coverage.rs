@@ -336,15 +336,37 @@ fn read_calls() {
     c.step(Message::new(n2, Term(t.0 + 1), n1, vote))
         .expect("n1 steps down");
     assert_eq!(c.slot(n1).read_states, [at_1("a")], "e is dropped");
-    // Lease reads: served at once once the no-op is committed.
+    // Lease reads: no vote in a node's first election period; then a round
+    // buys a lease and reads within it are served at once; a transfer's
+    // TimeoutNow gives the lease up.
     let mut l = Cluster::new(3, |cfg| {
         cfg.check_quorum = true;
         cfg.read_mode = ReadMode::Lease;
     });
     l.campaign(n1).expect("n1 campaigns");
-    l.deliver_all(100).expect("the election completes");
-    assert_eq!(read(&mut l, n1, "f"), Ok(StepOutcome::Handled));
-    assert_eq!(l.slot(n1).read_states, [at_1("f")]);
+    l.deliver_all(100).expect("the votes are ignored");
+    assert_ne!(
+        l.node(n1).status().role,
+        ruft::Role::Leader,
+        "startup lease"
+    );
+    for _ in 0..10 {
+        l.tick_all().expect("time passes");
+    }
+    l.deliver_all(100).expect("whatever the ticks sent");
+    let leader = l.elect(10).expect("an election").expect("a leader");
+    assert_eq!(read(&mut l, leader, "f"), Ok(StepOutcome::Handled));
+    l.deliver_all(100).expect("the round is answered");
+    assert_eq!(read(&mut l, leader, "g"), Ok(StepOutcome::Handled));
+    let served: Vec<_> = l
+        .slot(leader)
+        .read_states
+        .iter()
+        .map(|r| r.ctx.clone())
+        .collect();
+    assert_eq!(served, ["f", "g"]);
+    let target = l.ids().find(|&id| id != leader).expect("a follower");
+    l.transfer_leader(leader, target).expect("a transfer");
 }
 
 fn key(term: u64, index: u64) -> EntryKey {

@@ -59,12 +59,9 @@ impl<S: LogStorage> Context<S> {
     pub(super) fn reset_timers(&mut self) {
         self.election_elapsed.reset();
         self.heartbeat_elapsed.reset();
-        self.election_timeout = election_timeout(
-            self.config.seed,
-            self.config.id,
-            self.hard.term,
-            self.config.election_tick,
-        );
+        let (min, max) = self.config.election_timeout_range();
+        self.election_timeout =
+            election_timeout_in(self.config.seed, self.config.id, self.hard.term, min, max);
     }
 
     /// Queues a message to `dst` in the current term.
@@ -90,10 +87,21 @@ impl<S: LogStorage> Context<S> {
 /// node `id` in `term` (§5.2). A pure function of its inputs, so runs replay
 /// exactly from a seed and the engine holds no random-generator state.
 pub fn election_timeout(seed: u64, id: NodeId, term: Term, election_tick: Tick) -> Tick {
+    let base = Tick(election_tick.0.max(1));
+    election_timeout_in(seed, id, term, base, Tick(base.0.saturating_mul(2)))
+}
+
+/// [`election_timeout`] drawn from `[min, max)` instead
+/// ([`crate::Config::election_timeout_range`]); `min` if the range is empty.
+pub(crate) fn election_timeout_in(seed: u64, id: NodeId, term: Term, min: Tick, max: Tick) -> Tick {
     let mix = seed ^ id.0.rotate_left(32) ^ term.0.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     let mut rng = ChaCha8Rng::seed_from_u64(mix);
-    let base = election_tick.0.max(1);
-    Tick(base + rng.random_range(0..base))
+    let drawn = Tick(min.0 + rng.random_range(0..max.0.saturating_sub(min.0).max(1)));
+    debug_assert!(
+        min <= drawn && (drawn < max || max <= min),
+        "§5.2: the timeout is drawn from its range"
+    );
+    drawn
 }
 
 #[cfg(test)]
@@ -109,5 +117,15 @@ mod tests {
         assert_eq!(seen, (10..20).collect(), "every value in [et, 2et) occurs");
         let again = election_timeout(7, NodeId(1), Term(3), Tick(10));
         assert_eq!(again, election_timeout(7, NodeId(1), Term(3), Tick(10)));
+    }
+
+    #[test]
+    fn election_timeout_in_a_configured_range() {
+        let seen: BTreeSet<u64> = (0..200)
+            .map(|t| election_timeout_in(7, NodeId(2), Term(t), Tick(12), Tick(15)).0)
+            .collect();
+        assert_eq!(seen, (12..15).collect());
+        let one = election_timeout_in(7, NodeId(2), Term(4), Tick(3), Tick(4));
+        assert_eq!(one, Tick(3), "a range of one value");
     }
 }

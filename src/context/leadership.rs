@@ -138,6 +138,7 @@ impl<S: LogStorage> Context<S> {
         }
         probe!(TimeoutNowSent);
         trace::transfer(self.config.id, follower, "target caught up");
+        self.forfeit_read_lease();
         self.send(follower, MessageVariant::TimeoutNow);
         debug_assert!(
             !sound!(self.config) || matched == Some(last),

@@ -135,9 +135,9 @@ impl<S: LogStorage> Context<S> {
         }
     }
 
-    /// Registers a read at the commit index: in lease mode (or alone in the
-    /// cluster) it is confirmed now, else it waits for a round of heartbeats
-    /// carrying its number ([`Self::confirm_reads`]).
+    /// Registers a read at the commit index: within a lease it is served
+    /// now; otherwise it waits for a round of heartbeats carrying its number
+    /// ([`Self::confirm_reads`]), whose answers also renew a lease.
     fn register_read(&mut self, request: ReadRequest) {
         let me = self.config.id;
         let committed = self.hard.committed_index;
@@ -145,7 +145,7 @@ impl<S: LogStorage> Context<S> {
             self.committed_in_own_term() || !sound!(self.config),
             "§6.4: reads are served only after the leader commits in its term"
         );
-        if self.config.read_mode == ReadMode::Lease {
+        if self.lease_serves_reads() {
             probe!(ReadServedByLease);
             self.answer_read(request, committed);
             return;
@@ -156,6 +156,38 @@ impl<S: LogStorage> Context<S> {
         let seq = reads.add(request, committed, me);
         // The leader's own answer may already be a quorum (one voter).
         self.on_read_acked(me, seq);
+    }
+
+    /// Whether this leader's read lease lets it serve a read at once: a
+    /// quorum confirmed a round sent fewer than `election_tick` ticks ago,
+    /// and no follower was asked to campaign in this term (see
+    /// [`crate::read_only::ReadLease`]).
+    fn lease_serves_reads(&self) -> bool {
+        let span = self.config.election_tick;
+        let holds =
+            matches!(&self.role, RoleState::Leader { reads, .. } if reads.lease_holds(span));
+        debug_assert!(
+            !holds || self.config.read_mode == ReadMode::Lease,
+            "§6.4: only lease reads keep a lease"
+        );
+        holds
+    }
+
+    /// The leader asked a follower to campaign at once (leader transfer):
+    /// that campaign is granted votes whatever leases the voters hold, so
+    /// the read lease is given up for the rest of the term.
+    pub(super) fn forfeit_read_lease(&mut self) {
+        if mutant!(self.config, LeaseSurvivesTransfer) {
+            return;
+        }
+        if let RoleState::Leader { reads, .. } = &mut self.role {
+            probe!(ReadLeaseForfeited if reads.lease().is_some());
+            reads.forfeit_lease();
+        }
+        debug_assert!(
+            !self.lease_serves_reads(),
+            "§3.10: no lease once TimeoutNow is out"
+        );
     }
 
     /// Sends the heartbeat round that confirms the registered reads, if any

@@ -114,11 +114,13 @@ impl<S: Relabel + Clone> Context<S> {
         ctx.outbox.map(|m| m.relabel(f));
         *ctx.log.storage_mut() = self.log.storage().relabel(f);
         ctx.log.relabel_unstable(f);
-        ctx.election_timeout = super::election_timeout(
+        let (min, max) = ctx.config.election_timeout_range();
+        ctx.election_timeout = super::inherent::election_timeout_in(
             ctx.config.seed,
             ctx.config.id,
             ctx.hard.term,
-            ctx.config.election_tick,
+            min,
+            max,
         );
         ctx
     }

@@ -4,7 +4,7 @@ use super::Context;
 use crate::progress::Tracker;
 use crate::read_only::ReadOnly;
 use crate::utils::trace;
-use crate::{Entry, EntryKey, Index, LogStorage, NodeId, Role, Term};
+use crate::{Entry, EntryKey, Index, LogStorage, NodeId, ReadMode, Role, Term};
 use std::collections::BTreeMap;
 
 /// What each role remembers. Leaving a role drops its state.
@@ -144,7 +144,10 @@ impl<S: LogStorage> Context<S> {
             term_start,
             transfer: None,
             uncommitted_bytes: 0,
-            reads: ReadOnly::default(),
+            reads: match self.config.read_mode {
+                ReadMode::Index => ReadOnly::default(),
+                ReadMode::Lease => ReadOnly::with_lease(),
+            },
         };
         self.reset_timers();
         let noop = Entry::empty(EntryKey::new(self.hard.term, term_start));

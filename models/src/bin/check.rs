@@ -16,7 +16,7 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use ruft::Mutant;
+use ruft::{Mutant, ReadMode};
 use ruft_models::coverage;
 use ruft_models::hunt::Hunt;
 use ruft_models::model::{Durability, ModelConfig, NetworkKind, RuftModel};
@@ -116,10 +116,22 @@ struct ModelArgs {
     /// Operations each client runs.
     #[arg(long, default_value_t = 1, requires = "clients")]
     ops: u8,
+    /// How leaders confirm reads: `index` (ReadIndex, a heartbeat round per
+    /// read) or `lease` (needs --check-quorum; the model then keeps time: one
+    /// action ticks every node's clock, and nodes run election_tick 3, heartbeat_tick 2).
+    #[arg(long, value_enum, default_value_t = Reads::Index)]
+    reads: Reads,
     /// Switch on a known Raft bug in every node (`check list` names them), to
     /// see the harness catch it.
     #[arg(long, value_parser = parse_mutant)]
     mutant: Option<Mutant>,
+}
+
+/// `--reads`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Reads {
+    Index,
+    Lease,
 }
 
 fn parse_mutant(name: &str) -> Result<Mutant, String> {
@@ -303,6 +315,10 @@ impl ModelArgs {
             compactions_max: self.max_compactions,
             clients: self.clients,
             ops_max: self.ops,
+            read_mode: match self.reads {
+                Reads::Index => ReadMode::Index,
+                Reads::Lease => ReadMode::Lease,
+            },
             mutant: self.mutant,
             ..d
         }
@@ -329,6 +345,9 @@ fn main() -> ExitCode {
 
 fn search_command(engine: Engine, args: SearchArgs) -> u8 {
     let cfg = args.model.config();
+    if let Some(code) = refused(&cfg) {
+        return code;
+    }
     let opts = args.options(engine);
     let quiet = args.json;
     let engine_name = if engine == Engine::Bfs { "bfs" } else { "dfs" };
@@ -388,7 +407,18 @@ fn search_command(engine: Engine, args: SearchArgs) -> u8 {
     outcome.exit_code() as u8
 }
 
+/// Exit code 2, with the reason, if the nodes would refuse the configuration
+/// the flags describe (say, lease reads without check-quorum).
+fn refused(cfg: &ModelConfig) -> Option<u8> {
+    let error = cfg.validate().err()?;
+    eprintln!("check: the nodes would refuse this configuration: {error}");
+    Some(2)
+}
+
 fn simulate_command(args: SimulateArgs) -> u8 {
+    if let Some(code) = refused(&args.model.config()) {
+        return code;
+    }
     let model = RuftModel::new(args.model.config());
     let time = args.time.map(Duration::from_secs);
     let runs = if time.is_some() {
@@ -454,6 +484,9 @@ fn hunt_command(args: HuntArgs) -> u8 {
 }
 
 fn serve_command(args: ServeArgs) -> u8 {
+    if let Some(code) = refused(&args.model.config()) {
+        return code;
+    }
     let model = RuftModel::new(args.model.config());
     println!(
         "ruft explorer on http://{} ({})",
@@ -481,6 +514,7 @@ fn list_command() -> u8 {
             Needs::Transfers => Some("--transfers N"),
             Needs::Snapshots => Some("--max-compactions N"),
             Needs::Clients => Some("--clients N"),
+            Needs::Lease => Some("--clients N --reads lease"),
             Needs::Crashes => Some("--max-crashes N (N > 0)"),
         };
         if let Some(flag) = flag {

@@ -34,8 +34,18 @@ pub enum Needs {
     Snapshots,
     /// Clients and their history (`check --clients N`).
     Clients,
+    /// Clients reading by lease (`check --clients N --reads lease`).
+    Lease,
     /// Crashes in the run (not with `check --max-crashes 0`).
     Crashes,
+}
+
+impl Needs {
+    /// Whether a property that needs `self` is checked only where one that
+    /// needs `other` is.
+    pub fn implies(self, other: Needs) -> bool {
+        self == other || (self == Needs::Lease && other == Needs::Clients)
+    }
 }
 
 /// The features a model or a driver switches on.
@@ -51,6 +61,8 @@ pub struct Features {
     pub snapshots: bool,
     /// Clients run operations and the history is recorded.
     pub clients: bool,
+    /// Leaders serve reads from a lease (`ReadMode::Lease`).
+    pub lease: bool,
     /// No node ever crashes (`--max-crashes 0`): the properties about
     /// restarts are not checked, since no restart can happen.
     pub crash_free: bool,
@@ -66,6 +78,7 @@ impl Features {
             Needs::Transfers => self.transfers,
             Needs::Snapshots => self.snapshots,
             Needs::Clients => self.clients,
+            Needs::Lease => self.clients && self.lease,
             Needs::Crashes => !self.crash_free,
         }
     }
@@ -85,6 +98,9 @@ pub struct Seen {
     pub rejoined_quietly: bool,
     /// A leader stepped down at the end of an election period.
     pub stepped_down: bool,
+    /// A client's read was confirmed in the step that asked for it: its
+    /// leader served it from a lease, without a round of heartbeats.
+    pub read_at_once: bool,
 }
 
 /// What the ghost keeps for these properties.

@@ -1,0 +1,67 @@
+//! Leases: check-quorum's leader stickiness (a node that heard from its
+//! leader within `election_tick` does not help unseat it, thesis §6.2), and
+//! the clocks lease reads count on ([`crate::ReadMode::Lease`], §6.4.1). The
+//! leader's read lease itself is kept by [`crate::read_only::ReadOnly`].
+
+use super::role::RoleState;
+use super::Context;
+use crate::{DropReason, LogStorage, Message, MessageVariant, NodeId, ReadMode, Staleness};
+
+impl<S: LogStorage> Context<S> {
+    /// One tick for the clocks of lease reads: the node's time since it
+    /// started and, as leader, its read lease and pending rounds. Counted
+    /// only with lease reads, and only up to `election_tick`.
+    pub(super) fn tick_leases(&mut self) {
+        if self.config.read_mode != ReadMode::Lease {
+            return;
+        }
+        let span = self.config.election_tick;
+        if self.since_start < span {
+            self.since_start.forward();
+        }
+        if let RoleState::Leader { reads, .. } = &mut self.role {
+            reads.tick(span);
+        }
+        debug_assert!(self.since_start <= span, "lease clocks stay bounded");
+    }
+
+    /// Why this (pre-)vote request of a newer term is ignored, if it is:
+    /// with check-quorum, a node that heard from its leader (or is the leader)
+    /// within `election_tick` does not help unseat it; with lease reads, a
+    /// node that started fewer than `election_tick` ticks ago does not either
+    /// (it may have granted a lease just before a restart, and forgot it). A
+    /// campaign the leader itself asked for (transfer) is not ignored.
+    pub(super) fn lease_holder(&self, variant: &MessageVariant) -> Option<DropReason> {
+        if !variant.is_disruptive_request() {
+            return None;
+        }
+        if let Some(leader) = self.lease_leader() {
+            return Some(DropReason::LeaderLease { leader });
+        }
+        if self.in_startup_lease() {
+            return Some(DropReason::StartupLease);
+        }
+        None
+    }
+
+    /// Whether this node may still be inside a lease it granted before it
+    /// started (lease reads only; see [`Self::lease_holder`]).
+    pub fn in_startup_lease(&self) -> bool {
+        let counted = self.config.read_mode == ReadMode::Lease && self.config.check_quorum;
+        counted && self.since_start < self.config.election_tick
+    }
+
+    /// Whether the gate would ignore `msg` for leader stickiness right now (a
+    /// (pre-)vote request of a newer term while in a leader's lease).
+    pub fn lease_ignores(&self, msg: &Message) -> bool {
+        msg.staleness(self.hard.term) == Staleness::Fresh
+            && self.lease_holder(&msg.variant).is_some()
+    }
+
+    /// The leader this node heard from within `election_tick`, with check-quorum.
+    pub fn lease_leader(&self) -> Option<NodeId> {
+        let in_lease =
+            self.config.check_quorum && self.election_elapsed < self.config.election_tick;
+        self.leader().filter(|_| in_lease)
+    }
+}
