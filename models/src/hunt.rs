@@ -58,6 +58,15 @@ pub struct Part {
     pub share: u32,
 }
 
+/// The clients' model reading by lease (with check-quorum, which it needs).
+fn lease_reads() -> ModelConfig {
+    ModelConfig {
+        read_mode: ruft::ReadMode::Lease,
+        check_quorum: true,
+        ..mutants::clients()
+    }
+}
+
 fn default_3() -> ModelConfig {
     ModelConfig::default()
 }
@@ -224,6 +233,13 @@ pub const PORTFOLIO: &[Part] = &[
         name: "clients",
         why: "stale reads: a follower answering alone, a read quorum one short (etcd-io/etcd#7331's class)",
         model: mutants::clients,
+        kind: Kind::Exhaustive,
+        share: 0,
+    },
+    Part {
+        name: "lease reads",
+        why: "reads served from a lease, with the clock every node shares (tikv/tikv#1593's class)",
+        model: lease_reads,
         kind: Kind::Exhaustive,
         share: 0,
     },
