@@ -54,7 +54,7 @@ pub struct Context<S> {
     /// Ticks since this node started, counted (up to `election_tick`) only
     /// with lease reads: until `election_tick` ticks have passed it may still
     /// be inside a lease it granted before a restart (see
-    /// [`Context::lease_leader`]).
+    /// [`Context::in_startup_lease`]).
     since_start: Tick,
     /// Confirmed reads not yet handed out (at most `reads_max`).
     read_states: Vec<ReadState>,

@@ -59,9 +59,7 @@ impl<S: LogStorage> Context<S> {
     pub(super) fn reset_timers(&mut self) {
         self.election_elapsed.reset();
         self.heartbeat_elapsed.reset();
-        let (min, max) = self.config.election_timeout_range();
-        self.election_timeout =
-            election_timeout_in(self.config.seed, self.config.id, self.hard.term, min, max);
+        self.election_timeout = drawn_election_timeout(&self.config, self.hard.term);
     }
 
     /// Queues a message to `dst` in the current term.
@@ -89,6 +87,13 @@ impl<S: LogStorage> Context<S> {
 pub fn election_timeout(seed: u64, id: NodeId, term: Term, election_tick: Tick) -> Tick {
     let base = Tick(election_tick.0.max(1));
     election_timeout_in(seed, id, term, base, Tick(base.0.saturating_mul(2)))
+}
+
+/// The election timeout of the node `config` describes in `term`, drawn
+/// from its configured range.
+pub(super) fn drawn_election_timeout(config: &crate::Config, term: Term) -> Tick {
+    let (min, max) = config.election_timeout_range();
+    election_timeout_in(config.seed, config.id, term, min, max)
 }
 
 /// [`election_timeout`] drawn from `[min, max)` instead

@@ -114,14 +114,7 @@ impl<S: Relabel + Clone> Context<S> {
         ctx.outbox.map(|m| m.relabel(f));
         *ctx.log.storage_mut() = self.log.storage().relabel(f);
         ctx.log.relabel_unstable(f);
-        let (min, max) = ctx.config.election_timeout_range();
-        ctx.election_timeout = super::inherent::election_timeout_in(
-            ctx.config.seed,
-            ctx.config.id,
-            ctx.hard.term,
-            min,
-            max,
-        );
+        ctx.election_timeout = super::inherent::drawn_election_timeout(&ctx.config, ctx.hard.term);
         ctx
     }
 }
