@@ -142,6 +142,14 @@ impl<S: LogStorage> Node<S> {
     }
 
     /// Starts an election now, as if the election timer fired.
+    ///
+    /// With lease reads ([`crate::ReadMode::Lease`]) the campaign is dropped
+    /// ([`crate::DropReason::LeaderLease`] or
+    /// [`crate::DropReason::StartupLease`]) while this node may still be
+    /// inside a read lease it granted: voting for itself then could elect a
+    /// second leader while the first still serves reads from its lease. To
+    /// move leadership at once, ask the leader for a transfer instead
+    /// ([`Node::transfer_leader`]), which gives up the lease first.
     pub async fn campaign(&mut self) -> Result<StepOutcome, Error> {
         self.step(Message::local(self.ctx.config().id, MessageVariant::Hup))
             .await

@@ -75,7 +75,11 @@ pub enum DropReason {
     TermsExhausted,
     /// A (pre-)vote request of a newer term, ignored because the node heard
     /// from `leader` within the election timeout (leader stickiness, with
-    /// [`crate::Config::check_quorum`]).
+    /// [`crate::Config::check_quorum`]). With lease reads
+    /// ([`crate::ReadMode::Lease`]) a forced campaign
+    /// ([`crate::Node::campaign`]) is dropped for the same reason: the node
+    /// granted `leader` a read lease and must not vote, even for itself,
+    /// until it ran out.
     LeaderLease {
         /// The leader the node still hears.
         leader: NodeId,
@@ -83,7 +87,8 @@ pub enum DropReason {
     /// A (pre-)vote request of a newer term, ignored because the node
     /// started fewer than `election_tick` ticks ago, with lease reads
     /// ([`crate::ReadMode::Lease`]): it may have granted a leader a lease just
-    /// before it restarted.
+    /// before it restarted. A forced campaign ([`crate::Node::campaign`]) in
+    /// that period is dropped too.
     StartupLease,
     /// A read forwarded by a follower, or a read state sent back by the
     /// leader, beyond [`crate::Config::reads_max`] or

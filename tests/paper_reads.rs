@@ -36,7 +36,7 @@ use futures::executor::block_on;
 use paper_common::*;
 use ruft::{
     Config, DropReason, EntryVariant, Error, Index, MemStorage, Node, ReadMode, Role, StepOutcome,
-    Term,
+    Term, Tick,
 };
 use ruft_models::driver::Cluster;
 
@@ -49,6 +49,7 @@ fn committed_leader(configure: fn(&mut Config)) -> Node<MemStorage> {
     let mut cfg = config(1, 3);
     configure(&mut cfg);
     let mut n1 = node_on(cfg, hard(0, None, 0), "");
+    past_startup(&mut n1);
     block_on(n1.campaign()).unwrap();
     step(&mut n1, vote(2, 1, 1, true));
     assert_eq!(n1.status().role, Role::Leader);
@@ -59,10 +60,23 @@ fn committed_leader(configure: fn(&mut Config)) -> Node<MemStorage> {
     n1
 }
 
-/// Lease reads: check-quorum on, `ReadMode::Lease`.
+/// Lease reads: check-quorum on, `ReadMode::Lease`. Election timeouts are
+/// drawn from [11, 12), so a node's own timer stays quiet through its first
+/// `election_tick` (10) ticks and the scenarios campaign by hand.
 fn with_lease(cfg: &mut Config) {
     cfg.check_quorum = true;
     cfg.read_mode = ReadMode::Lease;
+    cfg.election_timeout_range = Some((Tick(11), Tick(12)));
+}
+
+/// With lease reads a node campaigns only after its first `election_tick`
+/// ticks (it may have granted a lease before it started): let them pass.
+/// Without lease reads there is nothing to wait for.
+fn past_startup(node: &mut Node<MemStorage>) {
+    while node.status().startup_lease {
+        tick(node);
+    }
+    assert_eq!(node.status().role, Role::Follower, "no campaign yet");
 }
 
 /// {n1, n2, n3} with n1 elected leader of term 1 and every node holding,
@@ -624,6 +638,7 @@ fn a_lease_leader_buys_its_lease_with_one_round_then_serves_reads_at_once() {
     let mut cfg = config(1, 3);
     with_lease(&mut cfg);
     let mut n1 = node_on(cfg, hard(0, None, 0), "");
+    past_startup(&mut n1);
     block_on(n1.campaign()).unwrap();
     step(&mut n1, vote(2, 1, 1, true));
     run_ready(&mut n1);
@@ -774,6 +789,46 @@ fn a_node_with_lease_reads_votes_for_no_one_in_its_first_election_period() {
     assert_eq!(again, StepOutcome::Handled);
     let sent = show(&run_ready(&mut n3).messages);
     assert_eq!(sent, ["n3->n2 Vote{t2, granted}"]);
+}
+
+/// The same promise binds a campaign the application forces
+/// (`Node::campaign`): n2 answered n1's heartbeat, so n1 may serve reads
+/// from a lease that counts on n2 for `election_tick` ticks. Were n2 to vote
+/// for itself now, it and n3 (cut off from n1) would elect a second leader
+/// while n1 still serves reads. So the forced campaign is dropped while the
+/// lease n2 granted may run, as it is in n2's first election period; once
+/// `election_tick` ticks passed without a word from n1, it goes.
+#[test]
+fn a_node_with_lease_reads_forced_to_campaign_waits_until_the_lease_it_granted_ran_out() {
+    let mut cfg = config(2, 3);
+    with_lease(&mut cfg);
+    let mut n2 = node_on(cfg, hard(1, None, 0), "");
+    let early = block_on(n2.campaign()).unwrap();
+    assert_eq!(early, StepOutcome::Dropped(DropReason::StartupLease));
+    past_startup(&mut n2);
+    step(&mut n2, heartbeat(1, 1, 2, 0));
+    run_ready(&mut n2);
+    let granted = block_on(n2.campaign()).unwrap();
+    assert_eq!(
+        granted,
+        StepOutcome::Dropped(DropReason::LeaderLease { leader: n(1) })
+    );
+    assert_eq!(role_term_leader(&n2), (Role::Follower, Term(1), Some(n(1))));
+    pass(&mut n2, 10);
+    assert_eq!(block_on(n2.campaign()).unwrap(), StepOutcome::Handled);
+    assert_eq!(role_term_leader(&n2), (Role::Candidate, Term(2), None));
+}
+
+/// Without lease reads a forced campaign goes at once, check-quorum or not:
+/// no lease counts on the node's vote.
+#[test]
+fn without_lease_reads_a_forced_campaign_goes_while_the_leader_is_heard() {
+    let mut cfg = config(2, 3);
+    with_check_quorum(&mut cfg);
+    let mut n2 = node_on(cfg, hard(1, None, 0), "");
+    step(&mut n2, heartbeat(1, 1, 2, 0));
+    assert_eq!(block_on(n2.campaign()).unwrap(), StepOutcome::Handled);
+    assert_eq!(role_term_leader(&n2), (Role::Candidate, Term(2), None));
 }
 
 /// A node without lease reads keeps no such quiet period, check-quorum or not.

@@ -22,6 +22,9 @@ impl<S: LogStorage> Context<S> {
             // would overwrite the vote already cast in it (§5.2).
             return Ok(StepOutcome::Dropped(crate::DropReason::TermsExhausted));
         }
+        if let Some(reason) = self.lease_forbids_campaign() {
+            return Ok(StepOutcome::Dropped(reason));
+        }
         if !self.config.pre_vote {
             return self.campaign(false).await;
         }

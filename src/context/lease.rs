@@ -44,6 +44,29 @@ impl<S: LogStorage> Context<S> {
         None
     }
 
+    /// Why a forced campaign (`Hup` from [`crate::Node::campaign`]) is
+    /// dropped, if it is: with lease reads, a node inside a lease it granted
+    /// (it heard from its leader within `election_tick`, or it started fewer
+    /// than `election_tick` ticks ago) must not vote for anyone, itself
+    /// included, until that lease has run out (thesis §6.4.1). Its own vote
+    /// and one other would otherwise elect a new leader while the old one
+    /// still serves reads from its lease. A Hup from the node's own election
+    /// timer never meets this: the timer fires only after `election_tick`.
+    pub(super) fn lease_forbids_campaign(&self) -> Option<DropReason> {
+        if self.config.read_mode != ReadMode::Lease {
+            return None;
+        }
+        let reason = self.lease_holder(&MessageVariant::RequestVote {
+            last: self.log.last(),
+            transfer: false,
+        });
+        debug_assert!(
+            reason.is_none() || self.election_elapsed < self.config.election_tick,
+            "§6.4.1: a lease a node granted ends election_tick after it was granted"
+        );
+        reason
+    }
+
     /// Whether this node may still be inside a lease it granted before it
     /// started (lease reads only; see [`Self::lease_holder`]).
     pub fn in_startup_lease(&self) -> bool {
