@@ -343,7 +343,8 @@ fn read_calls() {
         cfg.check_quorum = true;
         cfg.read_mode = ReadMode::Lease;
     });
-    l.campaign(n1).expect("n1's forced campaign is dropped: startup lease");
+    l.campaign(n1)
+        .expect("n1's forced campaign is dropped: startup lease");
     l.deliver_all(100).expect("nothing was sent");
     assert_ne!(
         l.node(n1).status().role,
