@@ -6,7 +6,20 @@
 //! Every event is a method; with property checking on, the driver records each
 //! node's [`Ghost`] after every event and [`Cluster::check`] judges the whole
 //! cluster with the shared [`crate::properties`].
+//!
+//! With [`Cluster::keep_clients`] every node also hosts a client whose
+//! operations ([`Cluster::client_starts`]) are recorded in a history that
+//! `linearizable` judges, as in the model (`driver/clients.rs`);
+//! `driver/scenario.rs` holds the etcd-style helpers (cut a link, isolate a
+//! node, drop a message kind).
 
+mod clients;
+mod scenario;
+
+pub use clients::{ClientOp, Started};
+use scenario::Faults;
+
+use crate::clients::{Client, History, Value};
 use crate::machine::Machine;
 use crate::properties::{self, Ghost, NodeObs};
 use bytes::Bytes;
@@ -37,6 +50,10 @@ pub struct Slot {
     /// Every read state its Readys handed out, oldest first (see
     /// [`Cluster::read_index`]).
     pub read_states: Vec<ReadState>,
+    /// The node's client, once [`Cluster::keep_clients`] switched clients on.
+    pub client: Option<Client>,
+    /// The register as this node's application applied it (clients only).
+    pub register: Value,
 }
 
 /// Counters of what happened, for reports.
@@ -79,6 +96,8 @@ pub struct Cluster {
     report_lost_snapshots: bool,
     /// Lost InstallSnapshots (sender, receiver) not yet reported to the sender.
     unreported: Vec<(NodeId, NodeId)>,
+    /// The clients' history ([`Cluster::keep_clients`]).
+    history: Option<History>,
     stats: Stats,
 }
 
@@ -101,6 +120,8 @@ impl Cluster {
                     ghost: Ghost::default(),
                     machine: None,
                     read_states: Vec::new(),
+                    client: None,
+                    register: None,
                 }
             })
             .collect();
@@ -112,6 +133,7 @@ impl Cluster {
             check_properties: true,
             report_lost_snapshots: false,
             unreported: Vec::new(),
+            history: None,
             stats: Stats::default(),
         }
     }
@@ -211,7 +233,7 @@ impl Cluster {
                 up: s.up,
                 ghost: &s.ghost,
                 machine: s.machine.as_ref(),
-                history: None,
+                history: self.history.as_ref(),
             })
             .collect()
     }
@@ -353,6 +375,9 @@ impl Cluster {
         let slot = &mut self.slots[Self::at(id)];
         slot.up = false;
         slot.pending = None;
+        if let Some(client) = slot.client.as_mut() {
+            client.op = None; // never returns (it may still take effect)
+        }
     }
 
     /// Restarts a crashed `id` from its storage alone.
@@ -367,6 +392,12 @@ impl Cluster {
         }
         slot.node = block_on(Node::new(cfg, slot.node.storage().clone()))?;
         slot.up = true;
+        // A durable state machine holds the register; one kept in memory is
+        // rebuilt as the node hands its entries out again.
+        slot.register = slot
+            .machine
+            .as_ref()
+            .and_then(|m| m.entries().iter().rev().find_map(crate::clients::written));
         if self.check_properties {
             slot.ghost.observe_restart(&slot.node);
         }
@@ -439,6 +470,17 @@ impl Cluster {
         let before = self.check_properties.then(|| slot.node.clone());
         let messages = rd.messages.clone();
         slot.read_states.extend(rd.read_states.iter().cloned());
+        if let Some(history) = self.history.as_mut() {
+            let status = slot.node.status();
+            crate::clients::on_ready(
+                slot.client.as_mut(),
+                &mut slot.register,
+                &mut history.events,
+                &rd,
+                status.term,
+                status.applied,
+            );
+        }
         slot.node.advance(rd);
         if let Some(before) = before {
             slot.ghost.observe_step(&before, &slot.node);
@@ -458,108 +500,6 @@ impl Cluster {
             }
         }
         Ok(())
-    }
-}
-
-/// Network faults set by the etcd-style helpers: cut links, dropped message
-/// kinds and dropped messages of any other shape. A blocked message is lost
-/// both when it is sent and, if it was already in flight, when it would be
-/// delivered.
-#[derive(Clone, Debug, Default)]
-struct Faults {
-    /// Cut links, each stored as (smaller id, larger id).
-    cut: BTreeSet<(NodeId, NodeId)>,
-    /// Variant names ([`ruft::MessageVariant::name`]) lost on every link.
-    kinds: BTreeSet<&'static str>,
-    /// Predicates: a message any of them accepts is lost.
-    filters: Vec<fn(&Message) -> bool>,
-}
-
-impl Faults {
-    fn blocks(&self, msg: &Message) -> bool {
-        let link = (msg.src.min(msg.dst), msg.src.max(msg.dst));
-        self.cut.contains(&link)
-            || self.kinds.contains(msg.variant.name())
-            || self.filters.iter().any(|f| f(msg))
-    }
-}
-
-/// etcd-style scenario helpers (after etcd's test `network`): start from given
-/// storage, send to quiescence, cut a link, isolate a node, drop a message
-/// kind, recover.
-impl Cluster {
-    /// Voters `n1..=n` where node `i` starts from the `i`-th storage (a node
-    /// restarted from what it persisted), each configured by `configure`, with
-    /// property checking on. Scenario tests use it to set up the logs of the
-    /// paper's figures. Fails if a node refuses its storage (for example a
-    /// commit index beyond its last entry).
-    pub fn with_storage(
-        storages: Vec<MemStorage>,
-        configure: impl Fn(&mut Config),
-    ) -> Result<Cluster, DriveError> {
-        let mut cluster = Cluster::new(storages.len(), &configure);
-        for (slot, storage) in cluster.slots.iter_mut().zip(storages) {
-            let cfg = slot.node.config().clone();
-            slot.node = block_on(Node::new(cfg, storage))?;
-        }
-        Ok(cluster)
-    }
-
-    /// Sends to quiescence: delivers messages oldest first (replies join the
-    /// back of the queue) until the network is empty or `steps_max` messages
-    /// were taken from it. Returns the messages that reached a running node,
-    /// in delivery order, as a transcript; lost ones are counted in
-    /// [`Stats::lost`]. When `steps_max` runs out first, the rest stays in
-    /// [`Cluster::network`].
-    pub fn settle(&mut self, steps_max: usize) -> Result<Vec<Message>, DriveError> {
-        let mut delivered = Vec::new();
-        for _ in 0..steps_max {
-            let Some(msg) = self.network.first().cloned() else {
-                break;
-            };
-            let up = self.slots.get(Self::at(msg.dst)).is_some_and(|s| s.up);
-            let reaches = up && !self.faults.blocks(&msg);
-            self.deliver(0).transpose()?;
-            if reaches {
-                delivered.push(msg);
-            }
-        }
-        Ok(delivered)
-    }
-
-    /// Cuts the link between `a` and `b`: messages either way are lost until
-    /// [`Cluster::recover`].
-    pub fn cut(&mut self, a: NodeId, b: NodeId) {
-        self.faults.cut.insert((a.min(b), a.max(b)));
-    }
-
-    /// Cuts every link of `id`: it neither hears nor is heard until
-    /// [`Cluster::recover`]. It keeps running (and ticking, if ticked).
-    pub fn isolate(&mut self, id: NodeId) {
-        let others: Vec<NodeId> = self.ids().filter(|&o| o != id).collect();
-        for other in others {
-            self.cut(id, other);
-        }
-    }
-
-    /// Loses every message of the kind `name` (as [`ruft::MessageVariant::name`]
-    /// prints it, e.g. `"AppendEntries"`) on every link until [`Cluster::recover`].
-    pub fn drop_kind(&mut self, name: &'static str) {
-        self.faults.kinds.insert(name);
-    }
-
-    /// Loses every message `matches` accepts until [`Cluster::recover`]; for
-    /// drops finer than a kind, such as appends carrying an entry of some term.
-    pub fn drop_where(&mut self, matches: fn(&Message) -> bool) {
-        self.faults.filters.push(matches);
-    }
-
-    /// Restores the network: every cut link, dropped kind and filter is
-    /// removed, and the partition healed. Messages lost meanwhile stay lost;
-    /// crashed nodes stay down.
-    pub fn recover(&mut self) {
-        self.faults = Faults::default();
-        self.heal();
     }
 }
 

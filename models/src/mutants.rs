@@ -20,6 +20,13 @@ pub enum Random {
         /// Cluster size of every case.
         voters: usize,
     },
+    /// Its client suite (`tests/proptest_clients.rs`: client operations
+    /// among the events, the catalogue model's read mode and check-quorum)
+    /// finds the bug on clusters of `voters` nodes.
+    Clients {
+        /// Cluster size of every case.
+        voters: usize,
+    },
     /// It cannot, for the reason given; only the exhaustive engine catches it.
     ExhaustiveOnly(&'static str),
 }
@@ -471,7 +478,7 @@ pub const CATALOGUE: &[Catalogued] = &[
         model: clients_new_leader,
         why: "a write returns under the first leader; the second leader's read heartbeats go \
               out while its no-op is still in flight (four messages)",
-        random: Random::ExhaustiveOnly(NO_RANDOM_CLIENTS),
+        random: Random::Clients { voters: 3 },
     },
     Catalogued {
         mutant: Mutant::ReadQuorumOffByOne,
@@ -482,7 +489,7 @@ pub const CATALOGUE: &[Catalogued] = &[
         breaks: "linearizable",
         model: clients,
         why: "a deposed leader that does not know it yet confirms a read alone",
-        random: Random::ExhaustiveOnly(NO_RANDOM_CLIENTS),
+        random: Random::Clients { voters: 3 },
     },
     Catalogued {
         mutant: Mutant::ServeReadFromFollowerState,
@@ -492,7 +499,7 @@ pub const CATALOGUE: &[Catalogued] = &[
         breaks: "linearizable",
         model: clients,
         why: "a follower that has not heard of a returned write reads",
-        random: Random::ExhaustiveOnly(NO_RANDOM_CLIENTS),
+        random: Random::Clients { voters: 3 },
     },
     Catalogued {
         mutant: Mutant::LeaseReadWithoutCheckQuorum,
@@ -504,7 +511,7 @@ pub const CATALOGUE: &[Catalogued] = &[
         model: lease_without_check_quorum,
         why: "lease reads without --check-quorum; two operations per client (one read buys \
               the lease, a later one misuses it)",
-        random: Random::ExhaustiveOnly(NO_RANDOM_CLIENTS),
+        random: Random::ExhaustiveOnly(LEASE_WINDOW),
     },
     Catalogued {
         mutant: Mutant::LeaseSurvivesTransfer,
@@ -516,12 +523,18 @@ pub const CATALOGUE: &[Catalogued] = &[
         breaks: "linearizable",
         model: lease_transfer,
         why: "lease reads with --check-quorum, two operations per client, one leader transfer",
-        random: Random::ExhaustiveOnly(NO_RANDOM_CLIENTS),
+        random: Random::ExhaustiveOnly(NO_RANDOM_TRANSFERS),
     },
 ];
 
-/// Why the random event suite does not catch the read mutants yet.
-const NO_RANDOM_CLIENTS: &str = "the random event suite has no clients yet";
+/// Why the client suite misses a lease honoured by no voter (20,000 cases
+/// on 3 nodes found nothing).
+const LEASE_WINDOW: &str = "a new leader must be elected and a write acknowledged within the \
+                            election period the old leader's lease lasts; the random ticks (often \
+                            several at once) rarely leave that window open";
+
+/// Why the random event suite cannot catch a bug that needs a transfer.
+const NO_RANDOM_TRANSFERS: &str = "the random events request no leader transfer";
 
 /// Why the random event suite does not catch the leadership mutants yet.
 const NO_RANDOM_LEADERSHIP: &str =

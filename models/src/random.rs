@@ -22,11 +22,11 @@ mod search;
 pub use minimize::minimize;
 pub use search::{cases_to_failure, FailureSearch, Found, Voters};
 
-use crate::driver::{Cluster, DriveError};
+use crate::driver::{ClientOp, Cluster, DriveError, Started};
 use crate::properties::{self, Expect};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
-use ruft::{Config, Error, HardState, NodeId, Tick};
+use ruft::{Config, Error, HardState, NodeId, ReadMode, Tick};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::ops::RangeInclusive;
@@ -83,6 +83,12 @@ pub enum Event {
     /// The node snapshots its state machine and compacts its log up to its
     /// applied index (nothing if it applied nothing new or is down).
     Compact(u8),
+    /// The client on this node starts a write, giving up any operation
+    /// under way (a client whose request timed out retries). Only the client
+    /// suites draw it ([`client_event`]).
+    Write(u8),
+    /// The client on this node starts a read, as [`Event::Write`] does.
+    Read(u8),
 }
 
 impl fmt::Debug for Event {
@@ -99,6 +105,8 @@ impl fmt::Debug for Event {
             Event::Heal => write!(f, "Heal"),
             Event::Persist(node) => write!(f, "Persist(#{node})"),
             Event::Compact(node) => write!(f, "Compact(#{node})"),
+            Event::Write(node) => write!(f, "Write(#{node})"),
+            Event::Read(node) => write!(f, "Read(#{node})"),
         }
     }
 }
@@ -122,6 +130,17 @@ pub fn event() -> impl Strategy<Value = Event> {
         3 => Just(Event::Heal),
         12 => node().prop_map(Event::Persist),
         8 => node().prop_map(Event::Compact),
+    ]
+}
+
+/// The client suites' events: [`event`]'s, and client operations
+/// ([`Event::Write`], [`Event::Read`]) about one event in six.
+pub fn client_event() -> impl Strategy<Value = Event> {
+    let node = || 0u8..5;
+    prop_oneof![
+        10 => event(),
+        1 => node().prop_map(Event::Write),
+        1 => node().prop_map(Event::Read),
     ]
 }
 
@@ -175,11 +194,29 @@ pub fn case_with(
     voters_min: usize,
     events: RangeInclusive<usize>,
 ) -> impl Strategy<Value = Case> {
+    case_of(voters, voters_min, events, event())
+}
+
+/// [`case_with`], with client operations among the events ([`client_event`]).
+pub fn client_case_with(
+    voters: impl Strategy<Value = usize>,
+    voters_min: usize,
+    events: RangeInclusive<usize>,
+) -> impl Strategy<Value = Case> {
+    case_of(voters, voters_min, events, client_event())
+}
+
+fn case_of(
+    voters: impl Strategy<Value = usize>,
+    voters_min: usize,
+    events: RangeInclusive<usize>,
+    event: impl Strategy<Value = Event>,
+) -> impl Strategy<Value = Case> {
     (
         voters,
         any::<u64>(),
         prop_oneof![2 => Just(0u8), 1 => any::<u8>()],
-        prop::collection::vec(event(), events),
+        prop::collection::vec(event, events),
     )
         .prop_map(move |(voters, seed, delayed, events)| Case {
             voters: voters.max(voters_min),
@@ -261,6 +298,12 @@ pub struct Run {
     disk: BTreeMap<NodeId, HardState>,
     /// Sometimes properties this run reached.
     pub reached: BTreeSet<&'static str>,
+    /// The features whose witnesses [`Run::check`] records: [`FEATURES`],
+    /// with clients, and lease reads if the nodes read by lease.
+    pub features: properties::Features,
+    /// A tick event ticks every running node (lease reads: they count on
+    /// clocks running at one rate, [`ruft::ReadMode::Lease`]).
+    shared_clock: bool,
 }
 
 impl Run {
@@ -276,7 +319,9 @@ impl Run {
             configure(cfg);
         });
         cluster.keep_machines();
+        cluster.keep_clients();
         let ids: Vec<NodeId> = cluster.ids().collect();
+        let lease = cluster.node(ids[0]).config().read_mode == ReadMode::Lease;
         for (i, &id) in ids.iter().enumerate() {
             cluster.slot_mut(id).delay_persist = case.delayed & (1 << i) != 0;
         }
@@ -286,6 +331,12 @@ impl Run {
             trace: Vec::new(),
             disk,
             reached: BTreeSet::new(),
+            features: properties::Features {
+                clients: true,
+                lease,
+                ..FEATURES
+            },
+            shared_clock: lease,
         }
     }
 
@@ -313,6 +364,11 @@ impl Run {
     /// Carries out `event`: what it did, in words, and any unexpected error.
     pub fn resolve(&mut self, event: Event) -> (String, Result<(), DriveError>) {
         match event {
+            Event::Tick { times, .. } if self.shared_clock => {
+                let c = &mut self.cluster;
+                let result = (0..times).try_for_each(|_| c.tick_all());
+                (format!("tick every node x{times}"), result)
+            }
             Event::Tick { node, times } => {
                 let id = self.id(node);
                 let c = &mut self.cluster;
@@ -402,6 +458,37 @@ impl Run {
                 };
                 (what, Ok(()))
             }
+            Event::Write(node) => self.client(node, ClientOp::Write),
+            Event::Read(node) => self.client(node, ClientOp::Read),
+        }
+    }
+
+    /// A client operation: refusals a client expects (not the leader, too
+    /// many uncommitted entries or reads, a transfer under way) start
+    /// nothing and are part of the run, any other error is not.
+    fn client(&mut self, node: u8, op: ClientOp) -> (String, Result<(), DriveError>) {
+        let id = self.id(node);
+        let what = match op {
+            ClientOp::Write => "write",
+            ClientOp::Read => "read",
+        };
+        match self.cluster.client_starts(id, op) {
+            Ok(Started::Yes(thread, on)) if on == id => (format!("client {thread} {what}"), Ok(())),
+            Ok(Started::Yes(thread, on)) => (
+                format!("client {thread} {what}, on {on} (the leader {id} named)"),
+                Ok(()),
+            ),
+            Ok(Started::No) => (format!("client on {id}: no {what} (down)"), Ok(())),
+            Ok(Started::Refused(
+                e @ (Error::NotLeader { .. }
+                | Error::ProposalsFull { .. }
+                | Error::ReadsFull { .. }
+                | Error::TransferInProgress { .. }),
+            )) => (format!("client on {id}: {what} refused: {e}"), Ok(())),
+            Ok(Started::Refused(e)) => {
+                (format!("client on {id}: {what}"), Err(DriveError::Node(e)))
+            }
+            Err(e) => (format!("client on {id}: {what}"), Err(e)),
         }
     }
 
@@ -438,8 +525,7 @@ impl Run {
             }
         }
         let nodes = self.cluster.observe();
-        let features = FEATURES;
-        for p in properties::enabled(features).filter(|p| p.expect == Expect::Sometimes) {
+        for p in properties::enabled(self.features).filter(|p| p.expect == Expect::Sometimes) {
             if !self.reached.contains(p.name) && (p.check)(&nodes) {
                 self.reached.insert(p.name);
             }
@@ -457,6 +543,9 @@ impl Run {
         text += "nodes:\n";
         for id in self.cluster.ids() {
             text += &format!("  {}\n", self.cluster.status_line(id));
+        }
+        if let Some(h) = self.cluster.history().filter(|h| !h.events.is_empty()) {
+            text += &format!("client history: {h}\n");
         }
         let network = self.cluster.network();
         text += &format!("in flight: {} messages\n", network.len());

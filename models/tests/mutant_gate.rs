@@ -76,20 +76,26 @@ fn exhaustive(c: &Catalogued) -> (usize, f64) {
 }
 
 fn random(c: &Catalogued) -> String {
-    let voters = match c.random {
-        Random::Finds { voters } => voters,
+    let (voters, clients) = match c.random {
+        Random::Finds { voters } => (voters, false),
+        Random::Clients { voters } => (voters, true),
         Random::ExhaustiveOnly(why) => return format!("exhaustive only: {why}"),
     };
     let mutant = c.mutant;
-    let append_entries_max = c.config().append_entries_max;
+    let model = c.config();
     let search = FailureSearch {
         configure: Arc::new(move |cfg| {
             cfg.mutant = Some(mutant);
-            cfg.append_entries_max = append_entries_max;
+            cfg.append_entries_max = model.append_entries_max;
+            if clients {
+                cfg.read_mode = model.read_mode;
+                cfg.check_quorum = model.check_quorum;
+            }
         }),
         voters: Voters::Fixed(voters),
         voters_min: voters,
         cases_max: CASES_MAX,
+        clients,
         ..FailureSearch::default()
     };
     let found = cases_to_failure(&search).unwrap_or_else(|| {

@@ -1,7 +1,9 @@
 //! [`cases_to_failure`]: how many random cases until the safety check fails,
 //! from a fixed seed, for the mutant gate.
 
-use super::{case_with, minimize, run_safety, voters_mix, Case, Failure, Kind, EVENTS_MAX};
+use super::{
+    case_with, client_case_with, minimize, run_safety, voters_mix, Case, Failure, Kind, EVENTS_MAX,
+};
 use proptest::prelude::*;
 use proptest::strategy::Union;
 use proptest::test_runner::{
@@ -65,6 +67,9 @@ pub struct FailureSearch {
     /// Seeds proptest's generator: the same search from the same seed runs
     /// the same cases.
     pub seed: u64,
+    /// Client operations among the events ([`super::client_event`]), for
+    /// bugs only a client's history shows.
+    pub clients: bool,
 }
 
 impl Default for FailureSearch {
@@ -80,6 +85,7 @@ impl Default for FailureSearch {
             cases_max: 10_000,
             shrink_iters_max: 20_000,
             seed: 0,
+            clients: false,
         }
     }
 }
@@ -93,6 +99,7 @@ impl fmt::Debug for FailureSearch {
             .field("cases_max", &self.cases_max)
             .field("shrink_iters_max", &self.shrink_iters_max)
             .field("seed", &self.seed)
+            .field("clients", &self.clients)
             .finish_non_exhaustive()
     }
 }
@@ -132,11 +139,11 @@ impl Found {
 /// (proptest's environment variables are overridden).
 pub fn cases_to_failure(opts: &FailureSearch) -> Option<Found> {
     let configure: &dyn Fn(&mut Config) = &*opts.configure;
-    let strategy = case_with(
-        opts.voters.strategy(opts.voters_min),
-        opts.voters_min,
-        opts.events.clone(),
-    );
+    let voters = opts.voters.strategy(opts.voters_min);
+    let strategy = match opts.clients {
+        false => case_with(voters, opts.voters_min, opts.events.clone()).boxed(),
+        true => client_case_with(voters, opts.voters_min, opts.events.clone()).boxed(),
+    };
     let mut runner = TestRunner::new_with_rng(config(opts), rng(opts.seed));
     let calls = Cell::new(0u32);
     let first: RefCell<Option<(u32, Failure)>> = RefCell::new(None);
