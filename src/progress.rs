@@ -4,6 +4,7 @@
 //! the leader's handlers only call them.
 
 pub mod config;
+pub mod joint;
 
 use crate::{Index, NodeId};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};

@@ -54,7 +54,7 @@ impl Cluster {
     /// back of the queue) until the network is empty or `steps_max` messages
     /// were taken from it. Returns the messages that reached a running node,
     /// in delivery order, as a transcript; lost ones are counted in
-    /// [`Stats::lost`]. When `steps_max` runs out first, the rest stays in
+    /// [`Stats::lost`](super::Stats::lost). When `steps_max` runs out first, the rest stays in
     /// [`Cluster::network`].
     pub fn settle(&mut self, steps_max: usize) -> Result<Vec<Message>, DriveError> {
         let mut delivered = Vec::new();

@@ -1,0 +1,229 @@
+//! Membership as the quorum arithmetic sees it: a [`Membership`] is the
+//! voter set, and while a joint change is under way (thesis §4.3) also the
+//! voter set being left, plus learners, who never count. Every decision that
+//! needs a quorum (an election, a commit, a read, check-quorum) needs one in
+//! *each* voter set while joint: [`Membership::committed_index`] takes the
+//! lower of the two sets' indexes and [`Membership::vote_result`] wins only
+//! when both win. Pure functions over [`super::config`]'s majority rules;
+//! `tests/proptest_units.rs` checks them against brute force.
+
+use super::config::{committed_index, vote_result, VoteResult};
+use crate::{Index, NodeId};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Who votes, who is being left during a joint change, and who only learns.
+///
+/// Invariants ([`Membership::new`], [`Membership::joint`]): the voter sets
+/// are not empty, and no learner is a voter of either set.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Membership {
+    /// The voters (while joint: the configuration being entered, C_new).
+    incoming: BTreeSet<NodeId>,
+    /// While joint: the voters being left (C_old). `None` when not joint.
+    outgoing: Option<BTreeSet<NodeId>>,
+    /// Nodes that receive the log but never vote nor count for a quorum.
+    learners: BTreeSet<NodeId>,
+}
+
+/// Why a membership cannot be built.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum MembershipError {
+    /// A voter set would be empty: it would have no quorum.
+    #[error("a voter set is empty")]
+    NoVoters,
+    /// A node would be a learner and a voter at once.
+    #[error("{0} is both a learner and a voter")]
+    LearnerVotes(NodeId),
+}
+
+impl Membership {
+    /// A simple (not joint) membership of `voters` and `learners`.
+    pub fn new(
+        voters: BTreeSet<NodeId>,
+        learners: BTreeSet<NodeId>,
+    ) -> Result<Membership, MembershipError> {
+        Membership {
+            incoming: voters,
+            outgoing: None,
+            learners,
+        }
+        .checked()
+    }
+
+    /// A joint membership: `incoming` is entered while `outgoing` is left;
+    /// both must agree on every decision until the joint phase is left.
+    pub fn joint(
+        incoming: BTreeSet<NodeId>,
+        outgoing: BTreeSet<NodeId>,
+        learners: BTreeSet<NodeId>,
+    ) -> Result<Membership, MembershipError> {
+        Membership {
+            incoming,
+            outgoing: Some(outgoing),
+            learners,
+        }
+        .checked()
+    }
+
+    fn checked(self) -> Result<Membership, MembershipError> {
+        if self.incoming.is_empty() || self.outgoing.as_ref().is_some_and(|o| o.is_empty()) {
+            return Err(MembershipError::NoVoters);
+        }
+        if let Some(&both) = self.learners.iter().find(|&&l| self.is_voter(l)) {
+            return Err(MembershipError::LearnerVotes(both));
+        }
+        debug_assert!(
+            !self.incoming.is_empty(),
+            "§4.3: every voter set has a quorum"
+        );
+        Ok(self)
+    }
+
+    /// The voters (while joint, of the configuration being entered).
+    pub fn incoming(&self) -> &BTreeSet<NodeId> {
+        &self.incoming
+    }
+
+    /// While joint, the voters being left.
+    pub fn outgoing(&self) -> Option<&BTreeSet<NodeId>> {
+        self.outgoing.as_ref()
+    }
+
+    /// The learners.
+    pub fn learners(&self) -> &BTreeSet<NodeId> {
+        &self.learners
+    }
+
+    /// Whether a joint change is under way.
+    pub fn is_joint(&self) -> bool {
+        self.outgoing.is_some()
+    }
+
+    /// Whether `id` votes, in either voter set.
+    pub fn is_voter(&self, id: NodeId) -> bool {
+        self.incoming.contains(&id) || self.outgoing.as_ref().is_some_and(|o| o.contains(&id))
+    }
+
+    /// Every voter of either set, once each, in id order.
+    pub fn voters(&self) -> BTreeSet<NodeId> {
+        let mut all = self.incoming.clone();
+        all.extend(self.outgoing.iter().flatten().copied());
+        all
+    }
+
+    /// Every member, voters and learners: whom a leader replicates to.
+    pub fn members(&self) -> BTreeSet<NodeId> {
+        let mut all = self.voters();
+        all.extend(self.learners.iter().copied());
+        debug_assert!(
+            all.len() >= self.incoming.len(),
+            "members include every voter"
+        );
+        all
+    }
+
+    /// The highest index matched by a quorum of every voter set (§4.3: while
+    /// joint, an entry is committed only once both majorities hold it).
+    /// Learners' indexes never count.
+    pub fn committed_index(&self, matched: impl Fn(NodeId) -> Index) -> Index {
+        let new = committed_index(&self.incoming, &matched);
+        let joint = match &self.outgoing {
+            Some(old) => new.min(committed_index(old, &matched)),
+            None => new,
+        };
+        debug_assert!(joint <= new, "§4.3: joint consensus never commits more");
+        joint
+    }
+
+    /// The election's outcome so far: won once a majority of every voter
+    /// set granted, lost once some voter set can no longer grant (§4.3).
+    /// Votes of learners and strangers are ignored.
+    pub fn vote_result(&self, votes: &BTreeMap<NodeId, bool>) -> VoteResult {
+        let new = vote_result(&self.incoming, votes);
+        let Some(old) = &self.outgoing else {
+            return new;
+        };
+        let result = match (new, vote_result(old, votes)) {
+            (VoteResult::Won, VoteResult::Won) => VoteResult::Won,
+            (VoteResult::Lost, _) | (_, VoteResult::Lost) => VoteResult::Lost,
+            _ => VoteResult::Pending,
+        };
+        debug_assert!(
+            result != VoteResult::Won || new == VoteResult::Won,
+            "§4.3: a joint win is a win in the new configuration"
+        );
+        result
+    }
+
+    /// Whether the nodes in `heard` (the leader among them) form a quorum
+    /// of every voter set: check-quorum and read confirmation.
+    pub fn has_quorum(&self, heard: &BTreeSet<NodeId>) -> bool {
+        let votes: BTreeMap<NodeId, bool> = heard.iter().map(|&id| (id, true)).collect();
+        self.vote_result(&votes) == VoteResult::Won
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(ids: &[u64]) -> BTreeSet<NodeId> {
+        ids.iter().copied().map(NodeId).collect()
+    }
+
+    fn votes(granted: &[u64], rejected: &[u64]) -> BTreeMap<NodeId, bool> {
+        let mut v: BTreeMap<NodeId, bool> = granted.iter().map(|&g| (NodeId(g), true)).collect();
+        v.extend(rejected.iter().map(|&r| (NodeId(r), false)));
+        v
+    }
+
+    #[test]
+    fn a_joint_commit_needs_both_majorities() {
+        // {1,2,3} -> {3,4,5}: 1 and 2 hold index 7, 3 holds 5, 4 and 5 hold 2.
+        let m = Membership::joint(set(&[3, 4, 5]), set(&[1, 2, 3]), set(&[])).unwrap();
+        let at = |id: NodeId| Index([7, 7, 5, 2, 2][(id.0 - 1) as usize]);
+        assert_eq!(m.committed_index(at), Index(2), "the new set lags");
+        let simple = Membership::new(set(&[1, 2, 3]), set(&[])).unwrap();
+        assert_eq!(simple.committed_index(at), Index(7));
+    }
+
+    #[test]
+    fn a_joint_election_is_won_in_both_sets_and_lost_in_either() {
+        let m = Membership::joint(set(&[3, 4, 5]), set(&[1, 2, 3]), set(&[])).unwrap();
+        assert_eq!(m.vote_result(&votes(&[1, 2, 3], &[])), VoteResult::Pending);
+        assert_eq!(m.vote_result(&votes(&[1, 3, 4], &[])), VoteResult::Won);
+        assert_eq!(m.vote_result(&votes(&[1, 2, 3], &[4, 5])), VoteResult::Lost);
+        assert!(m.has_quorum(&set(&[2, 3, 5])));
+        assert!(!m.has_quorum(&set(&[4, 5, 1])));
+    }
+
+    #[test]
+    fn learners_never_count_and_never_vote() {
+        let m = Membership::new(set(&[1, 2, 3]), set(&[4, 5])).unwrap();
+        assert_eq!(m.vote_result(&votes(&[1, 4, 5], &[])), VoteResult::Pending);
+        let at = |id: NodeId| Index(if id.0 >= 3 { 9 } else { 1 });
+        assert_eq!(
+            m.committed_index(at),
+            Index(1),
+            "only n3 of the voters holds 9"
+        );
+        assert_eq!(m.members(), set(&[1, 2, 3, 4, 5]));
+        assert!(!m.is_voter(NodeId(4)));
+    }
+
+    #[test]
+    fn memberships_without_a_quorum_or_with_a_voting_learner_are_refused() {
+        assert_eq!(
+            Membership::new(set(&[]), set(&[1])),
+            Err(MembershipError::NoVoters)
+        );
+        assert_eq!(
+            Membership::joint(set(&[1]), set(&[]), set(&[])),
+            Err(MembershipError::NoVoters)
+        );
+        assert_eq!(
+            Membership::joint(set(&[1, 2]), set(&[2, 3]), set(&[3])),
+            Err(MembershipError::LearnerVotes(NodeId(3)))
+        );
+    }
+}
