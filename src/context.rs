@@ -27,16 +27,21 @@ pub use relabel::Relabel;
 use role::RoleState;
 
 use crate::log::LogView;
+use crate::progress::joint::Membership;
 use crate::utils::trace;
 use crate::{
     Config, DropReason, Entry, EntryKey, Error, HardState, Index, LogStorage, Message,
     MessageVariant, NodeId, ReadState, Snapshot, Staleness, StepOutcome, StorageResult, Term, Tick,
 };
+use std::collections::BTreeSet;
 
 /// All Raft state of one node. Owned by [`crate::Node`], which is the public face.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Context<S> {
     config: Config,
+    /// The voters (and learners) every quorum is counted in; today always
+    /// `config.voters`, simple and without learners.
+    membership: Membership,
     /// Term, vote and commit index: what must be persisted.
     hard: HardState,
     /// The last HardState handed out in a Ready.
@@ -108,7 +113,13 @@ impl<S: LogStorage> Context<S> {
         }
         probe!(OpenedCompacted if log.first_index().await? > Index(1));
         let applied = resume_point(&config, snapshot);
+        let membership = Membership::new(config.voters.clone(), BTreeSet::new()).map_err(|_| {
+            Error::InvalidConfig {
+                problem: "the voters form no membership",
+            }
+        })?;
         let mut ctx = Context {
+            membership,
             config,
             hard,
             hard_handed,

@@ -261,18 +261,11 @@ impl Tracker {
         self.progress.iter().map(|(&id, p)| (id, p))
     }
 
-    /// The highest index that `quorum` of `voters` have matched (a strict
-    /// majority is [`config::quorum`]`(voters.len())`).
-    pub fn quorum_matched(&self, voters: &BTreeSet<NodeId>, quorum: usize) -> Index {
-        config::committed_index_at(voters, quorum, |id| {
-            self.get(id).map_or(Index(0), Progress::matched)
-        })
-    }
-
-    /// How many voters answered since the check-quorum period began (the
-    /// leader marks itself, so it counts once).
-    pub fn active_count(&self) -> usize {
-        self.progress.values().filter(|p| p.recent_active).count()
+    /// The nodes that answered since the check-quorum period began (the
+    /// leader marks itself).
+    pub fn active(&self) -> BTreeSet<NodeId> {
+        let heard = self.progress.iter().filter(|(_, p)| p.recent_active);
+        heard.map(|(&id, _)| id).collect()
     }
 
     /// Starts a new check-quorum period: only `me` counts as heard from.
@@ -281,7 +274,7 @@ impl Tracker {
             p.recent_active = id == me;
         }
         debug_assert!(
-            self.active_count() <= 1,
+            self.active().len() <= 1,
             "check-quorum: a new period counts only the leader"
         );
     }

@@ -3,7 +3,7 @@
 
 use super::role::RoleState;
 use super::Context;
-use crate::progress::config::{vote_result_at, VoteResult};
+use crate::progress::config::VoteResult;
 use crate::utils::trace;
 use crate::{
     EntryKey, Error, LogStorage, MessageVariant, NodeId, Rejection, Role, StepOutcome, Term,
@@ -213,8 +213,10 @@ impl<S: LogStorage> Context<S> {
             return Ok(false);
         };
         let role = self.role.role();
-        let quorum = self.quorum();
-        match (vote_result_at(&self.config.voters, votes, quorum), role) {
+        match (
+            self.membership.vote_result_by(self.quorum_rule(), votes),
+            role,
+        ) {
             (VoteResult::Won, Role::PreCandidate) => {
                 probe!(PreVoteWon);
                 return Ok(true);

@@ -3,6 +3,8 @@
 //! rule: terms and commit never go back, one vote per term.
 
 use super::Context;
+use crate::progress::config::quorum;
+use crate::progress::joint::QuorumRule;
 use crate::utils::trace;
 use crate::{Index, LogStorage, Message, MessageVariant, NodeId, Term, Tick};
 use rand::{RngExt, SeedableRng};
@@ -28,13 +30,13 @@ impl<S: LogStorage> Context<S> {
         self.hard.voted_node = Some(candidate);
     }
 
-    /// Voters that form a quorum: a strict majority.
-    pub(super) fn quorum(&self) -> usize {
-        let voters = self.config.voters.len();
+    /// How many of `n` voters form a quorum: a strict majority, for every
+    /// decision (§5.2, §5.3).
+    pub(super) fn quorum_rule(&self) -> QuorumRule {
         if mutant!(self.config, QuorumHalf) {
-            return voters / 2;
+            return half;
         }
-        crate::progress::config::quorum(voters)
+        quorum
     }
 
     /// Raises the commit index to `index` (never lowers it).
@@ -133,4 +135,16 @@ mod tests {
         let one = election_timeout_in(7, NodeId(2), Term(4), Tick(3), Tick(4));
         assert_eq!(one, Tick(3), "a range of one value");
     }
+}
+
+/// Half of `n` voters, rounded down: not a majority (the `quorum-half`
+/// mutant's rule).
+fn half(n: usize) -> usize {
+    n / 2
+}
+
+/// One voter fewer than a majority of `n`, at least one (the rule of the
+/// `read-quorum-off-by-one` and `check-quorum-counts-self-twice` mutants).
+pub(super) fn one_short(n: usize) -> usize {
+    quorum(n).saturating_sub(1).max(1)
 }

@@ -50,11 +50,12 @@ impl<S: LogStorage> Context<S> {
         let RoleState::Leader { tracker, .. } = &self.role else {
             return false;
         };
-        let mut active = tracker.active_count();
-        if mutant!(self.config, CheckQuorumCountsSelfTwice) {
-            active += 1; // the leader's own mark counted a second time
-        }
-        active >= self.quorum()
+        // The mutant counts the leader's own mark a second time: one short.
+        let rule = match mutant!(self.config, CheckQuorumCountsSelfTwice) {
+            true => super::inherent::one_short,
+            false => self.quorum_rule(),
+        };
+        self.membership.has_quorum_by(rule, &tracker.active())
     }
 
     /// The leader heard from `follower` in this check-quorum period.

@@ -15,6 +15,7 @@
 
 use super::role::RoleState;
 use super::Context;
+use crate::progress::joint::QuorumRule;
 use crate::read_only::ReadRequest;
 use crate::{
     DropReason, Error, Index, LogStorage, MessageVariant, NodeId, ReadMode, ReadSeq, ReadState,
@@ -201,14 +202,12 @@ impl<S: LogStorage> Context<S> {
     /// `from` answered a heartbeat carrying read number `seq`: hand out
     /// every read a quorum has now confirmed.
     pub(super) fn on_read_acked(&mut self, from: NodeId, seq: ReadSeq) {
-        let voters = &self.config.voters;
-        let quorum = self.read_quorum();
+        let (membership, rule) = (&self.membership, self.read_quorum());
         let RoleState::Leader { reads, .. } = &mut self.role else {
             return;
         };
-        let has_quorum = |acks: &std::collections::BTreeSet<NodeId>| {
-            acks.iter().filter(|id| voters.contains(id)).count() >= quorum
-        };
+        let has_quorum =
+            |acks: &std::collections::BTreeSet<NodeId>| membership.has_quorum_by(rule, acks);
         let confirmed = reads.ack(from, seq, has_quorum);
         probe!(ReadConfirmedByQuorum if !confirmed.is_empty());
         for (request, index) in confirmed {
@@ -218,11 +217,11 @@ impl<S: LogStorage> Context<S> {
 
     /// How many voters must answer to confirm a read: a majority, as for
     /// every other decision.
-    fn read_quorum(&self) -> usize {
+    fn read_quorum(&self) -> QuorumRule {
         if mutant!(self.config, ReadQuorumOffByOne) {
-            return self.quorum().saturating_sub(1).max(1);
+            return super::inherent::one_short;
         }
-        self.quorum()
+        self.quorum_rule()
     }
 
     /// Whether a follower answers reads from its own state: never (only the

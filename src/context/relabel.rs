@@ -82,6 +82,7 @@ impl<S: Relabel + Clone> Context<S> {
         let mut ctx = self.clone();
         ctx.config.id = f(self.config.id);
         ctx.config.voters = self.config.voters.iter().map(|&id| f(id)).collect();
+        ctx.membership = self.membership.relabel(f);
         ctx.hard = self.hard.relabel(f);
         ctx.hard_handed = self.hard_handed.relabel(f);
         ctx.role = match &self.role {

@@ -4,6 +4,7 @@
 
 use super::role::RoleState;
 use super::Context;
+use crate::progress::Progress;
 use crate::utils::trace;
 use crate::{
     AppendOutcome, DropReason, Entry, EntryKey, Error, Index, LogStorage, MessageVariant, NodeId,
@@ -372,7 +373,10 @@ impl<S: LogStorage> Context<S> {
         else {
             return;
         };
-        let quorum = tracker.quorum_matched(&self.config.voters, self.quorum());
+        let matched = |id: NodeId| tracker.get(id).map_or(Index(0), Progress::matched);
+        let quorum = self
+            .membership
+            .committed_index_by(self.quorum_rule(), matched);
         let own_term = quorum >= *term_start;
         probe!(CommitWaitsForOwnTerm if !own_term && quorum > self.hard.committed_index);
         if own_term || mutant!(self.config, CommitOldTermByCount) {

@@ -7,9 +7,13 @@
 //! when both win. Pure functions over [`super::config`]'s majority rules;
 //! `tests/proptest_units.rs` checks them against brute force.
 
-use super::config::{committed_index, vote_result, VoteResult};
+use super::config::{committed_index_at, quorum, vote_result_at, VoteResult};
 use crate::{Index, NodeId};
 use std::collections::{BTreeMap, BTreeSet};
+
+/// How many of `n` voters form a quorum: [`quorum`] (a strict majority)
+/// for a correct engine; a mutant may swap in another rule.
+pub type QuorumRule = fn(usize) -> usize;
 
 /// Who votes, who is being left during a joint change, and who only learns.
 ///
@@ -126,9 +130,15 @@ impl Membership {
     /// joint, an entry is committed only once both majorities hold it).
     /// Learners' indexes never count.
     pub fn committed_index(&self, matched: impl Fn(NodeId) -> Index) -> Index {
-        let new = committed_index(&self.incoming, &matched);
+        self.committed_index_by(quorum, matched)
+    }
+
+    /// [`Self::committed_index`] with quorums of `rule(n)` voters.
+    pub fn committed_index_by(&self, rule: QuorumRule, matched: impl Fn(NodeId) -> Index) -> Index {
+        let of = |set: &BTreeSet<NodeId>| committed_index_at(set, rule(set.len()), &matched);
+        let new = of(&self.incoming);
         let joint = match &self.outgoing {
-            Some(old) => new.min(committed_index(old, &matched)),
+            Some(old) => new.min(of(old)),
             None => new,
         };
         debug_assert!(joint <= new, "§4.3: joint consensus never commits more");
@@ -139,11 +149,17 @@ impl Membership {
     /// set granted, lost once some voter set can no longer grant (§4.3).
     /// Votes of learners and strangers are ignored.
     pub fn vote_result(&self, votes: &BTreeMap<NodeId, bool>) -> VoteResult {
-        let new = vote_result(&self.incoming, votes);
+        self.vote_result_by(quorum, votes)
+    }
+
+    /// [`Self::vote_result`] with quorums of `rule(n)` voters.
+    pub fn vote_result_by(&self, rule: QuorumRule, votes: &BTreeMap<NodeId, bool>) -> VoteResult {
+        let of = |set: &BTreeSet<NodeId>| vote_result_at(set, votes, rule(set.len()));
+        let new = of(&self.incoming);
         let Some(old) = &self.outgoing else {
             return new;
         };
-        let result = match (new, vote_result(old, votes)) {
+        let result = match (new, of(old)) {
             (VoteResult::Won, VoteResult::Won) => VoteResult::Won,
             (VoteResult::Lost, _) | (_, VoteResult::Lost) => VoteResult::Lost,
             _ => VoteResult::Pending,
@@ -155,11 +171,27 @@ impl Membership {
         result
     }
 
+    /// The same membership with every node id mapped through `f` (a
+    /// permutation of the nodes: symmetry reduction).
+    pub fn relabel(&self, f: &dyn Fn(NodeId) -> NodeId) -> Membership {
+        let map = |set: &BTreeSet<NodeId>| set.iter().map(|&id| f(id)).collect();
+        Membership {
+            incoming: map(&self.incoming),
+            outgoing: self.outgoing.as_ref().map(map),
+            learners: map(&self.learners),
+        }
+    }
+
     /// Whether the nodes in `heard` (the leader among them) form a quorum
     /// of every voter set: check-quorum and read confirmation.
     pub fn has_quorum(&self, heard: &BTreeSet<NodeId>) -> bool {
+        self.has_quorum_by(quorum, heard)
+    }
+
+    /// [`Self::has_quorum`] with quorums of `rule(n)` voters.
+    pub fn has_quorum_by(&self, rule: QuorumRule, heard: &BTreeSet<NodeId>) -> bool {
         let votes: BTreeMap<NodeId, bool> = heard.iter().map(|&id| (id, true)).collect();
-        self.vote_result(&votes) == VoteResult::Won
+        self.vote_result_by(rule, &votes) == VoteResult::Won
     }
 }
 
