@@ -111,6 +111,18 @@ pub(crate) fn election_timeout_in(seed: u64, id: NodeId, term: Term, min: Tick, 
     drawn
 }
 
+/// Half of `n` voters, rounded down: not a majority (the `quorum-half`
+/// mutant's rule).
+fn half(n: usize) -> usize {
+    n / 2
+}
+
+/// One voter fewer than a majority of `n`, at least one (the rule of the
+/// `read-quorum-off-by-one` and `check-quorum-counts-self-twice` mutants).
+pub(super) fn one_short(n: usize) -> usize {
+    quorum(n).saturating_sub(1).max(1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,16 +147,4 @@ mod tests {
         let one = election_timeout_in(7, NodeId(2), Term(4), Tick(3), Tick(4));
         assert_eq!(one, Tick(3), "a range of one value");
     }
-}
-
-/// Half of `n` voters, rounded down: not a majority (the `quorum-half`
-/// mutant's rule).
-fn half(n: usize) -> usize {
-    n / 2
-}
-
-/// One voter fewer than a majority of `n`, at least one (the rule of the
-/// `read-quorum-off-by-one` and `check-quorum-counts-self-twice` mutants).
-pub(super) fn one_short(n: usize) -> usize {
-    quorum(n).saturating_sub(1).max(1)
 }
