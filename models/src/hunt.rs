@@ -388,6 +388,20 @@ impl Hunt {
         None
     }
 
+    /// Only the exhaustive parts of [`PORTFOLIO`], each until it finishes or
+    /// the whole budget runs out; `Some(exit code)` if a violation ended the
+    /// hunt. With no deep part and no swarm, what it reports is proved.
+    pub fn exhaustive_parts(&mut self) -> Option<u8> {
+        let exhaustive = PORTFOLIO.iter().filter(|p| p.kind == Kind::Exhaustive);
+        for part in exhaustive {
+            let slot = self.left().max(Duration::from_secs(1));
+            if let Some(code) = self.run_part(part, slot) {
+                return Some(code);
+            }
+        }
+        None
+    }
+
     /// One part for at most `slot`.
     fn run_part(&mut self, part: &Part, slot: Duration) -> Option<u8> {
         let cfg = self.with_mutant((part.model)());

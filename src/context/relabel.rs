@@ -115,7 +115,13 @@ impl<S: Relabel + Clone> Context<S> {
         ctx.outbox.map(|m| m.relabel(f));
         *ctx.log.storage_mut() = self.log.storage().relabel(f);
         ctx.log.relabel_unstable(f);
-        ctx.election_timeout = super::inherent::drawn_election_timeout(&ctx.config, ctx.hard.term);
+        // The timeout is drawn from the id: redrawn only for a renamed node
+        // (drawing seeds a generator, a cost on every state the model
+        // canonicalises).
+        if ctx.config.id != self.config.id {
+            ctx.election_timeout =
+                super::inherent::drawn_election_timeout(&ctx.config, ctx.hard.term);
+        }
         ctx
     }
 }

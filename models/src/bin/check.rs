@@ -277,6 +277,11 @@ struct HuntArgs {
     /// Give up a part when the process holds this much memory (`8G`, `500M`).
     #[arg(long, value_parser = parse_size)]
     max_memory: Option<u64>,
+    /// Run only the exhaustive parts, each with the whole budget if it needs
+    /// it: the parts that prove something, with no deep part and no swarm
+    /// (which only hunt for bugs). CI runs this.
+    #[arg(long)]
+    exhaustive_only: bool,
 }
 
 #[derive(Args)]
@@ -469,11 +474,19 @@ fn hunt_command(args: HuntArgs) -> u8 {
     let memory_max = args.max_memory.or_else(search::default_memory_max);
     let mut hunt = Hunt::new(Duration::from_secs(args.time), args.mutant, memory_max);
     println!(
-        "ruft check hunt: {} s{}",
+        "ruft check hunt: {} s{}{}",
         args.time,
         args.mutant
-            .map_or(String::new(), |m| format!(", mutant {m}"))
+            .map_or(String::new(), |m| format!(", mutant {m}")),
+        if args.exhaustive_only {
+            ", exhaustive parts only"
+        } else {
+            ""
+        }
     );
+    if args.exhaustive_only {
+        return hunt.exhaustive_parts().unwrap_or_else(|| hunt.verdict());
+    }
     if let Some(code) = hunt.parts() {
         return code;
     }
