@@ -21,14 +21,12 @@
 //! cases of 1 to 300 events each; `RUFT_PROPTEST_SCALE=k` multiplies them.
 //! Failures are persisted under `proptest-regressions/proptest_clients/`.
 
-use proptest::test_runner::{
-    Config as ProptestConfig, FileFailurePersistence, TestCaseError, TestError, TestRunner,
-};
+use proptest::test_runner::{Config as ProptestConfig, FileFailurePersistence, TestRunner};
 use ruft::{Config, NodeId, ReadMode, Role};
 use ruft_models::driver::{ClientOp, Cluster, Started};
 use ruft_models::properties::{self, Expect, Needs};
 use ruft_models::random::{
-    client_case_with, minimize, run_safety, voters_mix, Run, EVENTS_MAX, FEATURES,
+    client_case_with, expect_passed, run_safety, voters_mix, Run, EVENTS_MAX, FEATURES,
 };
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -62,17 +60,7 @@ fn suite(
         }
         Ok(())
     });
-    match result {
-        Err(TestError::Fail(_, shrunk)) => {
-            let (minimal, failure) = minimize(shrunk.clone(), configure, &|_| true);
-            let failure = TestCaseError::from(failure);
-            panic!(
-                "{failure}\nminimal failing case: {minimal:?}\n(as proptest shrank it: {shrunk:?})"
-            );
-        }
-        Err(e) => panic!("{e}"),
-        Ok(()) => {}
-    }
+    expect_passed(result, configure);
     let (cases, events, reached) = stats.into_inner();
     eprintln!(
         "{regressions}: {cases} cases, {events} client events, {:.2} s; witnesses reached (cases): {reached:?}",

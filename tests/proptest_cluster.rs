@@ -29,13 +29,13 @@
 //! to `n`. Failures are persisted under `proptest-regressions/proptest_cluster/`
 //! and replayed first on every run.
 
-use proptest::test_runner::{
-    Config as ProptestConfig, FileFailurePersistence, TestCaseError, TestError, TestRunner,
-};
+use proptest::test_runner::{Config as ProptestConfig, FileFailurePersistence, TestRunner};
 use ruft::{EntryKey, Index, NodeId, Role, Term};
 use ruft_models::driver::Cluster;
 use ruft_models::properties::{self, Expect};
-use ruft_models::random::{case, minimize, run_safety, Failure, Kind, Run, EVENTS_MAX, FEATURES};
+use ruft_models::random::{
+    case, expect_passed, run_safety, Failure, Kind, Run, EVENTS_MAX, FEATURES,
+};
 use std::collections::BTreeMap;
 use std::time::Instant;
 
@@ -86,17 +86,7 @@ fn safety_holds_after_every_event() {
         }
         Ok(())
     });
-    match result {
-        Err(TestError::Fail(_, shrunk)) => {
-            let (minimal, failure) = minimize(shrunk.clone(), &|_| {}, &|_| true);
-            let failure = TestCaseError::from(failure);
-            panic!(
-                "{failure}\nminimal failing case: {minimal:?}\n(as proptest shrank it: {shrunk:?})"
-            );
-        }
-        Err(e) => panic!("{e}"),
-        Ok(()) => {}
-    }
+    expect_passed(result, &|_| {});
     let (cases, events, reached) = stats.into_inner();
     eprintln!(
         "safety: {cases} cases, {events} events ({:.0} per case), {:.2} s; witnesses reached (cases): {reached:?}",

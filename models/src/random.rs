@@ -569,3 +569,24 @@ pub fn run_safety(case: &Case, configure: &dyn Fn(&mut Config)) -> Result<Run, F
     }
     Ok(run)
 }
+
+/// Ends a suite's proptest run: panics with the failing case cut down to a
+/// 1-minimal one by [`minimize`] (and as proptest shrank it), or with
+/// proptest's own error; returns if every case passed. Shared by the
+/// proptest suites so that every failure reads the same way.
+pub fn expect_passed(
+    result: Result<(), proptest::test_runner::TestError<Case>>,
+    configure: &dyn Fn(&mut Config),
+) {
+    match result {
+        Err(proptest::test_runner::TestError::Fail(_, shrunk)) => {
+            let (minimal, failure) = minimize(shrunk.clone(), configure, &|_| true);
+            let failure = TestCaseError::from(failure);
+            panic!(
+                "{failure}\nminimal failing case: {minimal:?}\n(as proptest shrank it: {shrunk:?})"
+            );
+        }
+        Err(e) => panic!("{e}"),
+        Ok(()) => {}
+    }
+}
