@@ -136,11 +136,11 @@ fn compact_all(cluster: &mut Cluster) -> Result<(), String> {
         if applied.0 < snapshot.0 + COMPACT_EVERY {
             continue;
         }
-        let voters = node.config().voters.clone();
+        let membership = node.membership().clone();
         let data = format!("applied {}", applied.0);
         let storage = node.storage_mut();
         storage
-            .create_snapshot(applied, voters, data)
+            .create_snapshot(applied, &membership, data)
             .map_err(|e| format!("{e}"))?;
         storage
             .compact(Index(applied.0))

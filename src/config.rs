@@ -44,9 +44,13 @@ use std::collections::BTreeSet;
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Config {
-    /// This node's id; must be one of `voters`.
+    /// This node's id.
     pub id: NodeId,
-    /// Every voting member of the cluster, this node included.
+    /// The cluster's voters at its start (before index 1): every node's
+    /// configuration starts here and follows the configuration entries of
+    /// the log (or a snapshot's membership) from there. A node added to a
+    /// running cluster is given the same initial voters, without itself:
+    /// it does not campaign until its log makes it a voter.
     pub voters: BTreeSet<NodeId>,
     /// A leader broadcasts heartbeats every `heartbeat_tick` ticks.
     pub heartbeat_tick: Tick,
@@ -156,8 +160,8 @@ impl Config {
 
     /// Checks the configuration, naming the first problem found.
     pub fn validate(&self) -> Result<(), Error> {
-        let problem = if !self.voters.contains(&self.id) {
-            Some("id is not among the voters")
+        let problem = if self.voters.is_empty() {
+            Some("voters must not be empty")
         } else if self.heartbeat_tick == Tick(0) {
             Some("heartbeat_tick must be at least 1")
         } else if self.election_tick <= self.heartbeat_tick {
@@ -199,11 +203,13 @@ mod tests {
     fn validate_names_the_problem() {
         let ok = Config::new(NodeId(1), [NodeId(1), NodeId(2)]);
         assert_eq!(ok.validate(), Ok(()));
-        let outsider = Config::new(NodeId(9), [NodeId(1)]);
+        let joining = Config::new(NodeId(9), [NodeId(1)]);
+        assert_eq!(joining.validate(), Ok(()), "a node added later");
+        let nobody = Config::new(NodeId(9), []);
         assert_eq!(
-            outsider.validate(),
+            nobody.validate(),
             Err(Error::InvalidConfig {
-                problem: "id is not among the voters"
+                problem: "voters must not be empty"
             })
         );
         let mut slow = ok.clone();

@@ -6,7 +6,7 @@
 //! node has left) are not errors: they are dropped and reported as
 //! [`crate::StepOutcome::Dropped`].
 
-use crate::{Index, NodeId, Term};
+use crate::{Index, MembershipError, NodeId, Term};
 use thiserror::Error as ThisError;
 
 /// Errors of the storage backend behind [`crate::LogStorage`].
@@ -122,7 +122,7 @@ pub enum Error {
         /// This node.
         local: NodeId,
     },
-    /// The sender is not a voter of this cluster (or is this node itself).
+    /// A remote message claims to come from this node itself.
     #[error("message from unknown sender {src}")]
     UnknownSender {
         /// The sender.
@@ -190,12 +190,26 @@ pub enum Error {
         /// The voter leadership is being handed to.
         target: NodeId,
     },
-    /// A leader transfer named a node that is not a voter.
+    /// A leader transfer named a node that is not a voter, or a snapshot
+    /// report a node that is not a member.
     #[error("{id} is not a voter of this cluster")]
     UnknownNode {
         /// The node named.
         id: NodeId,
     },
+    /// A configuration change was proposed while an earlier one (at
+    /// `index`) has not been applied by the leader yet: at most one change is
+    /// pending at a time. A new leader counts everything in its log at its
+    /// election as pending (nothing was appended).
+    #[error("the configuration change at {index} is not applied yet")]
+    ConfChangePending {
+        /// The pending change's index.
+        index: Index,
+    },
+    /// A configuration change that does not apply to the current membership
+    /// (nothing was appended).
+    #[error("invalid configuration change: {0}")]
+    InvalidConfChange(MembershipError),
     /// `ready()` was called again before `advance()` acknowledged the previous Ready.
     #[error("the previous Ready has not been advanced")]
     ReadyOutstanding,

@@ -98,6 +98,8 @@ pub use message::{AppendOutcome, Message, MessageBody, MessageVariant, Staleness
 pub use mutant::Mutant;
 pub use node::{Node, Ready, Status};
 pub use outcome::{DropReason, Rejection, StepOutcome};
+pub use progress::conf_change::{ConfChange, MemberChange};
+pub use progress::joint::{Membership, MembershipError};
 pub use progress::{Progress, ProgressState, Tracker};
 pub use read_only::{ReadSeq, ReadState};
 pub use role::Role;

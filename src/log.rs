@@ -120,11 +120,13 @@ impl<S> LogView<S> {
         &mut self.storage
     }
 
-    /// Maps the node ids a restored snapshot names (symmetry reduction).
+    /// Maps the node ids a restored snapshot and buffered configuration
+    /// entries name (symmetry reduction).
     pub(crate) fn relabel_unstable(&mut self, f: &dyn Fn(NodeId) -> NodeId) {
         if let Some(u) = &mut self.unstable {
-            u.snapshot.meta.voters = u.snapshot.meta.voters.iter().map(|&id| f(id)).collect();
+            u.snapshot.meta = u.snapshot.meta.relabel(f);
         }
+        self.buffer.relabel(f);
     }
 }
 

@@ -40,6 +40,12 @@ pub enum MessageVariant {
         /// The command.
         payload: Bytes,
     },
+    /// Local: a membership change for the leader to append (see
+    /// [`crate::Node::propose_conf_change`]).
+    ProposeConfChange {
+        /// The change.
+        change: crate::ConfChange,
+    },
     /// Local: a leader's election period ended. It checks that a quorum
     /// answered in the period (with [`crate::Config::check_quorum`]) and gives
     /// up a leader transfer that did not finish in it.
@@ -187,6 +193,7 @@ impl MessageVariant {
             Self::Hup
                 | Self::Beat
                 | Self::Propose { .. }
+                | Self::ProposeConfChange { .. }
                 | Self::CheckQuorum
                 | Self::TransferLeader { .. }
                 | Self::ReportSnapshot { .. }
@@ -223,6 +230,7 @@ impl MessageVariant {
             Self::Hup => "Hup",
             Self::Beat => "Beat",
             Self::Propose { .. } => "Propose",
+            Self::ProposeConfChange { .. } => "ProposeConfChange",
             Self::CheckQuorum => "CheckQuorum",
             Self::TransferLeader { .. } => "TransferLeader",
             Self::ReportSnapshot { .. } => "ReportSnapshot",
@@ -312,6 +320,9 @@ impl fmt::Display for MessageBody<'_> {
                 write!(f, "{}", self.0.variant.name())
             }
             MessageVariant::Propose { payload } => write!(f, "Propose{{{} bytes}}", payload.len()),
+            MessageVariant::ProposeConfChange { change } => {
+                write!(f, "ProposeConfChange{{{change}}}")
+            }
             MessageVariant::TransferLeader { target } => write!(f, "TransferLeader{{to {target}}}"),
             MessageVariant::ReportSnapshot { peer, status } => {
                 write!(f, "ReportSnapshot{{{peer} {status:?}}}")

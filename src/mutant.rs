@@ -116,11 +116,30 @@ pub enum Mutant {
     /// to campaign at once (leader transfer), although voters grant that
     /// campaign whatever leases they hold.
     LeaseSurvivesTransfer,
+    /// New leader: accepts a membership change before it has applied its
+    /// whole log at election, so it can stack a change on one an earlier
+    /// leader left uncommitted; nodes two changes apart may then form
+    /// disjoint quorums (Ongaro, raft-dev 2015, the single-server change
+    /// bug; the fix, here and in etcd's `pendingConfIndex`, is the rule this
+    /// mutant breaks).
+    NewLeaderStacksConfChange,
+    /// Leader: keeps leading after a change that removed or demoted it took
+    /// effect (thesis §4.2.2: it must step down).
+    RemovedLeaderKeepsLeading,
+    /// Leader: counts learners' acknowledgements toward the commit quorum,
+    /// as a loop over every tracked progress would, against a quorum sized
+    /// for the voters (§4.2.1: learners never count).
+    LearnerCountsInQuorum,
+    /// Leader in a joint configuration: commits with a majority of the new
+    /// voters only, not also of the old ones (the class of openraft
+    /// a5064712: a commit computed in the wrong configuration across the
+    /// joint switch; §4.3 needs both majorities).
+    JointQuorumUsesNewOnly,
 }
 
 impl Mutant {
     /// Every mutant, in catalogue order.
-    pub const ALL: [Mutant; 26] = [
+    pub const ALL: [Mutant; 30] = [
         Mutant::VoteTwice,
         Mutant::VoteWithoutLogCheck,
         Mutant::UpToDateByIndex,
@@ -147,6 +166,10 @@ impl Mutant {
         Mutant::ServeReadFromFollowerState,
         Mutant::LeaseReadWithoutCheckQuorum,
         Mutant::LeaseSurvivesTransfer,
+        Mutant::NewLeaderStacksConfChange,
+        Mutant::RemovedLeaderKeepsLeading,
+        Mutant::LearnerCountsInQuorum,
+        Mutant::JointQuorumUsesNewOnly,
     ];
 
     /// The name used on the command line (`check --mutant NAME`).
@@ -178,6 +201,10 @@ impl Mutant {
             Mutant::ServeReadFromFollowerState => "serve-read-from-follower-state",
             Mutant::LeaseReadWithoutCheckQuorum => "lease-read-without-check-quorum",
             Mutant::LeaseSurvivesTransfer => "lease-survives-transfer",
+            Mutant::NewLeaderStacksConfChange => "single-server-change-without-own-term-commit",
+            Mutant::RemovedLeaderKeepsLeading => "removed-leader-keeps-leading",
+            Mutant::LearnerCountsInQuorum => "learner-counts-in-quorum",
+            Mutant::JointQuorumUsesNewOnly => "joint-quorum-uses-new-only",
         }
     }
 

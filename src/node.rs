@@ -3,8 +3,8 @@
 use crate::context::Context;
 use crate::log::LogView;
 use crate::{
-    Config, Entry, EntryKey, Error, HardState, Index, LogStorage, Message, MessageVariant, NodeId,
-    ReadState, Role, Snapshot, SnapshotStatus, StepOutcome, Term, Tick,
+    ConfChange, Config, Entry, EntryKey, Error, HardState, Index, LogStorage, Membership, Message,
+    MessageVariant, NodeId, ReadState, Role, Snapshot, SnapshotStatus, StepOutcome, Term, Tick,
 };
 use bytes::Bytes;
 
@@ -82,7 +82,7 @@ pub struct Ready {
 }
 
 /// A snapshot of a node's state for display and tests.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Status {
     /// This node.
     pub id: NodeId,
@@ -118,6 +118,8 @@ pub struct Status {
     /// ago, so it ignores (pre-)vote requests of newer terms
     /// ([`crate::DropReason::StartupLease`]).
     pub startup_lease: bool,
+    /// Its configuration (voters, learners, joint), as of its applied index.
+    pub membership: Membership,
 }
 
 impl<S: LogStorage> Node<S> {
@@ -167,6 +169,55 @@ impl<S: LogStorage> Node<S> {
     /// target. An error always means nothing was appended.
     pub async fn propose(&mut self, payload: Bytes) -> Result<EntryKey, Error> {
         self.ctx.propose(payload).await
+    }
+
+    /// Proposes a membership change (thesis chapter 4). On the leader it is
+    /// appended as a configuration entry and its key returned; it takes
+    /// effect on each node once that node's application has applied it
+    /// ([`Node::advance`] after the Ready that hands it out), so a change
+    /// never has to be rolled back. See [`ConfChange`] for the kinds of
+    /// change (one node at once, or several through a joint configuration).
+    ///
+    /// At most one change is pending: the leader refuses another until it
+    /// has applied this one, and a new leader until it has applied every
+    /// entry of its log at its election (an earlier leader's change may be
+    /// among them). A leader that a change removes or demotes keeps leading
+    /// until the change takes effect (the change commits with its vote), then
+    /// steps down. A node added to the cluster is started with the cluster's
+    /// initial voters as [`Config::voters`] and learns the rest from the log.
+    ///
+    /// Errors: [`Error::NotLeader`], [`Error::TransferInProgress`],
+    /// [`Error::ConfChangePending`], [`Error::InvalidConfChange`] (the change
+    /// does not apply to the leader's membership), and the proposal limits
+    /// ([`Error::ProposalsFull`], [`Error::UncommittedBytesFull`]). An error
+    /// always means nothing was appended.
+    ///
+    /// ```
+    /// use futures::executor::block_on;
+    /// use ruft::{ConfChange, Config, MemStorage, MemberChange, Node, NodeId};
+    /// let mut n = block_on(Node::new(Config::new(NodeId(1), [NodeId(1)]), MemStorage::default())).unwrap();
+    /// block_on(n.campaign()).unwrap();
+    /// let add = ConfChange::Simple(MemberChange::AddLearner(NodeId(2)));
+    /// let apply = |n: &mut Node<MemStorage>| while n.has_ready() {
+    ///     let rd = block_on(n.ready()).unwrap();
+    ///     n.storage_mut().persist(&rd).unwrap();
+    ///     n.advance(rd);
+    /// };
+    /// apply(&mut n); // the no-op commits and is applied
+    /// block_on(n.propose_conf_change(add.clone())).unwrap();
+    /// assert!(n.membership().learners().is_empty(), "appended, not yet applied");
+    /// apply(&mut n);
+    /// assert!(n.membership().learners().contains(&NodeId(2)));
+    /// ```
+    pub async fn propose_conf_change(&mut self, change: ConfChange) -> Result<EntryKey, Error> {
+        self.ctx.propose_conf_change(change).await
+    }
+
+    /// The configuration (voters, learners, joint) as of the application's
+    /// applied index: what a snapshot taken at that index records
+    /// ([`crate::MemStorage::create_snapshot`]).
+    pub fn membership(&self) -> &Membership {
+        self.ctx.membership()
     }
 
     /// Asks for a linearizable read (ReadIndex, thesis §6.4). Once the
@@ -335,6 +386,7 @@ impl<S: LogStorage> Node<S> {
             transfer: self.ctx.transfer(),
             lease_leader: self.ctx.lease_leader(),
             startup_lease: self.ctx.in_startup_lease(),
+            membership: self.ctx.membership().clone(),
         }
     }
 

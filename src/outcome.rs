@@ -100,4 +100,29 @@ pub enum DropReason {
     /// A leader transfer to the node already being transferred to: the
     /// transfer under way goes on (its deadline is not extended).
     AlreadyTransferring,
+    /// This node is not a voter of its configuration (a learner, a removed
+    /// node, or one whose addition it has not applied yet): it does not
+    /// campaign, whether its timer fired, the application asked, or a leader
+    /// sent TimeoutNow.
+    NotAVoter,
+    /// A (pre-)vote request from a node that is not a voter of this node's
+    /// configuration: a removed node that has not learned it (the disruption
+    /// thesis §4.2.3 describes), a learner, or a voter added after what this
+    /// node has applied (it votes once it catches up). Refusing a vote is
+    /// always safe; the term is left as it was.
+    SenderNotVoter {
+        /// The sender.
+        src: NodeId,
+    },
+    /// A response or forwarded read from a node that is not a member of this
+    /// node's configuration: it was removed after the request went out, or
+    /// was added after what this node has applied.
+    SenderNotMember {
+        /// The sender.
+        src: NodeId,
+    },
+    /// A campaign while a committed configuration change waits to be
+    /// applied: the node would count votes in a configuration the cluster
+    /// has already left (etcd refuses it the same way).
+    ConfChangeUnapplied,
 }

@@ -47,11 +47,13 @@ pub enum Group {
     Snapshots,
     /// Linearizable reads: forwarding, confirming, answering (§6.4).
     Reads,
+    /// Membership changes: proposing, applying, joint phases (thesis ch. 4).
+    Membership,
 }
 
 impl Group {
     /// Every group, in report order.
-    pub const ALL: [Group; 10] = [
+    pub const ALL: [Group; 11] = [
         Group::Handlers,
         Group::Rejections,
         Group::Drops,
@@ -62,6 +64,7 @@ impl Group {
         Group::Leadership,
         Group::Snapshots,
         Group::Reads,
+        Group::Membership,
     ];
 
     /// The group's heading in the report.
@@ -77,6 +80,7 @@ impl Group {
             Group::Leadership => "leadership",
             Group::Snapshots => "snapshots",
             Group::Reads => "reads",
+            Group::Membership => "membership",
         }
     }
 }
@@ -153,6 +157,9 @@ probes! {
     /// `on_report_snapshot`.
     OnReportSnapshot => "on-report-snapshot", Handlers,
         "the application reported how sending a snapshot ended";
+    /// `on_propose_conf_change`.
+    OnProposeConfChange => "on-propose-conf-change", Handlers,
+        "the application proposed a membership change";
     /// `on_read_index`.
     OnReadIndex => "on-read-index", Handlers, "the application asked for a linearizable read";
     /// `on_read_index_forward`.
@@ -197,6 +204,18 @@ probes! {
     /// [`DropReason::AlreadyTransferring`].
     DropAlreadyTransferring => "drop-already-transferring", Drops,
         "a leader transfer to the target already being transferred to";
+    /// [`DropReason::NotAVoter`].
+    DropNotAVoter => "drop-not-a-voter", Drops,
+        "a campaign dropped: the node is not a voter of its configuration";
+    /// [`DropReason::SenderNotVoter`].
+    DropSenderNotVoter => "drop-sender-not-voter", Drops,
+        "a (pre-)vote request from a node that is not a voter here dropped";
+    /// [`DropReason::SenderNotMember`].
+    DropSenderNotMember => "drop-sender-not-member", Drops,
+        "a response or forwarded read from a node that is not a member here dropped";
+    /// [`DropReason::ConfChangeUnapplied`].
+    DropConfChangeUnapplied => "drop-conf-change-unapplied", Drops,
+        "a campaign dropped: a committed membership change is not applied yet";
     /// [`DropReason::ReadsFull`].
     DropReadsFull => "drop-reads-full", Drops,
         "a forwarded read or a read state dropped: reads_max or read_bytes_max reached";
@@ -414,6 +433,26 @@ probes! {
     /// Pending reads dropped on step-down.
     PendingReadsDroppedOnStepDown => "pending-reads-dropped-on-step-down", Reads,
         "a leader stepped down holding unconfirmed reads; they are dropped";
+
+    /// A change refused: one is pending.
+    ConfChangeRefusedPending => "conf-change-refused-pending", Membership,
+        "a leader refused a membership change: an earlier one is not applied yet";
+    /// A change took effect.
+    ConfChangeApplied => "conf-change-applied", Membership,
+        "a membership change took effect (the application applied its entry)";
+    /// A joint configuration entered.
+    JointEntered => "joint-entered", Membership, "a node entered a joint configuration (§4.3)";
+    /// A joint configuration left.
+    JointLeft => "joint-left", Membership, "a node left a joint configuration (§4.3)";
+    /// The leader proposed leaving a joint configuration on its own.
+    AutoLeaveProposed => "auto-leave-proposed", Membership,
+        "a leader proposed leaving its joint configuration on its own";
+    /// A transfer given up: its target no longer votes.
+    TransferAbortedByConfChange => "transfer-aborted-by-conf-change", Membership,
+        "a leader gave up a transfer: a membership change took the target's vote";
+    /// A leader that no longer votes stepped down.
+    RemovedLeaderStepsDown => "removed-leader-steps-down", Membership,
+        "a leader stepped down: a membership change removed or demoted it";
 }
 
 impl Probe {
@@ -484,6 +523,10 @@ pub(crate) fn outcome(variant: &MessageVariant, outcome: &Result<StepOutcome, Er
             DropReason::TransferToSelf => Probe::DropTransferToSelf,
             DropReason::AlreadyTransferring => Probe::DropAlreadyTransferring,
             DropReason::ReadsFull => Probe::DropReadsFull,
+            DropReason::NotAVoter => Probe::DropNotAVoter,
+            DropReason::SenderNotVoter { .. } => Probe::DropSenderNotVoter,
+            DropReason::SenderNotMember { .. } => Probe::DropSenderNotMember,
+            DropReason::ConfChangeUnapplied => Probe::DropConfChangeUnapplied,
             DropReason::NotForRole { .. } => match variant {
                 MessageVariant::Hup => Probe::DropHupOnLeader,
                 MessageVariant::Beat => Probe::DropBeatNotLeader,
@@ -503,6 +546,7 @@ pub(crate) fn outcome(variant: &MessageVariant, outcome: &Result<StepOutcome, Er
                 // transfer to a non-leader is an error, and any node may
                 // answer a (pre-)vote request.
                 MessageVariant::Propose { .. }
+                | MessageVariant::ProposeConfChange { .. }
                 | MessageVariant::TransferLeader { .. }
                 | MessageVariant::RequestVote { .. }
                 | MessageVariant::RequestPreVote { .. }

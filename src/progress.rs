@@ -1,8 +1,10 @@
-//! The leader's view of its followers: [`Tracker`] holds one [`Progress`] per voter.
+//! The leader's view of its followers: [`Tracker`] holds one [`Progress`] per
+//! member (voters and learners).
 //!
 //! Every change of a follower's replication state is a method on [`Progress`];
 //! the leader's handlers only call them.
 
+pub mod conf_change;
 pub mod config;
 pub mod joint;
 
@@ -232,31 +234,55 @@ impl Progress {
     }
 }
 
-/// The leader's progress for every voter, itself included.
+/// The leader's progress for every member, itself included.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Tracker {
     progress: BTreeMap<NodeId, Progress>,
 }
 
 impl Tracker {
-    /// Fresh progress for each voter, probing from `next`.
-    pub fn new(voters: &BTreeSet<NodeId>, next: Index) -> Tracker {
+    /// Fresh progress for each member (voters and learners), probing from `next`.
+    pub fn new(members: &BTreeSet<NodeId>, next: Index) -> Tracker {
         Tracker {
-            progress: voters.iter().map(|&id| (id, Progress::new(next))).collect(),
+            progress: members
+                .iter()
+                .map(|&id| (id, Progress::new(next)))
+                .collect(),
         }
     }
 
-    /// The progress of `id`, if it is a voter.
+    /// The members tracked.
+    pub fn ids(&self) -> impl Iterator<Item = NodeId> + '_ {
+        self.progress.keys().copied()
+    }
+
+    /// Tracks exactly `members` after a membership change: a new member
+    /// probes from `next`, a departed one is forgotten, the others keep
+    /// their progress.
+    pub fn sync(&mut self, members: &BTreeSet<NodeId>, next: Index) {
+        self.progress.retain(|id, _| members.contains(id));
+        for &id in members {
+            self.progress
+                .entry(id)
+                .or_insert_with(|| Progress::new(next));
+        }
+        debug_assert!(
+            self.progress.keys().eq(members.iter()),
+            "the leader tracks every member and no one else"
+        );
+    }
+
+    /// The progress of `id`, if it is a member.
     pub fn get(&self, id: NodeId) -> Option<&Progress> {
         self.progress.get(&id)
     }
 
-    /// The progress of `id`, if it is a voter.
+    /// The progress of `id`, if it is a member.
     pub fn get_mut(&mut self, id: NodeId) -> Option<&mut Progress> {
         self.progress.get_mut(&id)
     }
 
-    /// Every voter and its progress.
+    /// Every member and its progress.
     pub fn iter(&self) -> impl Iterator<Item = (NodeId, &Progress)> {
         self.progress.iter().map(|(&id, p)| (id, p))
     }

@@ -362,7 +362,11 @@ impl App {
         let data = self.machine.clone();
         let stored = self.node.storage_mut();
         let snap = stored
-            .create_snapshot(applied, (1..=3).map(n), data)
+            .create_snapshot(
+                applied,
+                &ruft::Membership::simple((1..=3).map(n)).unwrap(),
+                data,
+            )
             .unwrap();
         stored.compact(applied).unwrap();
         snap
@@ -519,7 +523,11 @@ fn compacting_while_a_follower_is_down_keeps_the_cluster_safe() {
         assert_eq!(applied, Index(4), "n{id}");
         let stored = node.storage_mut();
         stored
-            .create_snapshot(applied, (1..=3).map(n), data.clone())
+            .create_snapshot(
+                applied,
+                &ruft::Membership::simple((1..=3).map(n)).unwrap(),
+                data.clone(),
+            )
             .unwrap();
         stored.compact(applied).unwrap();
     }

@@ -5,7 +5,10 @@
 //!
 //! The messages are built to be hostile: huge indexes and terms (up to
 //! `u64::MAX`), term 0 from a remote node, unknown senders (the node itself,
-//! id 0, ids outside the cluster), wrong destinations, local events (`Hup`,
+//! id 0, ids outside the cluster: their vote requests and responses are
+//! dropped, their appends and heartbeats taken as a leader's, since a node
+//! lagging behind a membership change learns of a new leader only from
+//! them), wrong destinations, local events (`Hup`,
 //! `Beat`, `Propose`) from afar, appends whose entries do not follow their
 //! `prev` or overflow, commit indexes beyond the log, acknowledgements beyond
 //! the log, and random outcomes. For each message the test predicts, from the
@@ -388,10 +391,15 @@ impl View<'_> {
     /// The message, and whether it claims a real voter as sender.
     fn message(&self, h: &Hostile, safe: bool) -> (Message, bool) {
         let others: Vec<NodeId> = (1..=VOTERS).map(NodeId).filter(|&v| v != self.id).collect();
+        // An append or heartbeat from a node outside the configuration is
+        // taken as a leader's (a node lagging behind a membership change
+        // learns of a new leader only from it): it claims the same
+        // authority as one from a real voter.
+        let leads = matches!(h.body, Body::Append { .. } | Body::Heartbeat(_));
         let (src, real) = match h.src {
             Src::Voter(i) => (others[usize::from(i) % others.len()], true),
             Src::Target => (self.id, false),
-            Src::Unknown(id) => (NodeId(id), false),
+            Src::Unknown(id) => (NodeId(id), leads && NodeId(id) != self.id),
         };
         let dst = match h.dst {
             Dst::Target => self.id,
@@ -477,6 +485,9 @@ enum Expect {
     Refused(Error),
     /// Dropped as stale; the node is unchanged.
     Stale,
+    /// Dropped: the sender is not a voter (a vote request) or not a member
+    /// (a response) of the node's configuration; the node is unchanged.
+    Outsider,
     /// A local proposal: accepted, or refused because the node does not lead.
     Proposal,
     /// Accepted (handled, rejected or dropped), never an error.
@@ -523,7 +534,7 @@ fn expect(msg: &Message, node: &Node<MemStorage>) -> Expect {
             _ => Expect::Accepted,
         };
     }
-    if msg.src == me || !node.config().voters.contains(&msg.src) {
+    if msg.src == me {
         return Expect::Refused(Error::UnknownSender { src: msg.src });
     }
     if msg.src_term == Term(0) {
@@ -543,6 +554,21 @@ fn expect(msg: &Message, node: &Node<MemStorage>) -> Expect {
             });
         }
         _ => {}
+    }
+    let membership = node.membership();
+    let outsider = match msg.variant {
+        MessageVariant::RequestVote { .. } | MessageVariant::RequestPreVote { .. } => {
+            !membership.is_voter(msg.src)
+        }
+        MessageVariant::RequestVoteResponse { .. }
+        | MessageVariant::RequestPreVoteResponse { .. }
+        | MessageVariant::AppendEntriesResponse { .. }
+        | MessageVariant::HeartbeatResponse { .. }
+        | MessageVariant::ReadIndexForward { .. } => !membership.is_member(msg.src),
+        _ => false,
+    };
+    if outsider {
+        return Expect::Outsider;
     }
     if msg.src_term < s.term {
         return Expect::Stale;
@@ -608,6 +634,8 @@ fn error_name(e: &Error) -> &'static str {
         Error::AckBeyondLast { .. } => "AckBeyondLast",
         Error::TransferInProgress { .. } => "TransferInProgress",
         Error::UnknownNode { .. } => "UnknownNode",
+        Error::ConfChangePending { .. } => "ConfChangePending",
+        Error::InvalidConfChange(_) => "InvalidConfChange",
         Error::ReadyOutstanding => "ReadyOutstanding",
         Error::Storage(_) => "Storage",
     }
@@ -750,6 +778,14 @@ impl Attack {
                     .then_some(())
                     .ok_or("dropped as stale, but the node changed")
             }
+            (
+                Expect::Outsider,
+                Ok(StepOutcome::Dropped(
+                    DropReason::SenderNotVoter { src } | DropReason::SenderNotMember { src },
+                )),
+            ) if *src == msg.src => unchanged
+                .then_some(())
+                .ok_or("dropped as an outsider's, but the node changed"),
             (
                 Expect::Proposal,
                 Err(DriveError::Node(Error::NotLeader { .. } | Error::ProposalsFull { .. })),

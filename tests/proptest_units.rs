@@ -1007,7 +1007,11 @@ fn run_view(
     let snap = u64::from(snap_pick) % (commit + 1);
     if snap > 0 {
         storage
-            .create_snapshot(Index(snap), [NodeId(1)], "s")
+            .create_snapshot(
+                Index(snap),
+                &ruft::Membership::simple([NodeId(1)]).unwrap(),
+                "s",
+            )
             .expect("snapshot");
         storage.compact(Index(snap)).expect("compact");
     }
@@ -1100,7 +1104,11 @@ fn run_view(
                 if m.commit > current {
                     let at = current + 1 + u64::from(*snap) % (m.commit - current);
                     let made = s
-                        .create_snapshot(Index(at), [NodeId(1)], "s")
+                        .create_snapshot(
+                            Index(at),
+                            &ruft::Membership::simple([NodeId(1)]).unwrap(),
+                            "s",
+                        )
                         .expect("snapshot");
                     prop_assert_eq!(made.key(), m.key_at(at));
                     covered = at;

@@ -82,6 +82,18 @@ pub struct ModelConfig {
     /// nodes run `election_tick` [`LEASE_ELECTION_TICK`], and an election
     /// timer fires only once its node heard from no leader for that long.
     pub read_mode: ReadMode,
+    /// The cluster's voters at its start: `n1..=initial_voters` (`None`: every
+    /// node). The other nodes start outside and join when a membership
+    /// change adds them (`check --initial-voters`).
+    pub initial_voters: Option<usize>,
+    /// Membership changes the operator may ask leaders for, cluster-wide
+    /// (`check --conf-changes`; see [`crate::membership`]).
+    pub conf_changes_max: usize,
+    /// Whether learner additions are offered (`check --learners`).
+    pub learners: bool,
+    /// Whether changes go through joint configurations, and replacements
+    /// are offered (`check --joint`).
+    pub joint: bool,
     /// A known Raft bug switched on in every node (`ruft::Mutant`; the mutant
     /// gate and `check --mutant`).
     pub mutant: Option<Mutant>,
@@ -138,6 +150,9 @@ impl ModelConfig {
             clients: self.clients > 0,
             lease: self.read_mode == ReadMode::Lease,
             crash_free: self.crashes_max == 0,
+            membership: self.conf_changes_max > 0,
+            joint: self.joint,
+            learners: self.learners,
         }
     }
 
@@ -191,6 +206,18 @@ impl ModelConfig {
         if self.read_mode == ReadMode::Lease {
             f.push_str(" --reads lease");
         }
+        if let Some(v) = self.initial_voters {
+            f.push_str(&format!(" --initial-voters {v}"));
+        }
+        if self.conf_changes_max > 0 {
+            f.push_str(&format!(" --conf-changes {}", self.conf_changes_max));
+        }
+        if self.learners {
+            f.push_str(" --learners");
+        }
+        if self.joint {
+            f.push_str(" --joint");
+        }
         if let Some(m) = self.mutant {
             f.push_str(&format!(" --mutant {m}"));
         }
@@ -218,6 +245,8 @@ pub struct BoundCuts {
     pub pre_votes: AtomicUsize,
     /// States beyond `compactions_max`.
     pub compactions: AtomicUsize,
+    /// States beyond `conf_changes_max`.
+    pub conf_changes: AtomicUsize,
     /// States beyond `in_flight_max`.
     pub in_flight: AtomicUsize,
 }
@@ -243,6 +272,10 @@ impl Default for ModelConfig {
             clients: 0,
             ops_max: 1,
             read_mode: ReadMode::Index,
+            initial_voters: None,
+            conf_changes_max: 0,
+            learners: false,
+            joint: false,
             mutant: None,
             cuts: Arc::default(),
             halt: Arc::default(),

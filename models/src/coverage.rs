@@ -462,6 +462,68 @@ pub const EXPLAINED: &[Gap] = &[
         why: "the default run has no clients (check --clients N)",
         reach: Reach::Driver("a leader deposed while its read is unconfirmed"),
     },
+    // Membership changes (thesis ch. 4): the default run changes no
+    // membership (check --conf-changes N); the coverage driver reaches these.
+    Gap {
+        probe: Probe::OnProposeConfChange,
+        why: "the default run changes no membership (check --conf-changes N)",
+        reach: Reach::Driver("a leader asked to add a voter"),
+    },
+    Gap {
+        probe: Probe::ConfChangeRefusedPending,
+        why: "the default run changes no membership (check --conf-changes N)",
+        reach: Reach::Driver("a second change asked for while the first is pending"),
+    },
+    Gap {
+        probe: Probe::ConfChangeApplied,
+        why: "the default run changes no membership (check --conf-changes N)",
+        reach: Reach::Driver("an added voter's entry applied"),
+    },
+    Gap {
+        probe: Probe::JointEntered,
+        why: "the default run changes no membership (check --conf-changes N --joint)",
+        reach: Reach::Driver("a joint change applied"),
+    },
+    Gap {
+        probe: Probe::JointLeft,
+        why: "the default run changes no membership (check --conf-changes N --joint)",
+        reach: Reach::Driver("the leave a joint change's leader proposed on its own, applied"),
+    },
+    Gap {
+        probe: Probe::AutoLeaveProposed,
+        why: "the default run changes no membership (check --conf-changes N --joint)",
+        reach: Reach::Driver("a leader applying a joint change with auto-leave"),
+    },
+    Gap {
+        probe: Probe::TransferAbortedByConfChange,
+        why: "the default run changes no membership and has no transfers",
+        reach: Reach::Driver("a transfer under way to a node whose removal applies"),
+    },
+    Gap {
+        probe: Probe::RemovedLeaderStepsDown,
+        why: "the default run changes no membership (check --conf-changes N)",
+        reach: Reach::Driver("a leader applying its own removal"),
+    },
+    Gap {
+        probe: Probe::DropNotAVoter,
+        why: "every node of the default run is a voter",
+        reach: Reach::Driver("a node outside the initial voters asked to campaign"),
+    },
+    Gap {
+        probe: Probe::DropSenderNotVoter,
+        why: "every node of the default run is a voter",
+        reach: Reach::Driver("a removed node's vote request"),
+    },
+    Gap {
+        probe: Probe::DropSenderNotMember,
+        why: "every node of the default run is a member",
+        reach: Reach::Driver("a removed node's heartbeat answer"),
+    },
+    Gap {
+        probe: Probe::DropConfChangeUnapplied,
+        why: "the default run changes no membership (check --conf-changes N)",
+        reach: Reach::Driver("a campaign while a committed change waits in a Ready"),
+    },
 ];
 
 /// The run that reaches what snapshots reach: two compactions in one term

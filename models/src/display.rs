@@ -10,6 +10,35 @@ use std::fmt;
 pub fn keys<'a>(f: &mut impl fmt::Write, entries: impl Iterator<Item = &'a Entry>) -> fmt::Result {
     for (i, e) in entries.enumerate() {
         write!(f, "{}{}", if i == 0 { "" } else { " " }, e.key)?;
+        if let Some(change) = e.as_conf_change() {
+            write!(f, "({change})")?;
+        }
+    }
+    Ok(())
+}
+
+/// `v{1,2,4} l{5} old{1,2,3} auto`: a membership, when it is not the
+/// initial voters alone.
+fn membership(f: &mut impl fmt::Write, st: &NodeState) -> fmt::Result {
+    let m = st.node.membership();
+    if !m.is_joint() && m.learners().is_empty() && m.incoming() == &st.node.config().voters {
+        return Ok(());
+    }
+    let ids = |set: &std::collections::BTreeSet<ruft::NodeId>| {
+        let all: Vec<String> = set.iter().map(|id| id.0.to_string()).collect();
+        all.join(",")
+    };
+    write!(f, " members v{{{}}}", ids(m.incoming()))?;
+    if !m.learners().is_empty() {
+        write!(f, " l{{{}}}", ids(m.learners()))?;
+    }
+    if let Some(old) = m.outgoing() {
+        write!(
+            f,
+            " old{{{}}}{}",
+            ids(old),
+            if m.auto_leave() { " auto" } else { "" }
+        )?;
     }
     Ok(())
 }
@@ -35,6 +64,7 @@ pub fn node_line(f: &mut impl fmt::Write, st: &NodeState) -> fmt::Result {
     if !snapshot.is_empty() {
         write!(f, " snapshot {}", snapshot.key())?;
     }
+    membership(f, st)?;
     if let Some(rd) = &st.pending {
         write!(f, " (writing {} entries)", rd.entries.len())?;
         if let Some(snap) = &rd.snapshot {
@@ -88,6 +118,9 @@ pub fn action(a: &ActorModelAction<Wire, ModelTimer, ()>) -> String {
                 ModelTimer::Compact => "snapshots its state machine and compacts".to_string(),
                 ModelTimer::SnapshotFailed(peer) => {
                     format!("transport reports the snapshot to {peer} failed")
+                }
+                ModelTimer::ConfChange(offer) => {
+                    format!("operator asks for membership change {offer}")
                 }
                 ModelTimer::ClientWrite => "its client writes".to_string(),
                 ModelTimer::ClientRead => "its client reads".to_string(),

@@ -105,11 +105,20 @@ impl Cluster {
     /// `n` voters `n1..=n`, each configured by `configure` from the default
     /// [`Config`], with property checking on.
     pub fn new(n: usize, configure: impl Fn(&mut Config)) -> Cluster {
+        Cluster::with_voters(n, n, configure)
+    }
+
+    /// `n` nodes `n1..=n` of which `n1..=voters` are the initial voters:
+    /// the others start outside the cluster (configured with the same
+    /// initial voters, as a node that joins later is) and take part once a
+    /// membership change adds them.
+    pub fn with_voters(n: usize, voters: usize, configure: impl Fn(&mut Config)) -> Cluster {
         let ids: Vec<NodeId> = (1..=n as u64).map(NodeId).collect();
+        let initial = &ids[..voters.clamp(1, n.max(1)).min(ids.len())];
         let slots = ids
             .iter()
             .map(|&id| {
-                let mut cfg = Config::new(id, ids.iter().copied());
+                let mut cfg = Config::new(id, initial.iter().copied());
                 configure(&mut cfg);
                 let node = block_on(Node::new(cfg, MemStorage::default())).expect("valid config");
                 Slot {
@@ -165,8 +174,8 @@ impl Cluster {
         if !machine.may_compact(slot.node.storage()) {
             return false;
         }
-        let voters: Vec<NodeId> = slot.node.config().voters.iter().copied().collect();
-        match machine.compact(slot.node.storage_mut(), voters) {
+        let membership = slot.node.membership().clone();
+        match machine.compact(slot.node.storage_mut(), &membership) {
             Ok(()) => true,
             Err(_) => {
                 slot.ghost.flags.snapshot_broken = true;
@@ -220,8 +229,12 @@ impl Cluster {
         self.stats
     }
 
+    /// The slot of `id` (`n1` is slot 0); no slot for `n0` or an id beyond
+    /// the cluster (a message to one is lost).
     fn at(id: NodeId) -> usize {
-        usize::try_from(id.0.saturating_sub(1)).unwrap_or(usize::MAX)
+        id.0.checked_sub(1)
+            .and_then(|i| usize::try_from(i).ok())
+            .unwrap_or(usize::MAX)
     }
 
     /// The cluster as the properties see it.
@@ -264,6 +277,20 @@ impl Cluster {
         let mut key = None;
         self.with_node(id, |n| {
             key = Some(block_on(n.propose(payload))?);
+            Ok(StepOutcome::Handled)
+        })?;
+        key.ok_or(DriveError::Node(Error::ReadyOutstanding))
+    }
+
+    /// Proposes the membership change `change` on `id`.
+    pub fn propose_conf_change(
+        &mut self,
+        id: NodeId,
+        change: ruft::ConfChange,
+    ) -> Result<EntryKey, DriveError> {
+        let mut key = None;
+        self.with_node(id, |n| {
+            key = Some(block_on(n.propose_conf_change(change))?);
             Ok(StepOutcome::Handled)
         })?;
         key.ok_or(DriveError::Node(Error::ReadyOutstanding))

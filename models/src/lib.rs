@@ -17,6 +17,7 @@ pub mod display;
 pub mod driver;
 pub mod hunt;
 pub mod machine;
+pub mod membership;
 pub mod model;
 pub mod mutants;
 pub mod properties;

@@ -7,7 +7,10 @@
 //! log, which the ghost already judges entry by entry.
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
-use ruft::{Entry, EntryKey, EntryVariant, Index, MemStorage, NodeId, Ready, StorageError, Term};
+use ruft::{
+    ConfChange, Entry, EntryKey, EntryVariant, Index, MemStorage, MemberChange, Membership, NodeId,
+    Ready, StorageError, Term,
+};
 
 /// The entries applied, in index order from index 1.
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -42,6 +45,15 @@ impl Machine {
     /// Every entry applied, from index 1.
     pub fn entries(&self) -> &[Entry] {
         &self.applied
+    }
+
+    /// The same machine with the ids its configuration entries name mapped
+    /// through `f` (symmetry; its snapshot data, bytes, is not renamed, so
+    /// `check` refuses symmetry with both compaction and membership changes).
+    pub fn relabel(&self, f: &dyn Fn(NodeId) -> NodeId) -> Machine {
+        Machine {
+            applied: self.applied.iter().map(|e| e.relabel(f)).collect(),
+        }
     }
 
     /// Applies `entry`, which must come right after the last one applied.
@@ -79,10 +91,10 @@ impl Machine {
     pub fn compact(
         &self,
         storage: &mut MemStorage,
-        voters: impl IntoIterator<Item = NodeId>,
+        membership: &Membership,
     ) -> Result<(), StorageError> {
         let index = self.applied();
-        storage.create_snapshot(index, voters, self.encode())?;
+        storage.create_snapshot(index, membership, self.encode())?;
         storage.compact(index)
     }
 
@@ -98,6 +110,10 @@ impl Machine {
                     b.put_u8(1);
                     b.put_u32(u32::try_from(p.len()).unwrap_or(u32::MAX));
                     b.put_slice(p);
+                }
+                EntryVariant::ConfChange(c) => {
+                    b.put_u8(2);
+                    encode_conf(&mut b, c);
                 }
             }
         }
@@ -124,6 +140,7 @@ impl Machine {
                     }
                     Entry::normal(key, data.copy_to_bytes(len))
                 }
+                2 => Entry::conf_change(key, decode_conf(&mut data).ok_or(bad)?),
                 _ => return Err(bad),
             };
             m.apply(&entry).map_err(|_| bad)?;
@@ -132,6 +149,76 @@ impl Machine {
             return Err(bad);
         }
         Ok(m)
+    }
+}
+
+/// A configuration change as bytes: a kind byte (0 simple, 1 joint, 2
+/// joint with auto-leave, 3 leave), then for the first two a count and each
+/// change as a kind byte and an id.
+fn encode_conf(b: &mut BytesMut, change: &ConfChange) {
+    let one = |b: &mut BytesMut, c: &MemberChange| {
+        let kind = match c {
+            MemberChange::AddVoter(_) => 0,
+            MemberChange::AddLearner(_) => 1,
+            MemberChange::Remove(_) => 2,
+        };
+        b.put_u8(kind);
+        b.put_u64(c.node().0);
+    };
+    match change {
+        ConfChange::Simple(c) => {
+            b.put_u8(0);
+            b.put_u32(1);
+            one(b, c);
+        }
+        ConfChange::EnterJoint {
+            changes,
+            auto_leave,
+        } => {
+            b.put_u8(if *auto_leave { 2 } else { 1 });
+            b.put_u32(u32::try_from(changes.len()).unwrap_or(u32::MAX));
+            changes.iter().for_each(|c| one(b, c));
+        }
+        ConfChange::LeaveJoint => b.put_u8(3),
+    }
+}
+
+/// The change [`encode_conf`] wrote, if the bytes hold one.
+fn decode_conf(data: &mut &[u8]) -> Option<ConfChange> {
+    if !data.has_remaining() {
+        return None;
+    }
+    let kind = data.get_u8();
+    if kind == 3 {
+        return Some(ConfChange::LeaveJoint);
+    }
+    if kind > 3 || data.remaining() < 4 {
+        return None;
+    }
+    let count = data.get_u32() as usize;
+    if data.remaining() < count.saturating_mul(9) {
+        return None;
+    }
+    let changes: Option<Vec<MemberChange>> = (0..count)
+        .map(|_| {
+            let k = data.get_u8();
+            let id = NodeId(data.get_u64());
+            match k {
+                0 => Some(MemberChange::AddVoter(id)),
+                1 => Some(MemberChange::AddLearner(id)),
+                2 => Some(MemberChange::Remove(id)),
+                _ => None,
+            }
+        })
+        .collect();
+    let changes = changes?;
+    match (kind, changes.as_slice()) {
+        (0, [one]) => Some(ConfChange::Simple(*one)),
+        (0, _) => None,
+        _ => Some(ConfChange::EnterJoint {
+            changes,
+            auto_leave: kind == 2,
+        }),
     }
 }
 
@@ -163,5 +250,26 @@ mod tests {
             Err(MachineError::BadSnapshot { index: Index(3) })
         );
         assert!(Machine::decode(Index(2), &m.encode()[..20]).is_err());
+    }
+
+    #[test]
+    fn configuration_entries_round_trip_through_snapshot_data() {
+        let k = |i| EntryKey::new(Term(1), Index(i));
+        let joint = ConfChange::EnterJoint {
+            changes: vec![
+                MemberChange::Remove(NodeId(1)),
+                MemberChange::AddLearner(NodeId(4)),
+            ],
+            auto_leave: true,
+        };
+        let mut m = Machine::default();
+        for entry in [
+            Entry::conf_change(k(1), ConfChange::Simple(MemberChange::AddVoter(NodeId(4)))),
+            Entry::conf_change(k(2), joint),
+            Entry::conf_change(k(3), ConfChange::LeaveJoint),
+        ] {
+            m.apply(&entry).unwrap();
+        }
+        assert_eq!(Machine::decode(Index(3), &m.encode()), Ok(m));
     }
 }

@@ -86,6 +86,9 @@ pub enum ModelTimer {
     /// Nodes that know a leader, hosting an idle client under `ops_max`:
     /// it reads (ReadIndex).
     ClientRead,
+    /// Leaders, while under `conf_changes_max`: the operator asks for this
+    /// membership change (see [`crate::membership`]).
+    ConfChange(crate::membership::Offer),
     /// Models with lease reads: a tick passes on every running node's clock
     /// at once (`Node::tick`). Never armed as a timer: the model offers it
     /// as one action of the whole cluster (see [`RuftModel`]).
@@ -109,6 +112,8 @@ pub struct Durable {
     pub pre_votes: usize,
     /// Log compactions this node made (bounds the search).
     pub compactions: usize,
+    /// Membership changes this node proposed as leader (bounds the search).
+    pub conf_changes: usize,
     /// The application's durable state machine (models with compaction).
     pub machine: Option<Machine>,
     /// Operations its client started (bounds the search), if it hosts one.
@@ -143,6 +148,8 @@ pub struct NodeState {
     pub pre_votes: usize,
     /// Log compactions this node made.
     pub compactions: usize,
+    /// Membership changes this node proposed as leader.
+    pub conf_changes: usize,
     /// The application's state machine (models with compaction; see
     /// [`crate::machine`]). It is durable, like a database that records
     /// the index it applied up to, and a restart resumes from it.
@@ -168,7 +175,8 @@ impl fmt::Debug for NodeState {
 
 /// The configuration node `id` runs with in the model described by `cfg`.
 pub fn node_config(id: NodeId, cfg: &ModelConfig) -> Config {
-    let voters = (1..=cfg.nodes as u64).map(NodeId);
+    let initial = cfg.initial_voters.unwrap_or(cfg.nodes).min(cfg.nodes);
+    let voters = (1..=initial as u64).map(NodeId);
     let mut config = Config::new(id, voters);
     config.append_entries_max = cfg.append_entries_max;
     config.mutant = cfg.mutant;
@@ -216,6 +224,7 @@ impl RaftActor {
             transfers: 0,
             pre_votes: 0,
             compactions: 0,
+            conf_changes: 0,
             machine,
             client_issued: (self.config.id.0 <= self.cfg.clients as u64).then_some(0),
         });
@@ -241,6 +250,7 @@ impl RaftActor {
             transfers: saved.transfers,
             pre_votes: saved.pre_votes,
             compactions: saved.compactions,
+            conf_changes: saved.conf_changes,
             machine: saved.machine,
             client,
             register,
@@ -328,15 +338,27 @@ impl RaftActor {
                 t.insert(ModelTimer::CheckQuorum);
             }
             if st.transfers < self.cfg.transfers_max && status.transfer.is_none() {
-                let peers = self.config.voters.iter().filter(|&&v| v != self.config.id);
-                t.extend(peers.map(|&v| ModelTimer::Transfer(v)));
+                let voters = st.node.membership().incoming().clone();
+                let peers = voters.into_iter().filter(|&v| v != self.config.id);
+                t.extend(peers.map(ModelTimer::Transfer));
             }
-            let waiting = self.config.voters.iter().filter(|&&v| {
+            let members = st.node.membership().members();
+            let waiting = members.iter().filter(|&&v| {
                 st.node
                     .progress(v)
                     .is_some_and(|p| matches!(p.state(), ProgressState::Snapshot { .. }))
             });
             t.extend(waiting.map(|&v| ModelTimer::SnapshotFailed(v)));
+            if st.conf_changes < self.cfg.conf_changes_max {
+                let offers = crate::membership::offers(
+                    st.node.membership(),
+                    self.config.id,
+                    self.cfg.nodes,
+                    self.cfg.learners,
+                    self.cfg.joint,
+                );
+                t.extend(offers.into_iter().map(ModelTimer::ConfChange));
+            }
         } else if !self.keeps_time() {
             t.insert(ModelTimer::Election);
             if status.lease_leader.is_some() {
@@ -421,8 +443,8 @@ impl RaftActor {
         let Some(machine) = &st.machine else {
             return;
         };
-        let voters = self.config.voters.iter().copied();
-        match machine.compact(st.node.storage_mut(), voters) {
+        let membership = st.node.membership().clone();
+        match machine.compact(st.node.storage_mut(), &membership) {
             Ok(()) => st.compactions += 1,
             // The machine applied only committed, persisted entries: a
             // refusal means the engine handed out something else.
@@ -500,6 +522,7 @@ fn durable(st: &NodeState) -> Durable {
         transfers: st.transfers,
         pre_votes: st.pre_votes,
         compactions: st.compactions,
+        conf_changes: st.conf_changes,
         machine: st.machine.clone(),
         client_issued: st.client.map(|c| c.issued),
     }
@@ -599,6 +622,12 @@ impl Actor for RaftActor {
             ModelTimer::SnapshotFailed(peer) => {
                 let _ = block_on(st.node.report_snapshot(*peer, SnapshotStatus::Failed));
             }
+            ModelTimer::ConfChange(offer) => {
+                let change = offer.change(self.cfg.joint);
+                if block_on(st.node.propose_conf_change(change)).is_ok() {
+                    st.conf_changes += 1;
+                }
+            }
             ModelTimer::ClientWrite => self.client_starts(st, true),
             ModelTimer::ClientRead => self.client_starts(st, false),
             ModelTimer::Clock => {
@@ -658,6 +687,7 @@ pub fn within_boundary(cfg: &ModelConfig, state: &State) -> bool {
     let transfers: usize = state.actor_states.iter().map(|s| s.transfers).sum();
     let pre_votes: usize = state.actor_states.iter().map(|s| s.pre_votes).sum();
     let compactions: usize = state.actor_states.iter().map(|s| s.compactions).sum();
+    let conf_changes: usize = state.actor_states.iter().map(|s| s.conf_changes).sum();
     let cut = |counter: &AtomicUsize| {
         counter.fetch_add(1, Ordering::Relaxed);
         false
@@ -673,6 +703,9 @@ pub fn within_boundary(cfg: &ModelConfig, state: &State) -> bool {
     }
     if compactions > cfg.compactions_max {
         return cut(&cfg.cuts.compactions);
+    }
+    if conf_changes > cfg.conf_changes_max {
+        return cut(&cfg.cuts.conf_changes);
     }
     if state.network.len() > cfg.in_flight_max {
         return cut(&cfg.cuts.in_flight);
@@ -787,7 +820,7 @@ fn condition<const I: usize>(_: &RuftModel, state: &State) -> bool {
     (PROPERTIES[I].check)(&observe(state))
 }
 
-const CONDITIONS: [fn(&RuftModel, &State) -> bool; 31] = [
+const CONDITIONS: [fn(&RuftModel, &State) -> bool; 39] = [
     condition::<0>,
     condition::<1>,
     condition::<2>,
@@ -819,6 +852,14 @@ const CONDITIONS: [fn(&RuftModel, &State) -> bool; 31] = [
     condition::<28>,
     condition::<29>,
     condition::<30>,
+    condition::<31>,
+    condition::<32>,
+    condition::<33>,
+    condition::<34>,
+    condition::<35>,
+    condition::<36>,
+    condition::<37>,
+    condition::<38>,
 ];
 const _: () = assert!(
     CONDITIONS.len() == PROPERTIES.len(),

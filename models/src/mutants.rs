@@ -256,6 +256,54 @@ pub fn compaction() -> ModelConfig {
     }
 }
 
+/// Four nodes, three of them the initial voters; `conf_changes` membership
+/// changes, no crash.
+fn membership(conf_changes: usize) -> ModelConfig {
+    ModelConfig {
+        nodes: 4,
+        initial_voters: Some(3),
+        conf_changes_max: conf_changes,
+        proposals_max: 0,
+        crashes_max: 0,
+        ..ModelConfig::default()
+    }
+}
+
+/// Two membership changes among four nodes: a new leader may meet an
+/// earlier leader's uncommitted change in its log.
+pub fn two_changes() -> ModelConfig {
+    membership(2)
+}
+
+/// One membership change among three voters: a leader may remove itself.
+pub fn one_change() -> ModelConfig {
+    ModelConfig {
+        nodes: 3,
+        initial_voters: None,
+        ..membership(1)
+    }
+}
+
+/// A learner added, then a proposal: its acknowledgement is there to be
+/// miscounted.
+pub fn learner_change() -> ModelConfig {
+    ModelConfig {
+        learners: true,
+        proposals_max: 1,
+        ..membership(1)
+    }
+}
+
+/// One change through a joint configuration (say, a voter replaced by the
+/// outside node): the leave the leader proposes on its own is committed
+/// while joint.
+pub fn joint_change() -> ModelConfig {
+    ModelConfig {
+        joint: true,
+        ..membership(1)
+    }
+}
+
 /// Every mutant, in [`Mutant::ALL`] order.
 pub const CATALOGUE: &[Catalogued] = &[
     Catalogued {
@@ -525,7 +573,56 @@ pub const CATALOGUE: &[Catalogued] = &[
         why: "lease reads with --check-quorum, two operations per client, one leader transfer",
         random: Random::ExhaustiveOnly(NO_RANDOM_TRANSFERS),
     },
+    Catalogued {
+        mutant: Mutant::NewLeaderStacksConfChange,
+        about: "a new leader accepts a membership change before it has applied its log, \
+                stacking it on an earlier leader's uncommitted change",
+        seen_in: "Ongaro, raft-dev 2015 (\"bug in single-server membership changes\"; the \
+                  fix: a leader commits an entry of its term before a change); etcd's \
+                  pendingConfIndex is the same rule",
+        breaks: "one pending change",
+        model: two_changes,
+        why: "four nodes, three initial voters: two changes, the first left uncommitted by \
+              its leader",
+        random: Random::ExhaustiveOnly(NO_RANDOM_MEMBERSHIP),
+    },
+    Catalogued {
+        mutant: Mutant::RemovedLeaderKeepsLeading,
+        about: "a leader keeps leading after its own removal took effect",
+        seen_in: "thesis §4.2.2 (a leader removed by C_new manages the cluster until C_new \
+                  commits, then steps down)",
+        breaks: "removed leaders step down",
+        model: one_change,
+        why: "one membership change, so that the leader may remove itself",
+        random: Random::ExhaustiveOnly(NO_RANDOM_MEMBERSHIP),
+    },
+    Catalogued {
+        mutant: Mutant::LearnerCountsInQuorum,
+        about: "a leader counts a learner's acknowledgement toward the commit quorum",
+        seen_in: "tikv/raft-rs#57 and #58 (learners answer vote requests, so every count \
+                  must skip them); a loop over all progress entries counts them, as this one \
+                  does for acknowledgements",
+        breaks: "leader completeness",
+        model: learner_change,
+        why: "four nodes, three initial voters: a learner added, then one proposal",
+        random: Random::ExhaustiveOnly(NO_RANDOM_MEMBERSHIP),
+    },
+    Catalogued {
+        mutant: Mutant::JointQuorumUsesNewOnly,
+        about: "a leader in a joint configuration commits with a majority of the new voters \
+                only",
+        seen_in: "databendlabs/openraft a5064712 (commit computed with the wrong \
+                  configuration across the joint switch); thesis §4.3",
+        breaks: "leader completeness",
+        model: joint_change,
+        why: "four nodes, three initial voters: one change through a joint configuration \
+              (its leave is the entry committed by the new majority alone)",
+        random: Random::ExhaustiveOnly(NO_RANDOM_MEMBERSHIP),
+    },
 ];
+
+/// Why the random event suite cannot catch a membership bug.
+const NO_RANDOM_MEMBERSHIP: &str = "the random events change no membership yet";
 
 /// Why the client suite misses a lease honoured by no voter (20,000 cases
 /// on 3 nodes found nothing).

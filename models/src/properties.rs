@@ -13,11 +13,16 @@ use ruft::{
 use std::collections::{BTreeMap, BTreeSet};
 
 mod leadership;
+mod membership;
 mod snapshots;
 pub use leadership::{
     cut_off_leader_steps_down, pre_vote_harmless, pre_vote_lost, rejoined_quietly,
     stepped_down_without_quorum, transfer_completed, transfer_target_up_to_date, Features,
     LeadershipRecord, Needs,
+};
+pub use membership::{
+    added_node_leads, added_node_votes, joint_left, learner_promoted, non_voters_never_campaign,
+    one_pending_change, removed_leader_stepped_down, removed_leaders_step_down, MembershipSeen,
 };
 pub use snapshots::{
     image, lagging_follower_caught_up, restarted_from_snapshot, snapshot_consistency,
@@ -103,6 +108,8 @@ pub struct Flags {
     pub truncated: bool,
     /// Witness: a node restarted with an entry it had seen committed.
     pub survived_crash: bool,
+    /// A node campaigned while not a voter of its configuration (§4.2).
+    pub non_voter_campaigned: bool,
 }
 
 /// The history of one node, kept outside it and across its crashes.
@@ -125,6 +132,8 @@ pub struct Ghost {
     pub leadership: LeadershipRecord,
     /// Snapshot witness events of the last transition.
     pub snapshots: SnapshotSeen,
+    /// Membership witness events of the last transition.
+    pub membership: MembershipSeen,
 }
 
 impl Ghost {
@@ -157,6 +166,7 @@ impl Ghost {
         }
         self.observe_leadership_step(before, after);
         self.observe_snapshot_step(before, after);
+        self.observe_membership_step(before, after);
         self.observe_commit(after);
     }
 
@@ -524,6 +534,70 @@ pub const PROPERTIES: &[PropertyDef] = &[
         about: "a client's read is confirmed in the step that asked for it (ReadMode::Lease)",
         pair: "linearizable",
         needs: Needs::Lease,
+    },
+    PropertyDef {
+        name: "one pending change",
+        expect: Expect::Always,
+        check: one_pending_change,
+        about: "no leader holds two configuration entries beyond what any node saw committed (§4.1)",
+        pair: "an added node leads",
+        needs: Needs::Membership,
+    },
+    PropertyDef {
+        name: "non-voters never campaign",
+        expect: Expect::Always,
+        check: non_voters_never_campaign,
+        about: "no learner, removed or not-yet-added node starts a campaign (§4.2)",
+        pair: "an added node votes",
+        needs: Needs::Membership,
+    },
+    PropertyDef {
+        name: "removed leaders step down",
+        expect: Expect::Always,
+        check: removed_leaders_step_down,
+        about: "no running leader is outside its configuration's voters (§4.2.2)",
+        pair: "a removed leader steps down",
+        needs: Needs::Membership,
+    },
+    PropertyDef {
+        name: "an added node leads",
+        expect: Expect::Sometimes,
+        check: added_node_leads,
+        about: "a node that was not an initial voter is elected leader",
+        pair: "one pending change",
+        needs: Needs::Membership,
+    },
+    PropertyDef {
+        name: "an added node votes",
+        expect: Expect::Sometimes,
+        check: added_node_votes,
+        about: "a node that was not an initial voter applied its addition",
+        pair: "non-voters never campaign",
+        needs: Needs::Membership,
+    },
+    PropertyDef {
+        name: "a removed leader steps down",
+        expect: Expect::Sometimes,
+        check: removed_leader_stepped_down,
+        about: "a leader applies its own removal and becomes a follower",
+        pair: "removed leaders step down",
+        needs: Needs::Membership,
+    },
+    PropertyDef {
+        name: "a joint configuration is left",
+        expect: Expect::Sometimes,
+        check: joint_left,
+        about: "a node enters a joint configuration and leaves it (§4.3)",
+        pair: "one pending change",
+        needs: Needs::Joint,
+    },
+    PropertyDef {
+        name: "a learner is promoted",
+        expect: Expect::Sometimes,
+        check: learner_promoted,
+        about: "a learner applies its promotion to voter",
+        pair: "non-voters never campaign",
+        needs: Needs::Learners,
     },
 ];
 

@@ -41,6 +41,9 @@ pub const FEATURES: properties::Features = properties::Features {
     snapshots: true,
     clients: false,
     crash_free: false,
+    membership: false,
+    joint: false,
+    learners: false,
 };
 
 /// Events per case in the safety suite (the liveness suite uses a shorter prefix).

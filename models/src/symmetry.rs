@@ -33,15 +33,23 @@ impl Rewrite<Id> for ModelTimer {
         match self {
             ModelTimer::Transfer(target) => ModelTimer::Transfer(rename(plan)(*target)),
             ModelTimer::SnapshotFailed(peer) => ModelTimer::SnapshotFailed(rename(plan)(*peer)),
+            ModelTimer::ConfChange(offer) => ModelTimer::ConfChange(offer.relabel(&rename(plan))),
             other => *other,
         }
     }
+}
+
+/// Entries with the ids configuration entries name renamed (a copy only
+/// when some entry names a node).
+fn relabel_entries(entries: &[ruft::Entry], f: &dyn Fn(NodeId) -> NodeId) -> Vec<ruft::Entry> {
+    entries.iter().map(|e| e.relabel(f)).collect()
 }
 
 fn rewrite_ghost(g: &Ghost, f: &dyn Fn(NodeId) -> NodeId) -> Ghost {
     Ghost {
         votes: g.votes.iter().map(|(&t, &c)| (t, f(c))).collect(),
         leadership: g.leadership.relabel(f),
+        committed: relabel_entries(&g.committed, f),
         ..g.clone()
     }
 }
@@ -64,6 +72,8 @@ impl Rewrite<Id> for NodeState {
             rd.messages = rd.messages.iter().map(|m| m.relabel(&f)).collect();
             rd.hard_state = rd.hard_state.map(|hs| hs.relabel(&f));
             rd.snapshot = rd.snapshot.map(|snap| Box::new(snap.relabel(&f)));
+            rd.entries = relabel_entries(&rd.entries, &f);
+            rd.committed_entries = relabel_entries(&rd.committed_entries, &f);
             rd
         });
         NodeState {
@@ -74,7 +84,8 @@ impl Rewrite<Id> for NodeState {
             transfers: self.transfers,
             pre_votes: self.pre_votes,
             compactions: self.compactions,
-            machine: self.machine.clone(),
+            conf_changes: self.conf_changes,
+            machine: self.machine.as_ref().map(|m| m.relabel(&f)),
             client: self.client.map(|c| c.relabel(&f)),
             register: self.register,
             events: self.events.iter().map(|e| e.relabel(&f)).collect(),

@@ -110,6 +110,7 @@ fn the_driver_only_probes_are_reached_by_the_driver() {
     held_writes_cut_inside();
     snapshot_calls();
     read_calls();
+    membership_calls();
     let hits = probe::hits();
     let missed: Vec<&str> = EXPLAINED
         .iter()
@@ -233,7 +234,11 @@ fn snapshot_calls() {
     assert!(applied > Index(0), "n1 applied its no-op");
     let storage = c.slot_mut(n1).node.storage_mut();
     storage
-        .create_snapshot(applied, [n1, n2, n3], "state")
+        .create_snapshot(
+            applied,
+            &ruft::Membership::simple([n1, n2, n3]).unwrap(),
+            "state",
+        )
         .expect("a snapshot of what n1 applied");
     storage.compact(applied).expect("n1 compacts");
     c.recover();
@@ -372,4 +377,77 @@ fn read_calls() {
 
 fn key(term: u64, index: u64) -> EntryKey {
     EntryKey::new(Term(term), Index(index))
+}
+
+/// Membership changes the default run never makes: adding, a change refused
+/// while one is pending, a joint change left on its own, a transfer given up
+/// for a removal, a removed node's requests and answers, a removed leader,
+/// and a campaign while a committed change waits in a Ready.
+fn membership_calls() {
+    use ruft::{ConfChange, MemberChange};
+    let [n1, n2, n3, n4, n5] = [1, 2, 3, 4, 5].map(NodeId);
+    let settle = |c: &mut Cluster| {
+        c.heartbeat(n1).expect("n1 beats");
+        c.deliver_all(1000).expect("the cluster settles");
+    };
+    let mut c = Cluster::with_voters(5, 3, |_| {});
+    c.campaign(n1).expect("n1 campaigns");
+    c.deliver_all(100).expect("the election completes");
+    assert_eq!(
+        c.campaign(n4),
+        Ok(StepOutcome::Dropped(DropReason::NotAVoter))
+    );
+    let add = |id| ConfChange::Simple(MemberChange::AddVoter(id));
+    c.propose_conf_change(n1, add(n4)).expect("n1 adds n4");
+    assert!(
+        c.propose_conf_change(n1, add(n5)).is_err(),
+        "one is pending"
+    );
+    settle(&mut c);
+    let joint = ConfChange::EnterJoint {
+        changes: vec![MemberChange::AddLearner(n5)],
+        auto_leave: true,
+    };
+    c.propose_conf_change(n1, joint)
+        .expect("n1 enters a joint configuration");
+    settle(&mut c);
+    assert!(!c.node(n1).membership().is_joint(), "left on its own");
+    // A transfer to n3 under way when n3's removal applies; n3 never learns.
+    c.isolate(n3);
+    let remove = |id| ConfChange::Simple(MemberChange::Remove(id));
+    c.propose_conf_change(n1, remove(n3))
+        .expect("n1 removes n3");
+    c.transfer_leader(n1, n3).expect("a transfer to n3");
+    settle(&mut c);
+    assert_eq!(c.node(n1).status().transfer, None);
+    settle(&mut c); // n2 and n4 learn the removal committed
+    c.recover();
+    c.campaign(n3).expect("n3 campaigns");
+    c.deliver_all(100).expect("its requests are dropped");
+    let answer = MessageVariant::HeartbeatResponse { read: None };
+    let term = c.node(n1).status().term;
+    assert_eq!(
+        c.step(Message::new(n3, term, n1, answer)),
+        Ok(StepOutcome::Dropped(DropReason::SenderNotMember {
+            src: n3
+        }))
+    );
+    c.propose_conf_change(n1, remove(n1))
+        .expect("n1 removes itself");
+    settle(&mut c);
+    assert_ne!(c.node(n1).status().role, ruft::Role::Leader);
+    // n2 holds a committed change its application has not applied (its
+    // Ready is held): it does not campaign.
+    let mut c = Cluster::with_voters(4, 3, |_| {});
+    c.campaign(n1).expect("n1 campaigns");
+    c.deliver_all(100).expect("the election completes");
+    c.propose_conf_change(n1, add(n4)).expect("n1 adds n4");
+    c.deliver_all(100).expect("n2 and n3 acknowledge");
+    c.slot_mut(n2).delay_persist = true;
+    c.heartbeat(n1).expect("n1 beats");
+    c.deliver_all(100).expect("n2 learns the commit index");
+    assert_eq!(
+        c.campaign(n2),
+        Ok(StepOutcome::Dropped(DropReason::ConfChangeUnapplied))
+    );
 }

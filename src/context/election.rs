@@ -22,8 +22,14 @@ impl<S: LogStorage> Context<S> {
             // would overwrite the vote already cast in it (§5.2).
             return Ok(StepOutcome::Dropped(crate::DropReason::TermsExhausted));
         }
+        if !self.is_promotable() {
+            return Ok(StepOutcome::Dropped(crate::DropReason::NotAVoter));
+        }
         if let Some(reason) = self.lease_forbids_campaign() {
             return Ok(StepOutcome::Dropped(reason));
+        }
+        if self.conf_unapplied().await? {
+            return Ok(StepOutcome::Dropped(crate::DropReason::ConfChangeUnapplied));
         }
         if !self.config.pre_vote {
             return self.campaign(false).await;
@@ -31,7 +37,7 @@ impl<S: LogStorage> Context<S> {
         self.become_pre_candidate();
         let last = self.log.last();
         let next = self.hard.term.next();
-        let peers: Vec<NodeId> = self.peers().collect();
+        let peers = self.voter_peers();
         for peer in peers {
             self.send_at(next, peer, MessageVariant::RequestPreVote { last });
         }
@@ -50,7 +56,7 @@ impl<S: LogStorage> Context<S> {
     pub(super) async fn campaign(&mut self, transfer: bool) -> Result<StepOutcome, Error> {
         self.become_candidate();
         let last = self.log.last();
-        let peers: Vec<NodeId> = self.peers().collect();
+        let peers = self.voter_peers();
         for peer in peers {
             self.send(peer, MessageVariant::RequestVote { last, transfer });
         }
@@ -166,7 +172,8 @@ impl<S: LogStorage> Context<S> {
         let repeated = votes.insert(voter, granted) == Some(true);
         if repeated && granted && mutant!(self.config, CountDuplicateVotes) {
             // A vote counter would count the repeat; credit it to a voter not heard from.
-            let unheard = self.config.voters.iter().find(|v| !votes.contains_key(v));
+            let voters = self.membership.voters();
+            let unheard = voters.iter().find(|v| !votes.contains_key(v));
             if let Some(&other) = unheard {
                 votes.insert(other, true);
             }
@@ -232,26 +239,23 @@ impl<S: LogStorage> Context<S> {
         Ok(false)
     }
 
-    /// Every voter but this node.
-    /// The first peer (a voter other than this node) after `after`, in id
-    /// order; the first peer of all for `None`.
+    /// The first member other than this node (voter or learner: whom a
+    /// leader replicates to) after `after`, in id order; the first of all
+    /// for `None`.
     pub(super) fn peer_after(&self, after: Option<NodeId>) -> Option<NodeId> {
-        use std::ops::Bound::{Excluded, Unbounded};
-        let from = after.map_or(Unbounded, Excluded);
         let me = self.config.id;
-        self.config
-            .voters
-            .range((from, Unbounded))
-            .copied()
-            .find(|&id| id != me)
+        let next = self.membership.member_after(after)?;
+        if next == me {
+            return self.membership.member_after(Some(me));
+        }
+        Some(next)
     }
 
-    pub(super) fn peers(&self) -> impl Iterator<Item = NodeId> + '_ {
+    /// Every voter but this node: whom a (pre-)candidate asks.
+    pub(super) fn voter_peers(&self) -> Vec<NodeId> {
         let me = self.config.id;
-        self.config
-            .voters
-            .iter()
-            .copied()
-            .filter(move |&id| id != me)
+        let mut voters = self.membership.voters();
+        voters.remove(&me);
+        voters.into_iter().collect()
     }
 }

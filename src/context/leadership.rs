@@ -87,7 +87,7 @@ impl<S: LogStorage> Context<S> {
         if target == self.config.id {
             return Ok(StepOutcome::Dropped(DropReason::TransferToSelf));
         }
-        if !self.config.voters.contains(&target) {
+        if !self.membership.incoming().contains(&target) {
             return Err(Error::UnknownNode { id: target });
         }
         match *transfer {
@@ -157,6 +157,9 @@ impl<S: LogStorage> Context<S> {
         }
         if self.hard.term.next() == self.hard.term {
             return Ok(StepOutcome::Dropped(DropReason::TermsExhausted));
+        }
+        if !self.is_promotable() {
+            return Ok(StepOutcome::Dropped(DropReason::NotAVoter));
         }
         trace::transfer(self.config.id, leader, "asked to campaign by");
         self.campaign(true).await

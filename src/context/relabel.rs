@@ -31,12 +31,13 @@ impl Relabel for HardState {
     }
 }
 
-/// A snapshot names the voters.
+/// A snapshot names the members.
 impl Relabel for Snapshot {
     fn relabel(&self, f: &dyn Fn(NodeId) -> NodeId) -> Self {
-        let mut s = self.clone();
-        s.meta.voters = self.meta.voters.iter().map(|&id| f(id)).collect();
-        s
+        Snapshot {
+            meta: self.meta.relabel(f),
+            data: self.data.clone(),
+        }
     }
 }
 
@@ -46,6 +47,20 @@ impl Relabel for Message {
         let variant = match &self.variant {
             MessageVariant::InstallSnapshot { snapshot } => MessageVariant::InstallSnapshot {
                 snapshot: Box::new(snapshot.relabel(f)),
+            },
+            MessageVariant::AppendEntries {
+                prev,
+                entries,
+                commit,
+            } if entries.iter().any(|e| e.as_conf_change().is_some()) => {
+                MessageVariant::AppendEntries {
+                    prev: *prev,
+                    entries: entries.iter().map(|e| e.relabel(f)).collect(),
+                    commit: *commit,
+                }
+            }
+            MessageVariant::ProposeConfChange { change } => MessageVariant::ProposeConfChange {
+                change: change.relabel(f),
             },
             MessageVariant::TransferLeader { target } => {
                 MessageVariant::TransferLeader { target: f(*target) }
@@ -65,8 +80,8 @@ impl Relabel for Message {
     }
 }
 
-/// The persisted HardState names the vote and the snapshot the voters;
-/// entries name no node.
+/// The persisted HardState names the vote, the snapshot the members, and
+/// configuration entries the nodes they change.
 impl Relabel for MemStorage {
     fn relabel(&self, f: &dyn Fn(NodeId) -> NodeId) -> Self {
         let mut s = self.clone();
@@ -83,6 +98,11 @@ impl<S: Relabel + Clone> Context<S> {
         ctx.config.id = f(self.config.id);
         ctx.config.voters = self.config.voters.iter().map(|&id| f(id)).collect();
         ctx.membership = self.membership.relabel(f);
+        ctx.handed_confs = self
+            .handed_confs
+            .iter()
+            .map(|(i, c)| (*i, c.relabel(f)))
+            .collect();
         ctx.hard = self.hard.relabel(f);
         ctx.hard_handed = self.hard_handed.relabel(f);
         ctx.role = match &self.role {
@@ -101,7 +121,11 @@ impl<S: Relabel + Clone> Context<S> {
                 transfer,
                 uncommitted_bytes,
                 reads,
+                pending_conf,
+                broadcast_due,
             } => RoleState::Leader {
+                pending_conf: *pending_conf,
+                broadcast_due: *broadcast_due,
                 tracker: tracker.relabel(&f),
                 reads: reads.relabel(f),
                 term_start: *term_start,

@@ -7,8 +7,8 @@ use super::Context;
 use crate::progress::Progress;
 use crate::utils::trace;
 use crate::{
-    AppendOutcome, DropReason, Entry, EntryKey, Error, Index, LogStorage, MessageVariant, NodeId,
-    ReadSeq, Rejection, StepOutcome, StorageError, StorageResult,
+    AppendOutcome, DropReason, Entry, EntryKey, EntryVariant, Error, Index, LogStorage,
+    MessageVariant, NodeId, ReadSeq, Rejection, StepOutcome, StorageError, StorageResult,
 };
 use bytes::Bytes;
 
@@ -16,6 +16,16 @@ impl<S: LogStorage> Context<S> {
     /// A client command: the leader appends it in its term and replicates it.
     pub(crate) async fn on_propose(&mut self, payload: Bytes) -> Result<EntryKey, Error> {
         probe!(OnPropose);
+        self.append_proposal(EntryVariant::Normal(payload)).await
+    }
+
+    /// Appends a proposal in the leader's term, within the limits on
+    /// uncommitted entries and bytes, and replicates it. An error means
+    /// nothing was appended.
+    pub(super) async fn append_proposal(
+        &mut self,
+        variant: EntryVariant,
+    ) -> Result<EntryKey, Error> {
         let (transfer, held) = match &self.role {
             RoleState::Leader {
                 transfer,
@@ -38,9 +48,13 @@ impl<S: LogStorage> Context<S> {
                 max: self.config.uncommitted_entries_max,
             });
         }
-        let held = self.proposal_bytes_fit(held, payload.len())?;
-        let key = EntryKey::new(self.hard.term, last.index.next());
-        self.log.append_local(&[Entry::normal(key, payload)]);
+        let entry = Entry {
+            key: EntryKey::new(self.hard.term, last.index.next()),
+            variant,
+        };
+        let held = self.proposal_bytes_fit(held, entry.payload_len())?;
+        let key = entry.key;
+        self.log.append_local(&[entry]);
         if let RoleState::Leader {
             uncommitted_bytes, ..
         } = &mut self.role
@@ -107,21 +121,21 @@ impl<S: LogStorage> Context<S> {
         };
         let read = reads.newest();
         let committed = self.hard.committed_index;
-        let beats: Vec<(NodeId, Index)> = self
-            .peers()
-            .map(|p| {
-                (
-                    p,
-                    tracker.get(p).map_or(Index(0), |pr| {
-                        if mutant!(self.config, CommitBeyondMatch) {
-                            committed
-                        } else {
-                            pr.matched().min(committed)
-                        }
-                    }),
-                )
-            })
-            .collect();
+        let beats: Vec<(NodeId, Index)> =
+            std::iter::successors(self.peer_after(None), |&p| self.peer_after(Some(p)))
+                .map(|p| {
+                    (
+                        p,
+                        tracker.get(p).map_or(Index(0), |pr| {
+                            if mutant!(self.config, CommitBeyondMatch) {
+                                committed
+                            } else {
+                                pr.matched().min(committed)
+                            }
+                        }),
+                    )
+                })
+                .collect();
         for (peer, commit) in beats {
             self.send(peer, MessageVariant::Heartbeat { commit, read });
         }
@@ -374,9 +388,7 @@ impl<S: LogStorage> Context<S> {
             return;
         };
         let matched = |id: NodeId| tracker.get(id).map_or(Index(0), Progress::matched);
-        let quorum = self
-            .membership
-            .committed_index_by(self.quorum_rule(), matched);
+        let quorum = self.quorum_matched(matched);
         let own_term = quorum >= *term_start;
         probe!(CommitWaitsForOwnTerm if !own_term && quorum > self.hard.committed_index);
         if own_term || mutant!(self.config, CommitOldTermByCount) {

@@ -22,12 +22,19 @@ pub enum RoleState {
     /// `uncommitted_bytes`: payload bytes proposed in this term and not yet
     /// handed out committed (kept only under `uncommitted_bytes_max`).
     /// `reads`: reads waiting to be confirmed (§6.4).
+    /// `pending_conf`: the last configuration entry this leader may not yet
+    /// have applied (at election: its whole log): no new change is accepted
+    /// until the application applied it (etcd's `pendingConfIndex`).
+    /// `broadcast_due`: a membership change took effect; the next Ready
+    /// sends appends to every member (new ones included).
     Leader {
         tracker: Tracker,
         term_start: Index,
         transfer: Option<Transfer>,
         uncommitted_bytes: usize,
         reads: ReadOnly,
+        pending_conf: Index,
+        broadcast_due: bool,
     },
 }
 
@@ -133,7 +140,7 @@ impl<S: LogStorage> Context<S> {
         );
         probe!(BecomeLeader);
         let term_start = self.log.last().index.next();
-        let mut tracker = Tracker::new(&self.config.voters, term_start);
+        let mut tracker = Tracker::new(&self.membership.members(), term_start);
         let persisted = self.log.persisted().index;
         if let Some(me) = tracker.get_mut(self.config.id) {
             me.on_self_persisted(persisted);
@@ -148,6 +155,8 @@ impl<S: LogStorage> Context<S> {
                 ReadMode::Index => ReadOnly::default(),
                 ReadMode::Lease => ReadOnly::with_lease(),
             },
+            pending_conf: self.pending_conf_at_election(term_start.prev()),
+            broadcast_due: false,
         };
         self.reset_timers();
         let noop = Entry::empty(EntryKey::new(self.hard.term, term_start));

@@ -105,6 +105,12 @@ impl<S: LogStorage> Context<S> {
         );
         probe!(SnapshotRestored);
         crate::utils::trace::restored(self.config.id, self.hard.term, key);
+        // The snapshot's membership takes effect with it (validated by
+        // `check_content`); changes handed out before it are superseded.
+        if let Ok(membership) = snapshot.meta.membership() {
+            self.membership = membership;
+        }
+        self.handed_confs.clear();
         self.log.restore(snapshot);
         self.hard.committed_index = key.index;
         self.applying = key.index;
@@ -120,7 +126,7 @@ impl<S: LogStorage> Context<S> {
         status: SnapshotStatus,
     ) -> Result<StepOutcome, Error> {
         probe!(OnReportSnapshot);
-        if peer == self.config.id || !self.config.voters.contains(&peer) {
+        if peer == self.config.id || !self.membership.is_member(peer) {
             return Err(Error::UnknownNode { id: peer });
         }
         if !matches!(self.role, super::role::RoleState::Leader { .. }) {

@@ -118,6 +118,9 @@ pub enum EntryVariant {
     Empty,
     /// An application command.
     Normal(Bytes),
+    /// A membership change: it takes effect on each node once that node's
+    /// application has applied it (see [`crate::Node::propose_conf_change`]).
+    ConfChange(crate::ConfChange),
 }
 
 /// One log entry.
@@ -153,6 +156,31 @@ impl Entry {
         }
     }
 
+    /// An entry carrying a membership change.
+    pub fn conf_change(key: EntryKey, change: crate::ConfChange) -> Entry {
+        Entry {
+            key,
+            variant: EntryVariant::ConfChange(change),
+        }
+    }
+
+    /// The membership change it carries, if it is a configuration entry.
+    pub fn as_conf_change(&self) -> Option<&crate::ConfChange> {
+        match &self.variant {
+            EntryVariant::ConfChange(change) => Some(change),
+            _ => None,
+        }
+    }
+
+    /// The same entry with the node ids it names mapped through `f` (only
+    /// configuration entries name nodes).
+    pub fn relabel(&self, f: &dyn Fn(crate::NodeId) -> crate::NodeId) -> Entry {
+        match &self.variant {
+            EntryVariant::ConfChange(change) => Entry::conf_change(self.key, change.relabel(f)),
+            _ => self.clone(),
+        }
+    }
+
     /// The entry's index.
     pub fn index(&self) -> Index {
         self.key.index
@@ -169,6 +197,7 @@ impl Entry {
         match &self.variant {
             EntryVariant::Empty => 0,
             EntryVariant::Normal(payload) => payload.len(),
+            EntryVariant::ConfChange(change) => change.encoded_len(),
         }
     }
 }

@@ -38,6 +38,15 @@ impl LogBuffer {
         }
     }
 
+    /// Maps the node ids configuration entries name (symmetry reduction).
+    pub(crate) fn relabel(&mut self, f: &dyn Fn(crate::NodeId) -> crate::NodeId) {
+        for e in &mut self.entries {
+            if e.as_conf_change().is_some() {
+                *e = e.relabel(f);
+            }
+        }
+    }
+
     /// Key of the last entry of the whole log.
     pub fn last(&self) -> EntryKey {
         self.entries.last().map_or(self.prev, |e| e.key)

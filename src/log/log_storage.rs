@@ -7,11 +7,11 @@
 //! ([`MemStorage::create_snapshot`], [`MemStorage::compact`]).
 
 use crate::{
-    Entry, EntryKey, HardState, Index, NodeId, Snapshot, StorageError, StorageResult, Term,
+    Entry, EntryKey, HardState, Index, Membership, NodeId, Snapshot, StorageError, StorageResult,
+    Term,
 };
 use async_trait::async_trait;
 use bytes::Bytes;
-use std::collections::BTreeSet;
 
 /// Durable log storage as ruft reads it. Every method may suspend (a disk or a
 /// remote store behind it); ruft awaits them inside `step`, `tick` and `ready`.
@@ -45,7 +45,7 @@ pub trait LogStorage: Send + Sync {
 /// its states.
 ///
 /// ```
-/// use ruft::{Entry, EntryKey, HardState, Index, LogStorage, MemStorage, NodeId, StorageError, Term};
+/// use ruft::{Entry, EntryKey, HardState, Index, LogStorage, MemStorage, Membership, NodeId, StorageError, Term};
 /// use futures::executor::block_on;
 /// let mut s = MemStorage::default();
 /// let k = |i| EntryKey::new(Term(1), Index(i));
@@ -53,7 +53,7 @@ pub trait LogStorage: Send + Sync {
 /// s.set_hard_state(HardState { term: Term(1), voted_node: None, committed_index: Index(3) });
 /// assert_eq!(block_on(s.last_index()), Ok(Index(3)));
 /// // The application applied up to 2: snapshot its state machine there, then drop the prefix.
-/// s.create_snapshot(Index(2), [NodeId(1)], "ab").unwrap();
+/// s.create_snapshot(Index(2), &Membership::simple([NodeId(1)]).unwrap(), "ab").unwrap();
 /// s.compact(Index(2)).unwrap();
 /// assert_eq!(block_on(s.first_index()), Ok(Index(3)));
 /// assert_eq!(block_on(s.term(Index(2))), Ok(Term(1)));
@@ -124,7 +124,7 @@ impl MemStorage {
     pub fn create_snapshot(
         &mut self,
         index: Index,
-        voters: impl IntoIterator<Item = NodeId>,
+        membership: &Membership,
         data: impl Into<Bytes>,
     ) -> StorageResult<Snapshot> {
         let current = self.snapshot.index();
@@ -138,8 +138,7 @@ impl MemStorage {
             });
         }
         let term = self.term_at(index)?;
-        let voters: BTreeSet<NodeId> = voters.into_iter().collect();
-        self.snapshot = Snapshot::new(EntryKey::new(term, index), voters, data);
+        self.snapshot = Snapshot::with_membership(EntryKey::new(term, index), membership, data);
         Ok(self.snapshot.clone())
     }
 
@@ -200,7 +199,12 @@ impl MemStorage {
 
     /// Maps the voters the snapshot names (symmetry reduction).
     pub(crate) fn relabel_snapshot(&mut self, f: &dyn Fn(NodeId) -> NodeId) {
-        self.snapshot.meta.voters = self.snapshot.meta.voters.iter().map(|&id| f(id)).collect();
+        self.snapshot.meta = self.snapshot.meta.relabel(f);
+        for e in &mut self.entries {
+            if e.as_conf_change().is_some() {
+                *e = e.relabel(f);
+            }
+        }
     }
 
     fn last(&self) -> Index {
@@ -294,6 +298,10 @@ mod tests {
     use super::*;
     use futures::executor::block_on;
 
+    fn one() -> Membership {
+        Membership::simple([NodeId(1)]).unwrap()
+    }
+
     fn e(term: u64, index: u64) -> Entry {
         Entry::empty(EntryKey::new(Term(term), Index(index)))
     }
@@ -347,7 +355,7 @@ mod tests {
             }),
             "nothing is dropped that no snapshot covers"
         );
-        let snap = s.create_snapshot(Index(3), [NodeId(1)], "abc").unwrap();
+        let snap = s.create_snapshot(Index(3), &one(), "abc").unwrap();
         assert_eq!(snap.key(), EntryKey::new(Term(2), Index(3)));
         s.compact(Index(2)).unwrap();
         assert_eq!(block_on(s.first_index()), Ok(Index(3)));
@@ -384,15 +392,15 @@ mod tests {
         let mut s = committed(&[e(1, 1), e(1, 2)]);
         s.append(&[e(1, 3)]).unwrap();
         assert_eq!(
-            s.create_snapshot(Index(3), [], ""),
+            s.create_snapshot(Index(3), &one(), ""),
             Err(StorageError::Uncommitted {
                 index: Index(3),
                 committed: Index(2)
             })
         );
-        s.create_snapshot(Index(2), [], "").unwrap();
+        s.create_snapshot(Index(2), &one(), "").unwrap();
         assert_eq!(
-            s.create_snapshot(Index(1), [], ""),
+            s.create_snapshot(Index(1), &one(), ""),
             Err(StorageError::SnapshotOutOfDate {
                 index: Index(1),
                 current: Index(2)
@@ -403,7 +411,8 @@ mod tests {
     #[test]
     fn a_ready_that_cannot_be_written_whole_writes_nothing() {
         let mut s = committed(&[e(1, 1), e(1, 2)]);
-        s.create_snapshot(Index(2), [NodeId(1)], "ab").unwrap();
+        s.create_snapshot(Index(2), &Membership::simple([NodeId(1)]).unwrap(), "ab")
+            .unwrap();
         let before = s.clone();
         let snap = Snapshot::new(EntryKey::new(Term(3), Index(5)), [NodeId(1)], "x");
         let gapped = crate::Ready {

@@ -1,19 +1,51 @@
 //! [`Snapshot`]: the state machine at a log index, standing in for the
 //! compacted log up to it.
 
-use crate::{EntryKey, Index, NodeId, Term};
+use crate::{EntryKey, Index, Membership, MembershipError, NodeId, Term};
 use bytes::Bytes;
 use std::collections::BTreeSet;
 use std::fmt;
 
 /// What a snapshot covers: the last entry it replaces and the cluster's
-/// voters at that entry (so that membership changes can extend it later).
+/// membership as of that entry, as plain data (a node restoring the snapshot
+/// checks it with [`SnapshotMeta::membership`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SnapshotMeta {
     /// The last entry the snapshot covers; `0@0` for "no snapshot".
     pub last: EntryKey,
-    /// The voters of the cluster as of `last`.
+    /// The voters as of `last` (while joint: the incoming voters).
     pub voters: BTreeSet<NodeId>,
+    /// The learners as of `last`.
+    pub learners: BTreeSet<NodeId>,
+    /// While joint: the outgoing voters; empty otherwise.
+    pub outgoing: BTreeSet<NodeId>,
+    /// While joint: whether the leader leaves the joint configuration on its own.
+    pub auto_leave: bool,
+}
+
+impl SnapshotMeta {
+    /// The membership it records, or why it is not one (no voters, a voter
+    /// that is also a learner).
+    pub fn membership(&self) -> Result<Membership, MembershipError> {
+        let learners = self.learners.clone();
+        if self.outgoing.is_empty() {
+            return Membership::new(self.voters.clone(), learners);
+        }
+        Membership::joint(self.voters.clone(), self.outgoing.clone(), learners)
+            .map(|m| m.with_auto_leave(self.auto_leave))
+    }
+
+    /// The same meta with every node id mapped through `f`.
+    pub fn relabel(&self, f: &dyn Fn(NodeId) -> NodeId) -> SnapshotMeta {
+        let map = |set: &BTreeSet<NodeId>| set.iter().map(|&id| f(id)).collect();
+        SnapshotMeta {
+            last: self.last,
+            voters: map(&self.voters),
+            learners: map(&self.learners),
+            outgoing: map(&self.outgoing),
+            auto_leave: self.auto_leave,
+        }
+    }
 }
 
 /// A state machine image at `meta.last`, replacing every log entry up to it.
@@ -38,7 +70,8 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// A snapshot covering the log up to `last`, with the given voters and data.
+    /// A snapshot covering the log up to `last`, with the given voters (no
+    /// learners, not joint) and data.
     pub fn new(
         last: EntryKey,
         voters: impl IntoIterator<Item = NodeId>,
@@ -48,6 +81,27 @@ impl Snapshot {
             meta: SnapshotMeta {
                 last,
                 voters: voters.into_iter().collect(),
+                ..SnapshotMeta::default()
+            },
+            data: data.into(),
+        }
+    }
+
+    /// A snapshot covering the log up to `last`, taken when the cluster's
+    /// membership was `membership` ([`crate::Node::membership`] at the
+    /// application's applied index), with the given data.
+    pub fn with_membership(
+        last: EntryKey,
+        membership: &Membership,
+        data: impl Into<Bytes>,
+    ) -> Snapshot {
+        Snapshot {
+            meta: SnapshotMeta {
+                last,
+                voters: membership.incoming().clone(),
+                learners: membership.learners().clone(),
+                outgoing: membership.outgoing().cloned().unwrap_or_default(),
+                auto_leave: membership.auto_leave(),
             },
             data: data.into(),
         }

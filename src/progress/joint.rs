@@ -27,10 +27,13 @@ pub struct Membership {
     outgoing: Option<BTreeSet<NodeId>>,
     /// Nodes that receive the log but never vote nor count for a quorum.
     learners: BTreeSet<NodeId>,
+    /// While joint: whether the leader leaves the joint configuration on its
+    /// own once it takes effect ([`crate::ConfChange::EnterJoint`]).
+    auto_leave: bool,
 }
 
 /// Why a membership cannot be built.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum MembershipError {
     /// A voter set would be empty: it would have no quorum.
     #[error("a voter set is empty")]
@@ -38,6 +41,30 @@ pub enum MembershipError {
     /// A node would be a learner and a voter at once.
     #[error("{0} is both a learner and a voter")]
     LearnerVotes(NodeId),
+    /// A simple change or a new joint change while a joint one is under way.
+    #[error("a joint change is under way: leave it first")]
+    InJoint,
+    /// Leaving a joint configuration that is not joint.
+    #[error("the configuration is not joint")]
+    NotJoint,
+    /// A joint change with no changes.
+    #[error("the change changes nothing")]
+    NoChange,
+    /// A joint change naming a node twice.
+    #[error("{0} is named twice in one change")]
+    Repeated(NodeId),
+    /// Adding a voter that already votes.
+    #[error("{0} is already a voter")]
+    AlreadyVoter(NodeId),
+    /// Adding a learner that already learns.
+    #[error("{0} is already a learner")]
+    AlreadyLearner(NodeId),
+    /// Demoting a voter to learner inside a joint change.
+    #[error("{0} cannot be demoted inside a joint change: use a simple change")]
+    DemoteInJoint(NodeId),
+    /// Removing a node that is not a member.
+    #[error("{0} is not a member")]
+    NotMember(NodeId),
 }
 
 impl Membership {
@@ -50,8 +77,21 @@ impl Membership {
             incoming: voters,
             outgoing: None,
             learners,
+            auto_leave: false,
         }
         .checked()
+    }
+
+    /// A simple membership of `voters` and no learners.
+    ///
+    /// ```
+    /// use ruft::{Membership, NodeId};
+    /// let m = Membership::simple([NodeId(1), NodeId(2)]).unwrap();
+    /// assert!(m.is_voter(NodeId(2)) && !m.is_joint());
+    /// assert!(Membership::simple([]).is_err(), "no voters, no quorum");
+    /// ```
+    pub fn simple(voters: impl IntoIterator<Item = NodeId>) -> Result<Membership, MembershipError> {
+        Membership::new(voters.into_iter().collect(), BTreeSet::new())
     }
 
     /// A joint membership: `incoming` is entered while `outgoing` is left;
@@ -65,8 +105,21 @@ impl Membership {
             incoming,
             outgoing: Some(outgoing),
             learners,
+            auto_leave: false,
         }
         .checked()
+    }
+
+    /// The same membership, leaving its joint configuration on its own (or
+    /// not). Meaningless, and ignored, when not joint.
+    pub fn with_auto_leave(mut self, auto_leave: bool) -> Membership {
+        self.auto_leave = auto_leave && self.is_joint();
+        self
+    }
+
+    /// Whether the leader leaves this joint configuration on its own.
+    pub fn auto_leave(&self) -> bool {
+        self.auto_leave
     }
 
     fn checked(self) -> Result<Membership, MembershipError> {
@@ -179,7 +232,35 @@ impl Membership {
             incoming: map(&self.incoming),
             outgoing: self.outgoing.as_ref().map(map),
             learners: map(&self.learners),
+            auto_leave: self.auto_leave,
         }
+    }
+
+    /// The first member (voter or learner) after `after` in id order, the
+    /// first of all for `None`: a walk over the members without collecting
+    /// them (a leader's broadcast runs on every proposal).
+    pub fn member_after(&self, after: Option<NodeId>) -> Option<NodeId> {
+        use std::ops::Bound::{Excluded, Unbounded};
+        let from = after.map_or(Unbounded, Excluded);
+        let first = |set: &BTreeSet<NodeId>| set.range((from, Unbounded)).next().copied();
+        let next = [
+            first(&self.incoming),
+            self.outgoing.as_ref().and_then(first),
+            first(&self.learners),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        debug_assert!(
+            next.is_none_or(|id| after.is_none_or(|a| id > a)),
+            "the walk moves forward"
+        );
+        next
+    }
+
+    /// Whether `id` votes or learns.
+    pub fn is_member(&self, id: NodeId) -> bool {
+        self.is_voter(id) || self.learners.contains(&id)
     }
 
     /// Whether the nodes in `heard` (the leader among them) form a quorum

@@ -62,3 +62,24 @@ pub fn transfer(id: NodeId, target: NodeId, what: &'static str) {
 pub fn restored(id: NodeId, term: Term, key: crate::EntryKey) {
     tracing::info!(target: "ruft::snapshot", node = %id, term = term.0, %key, "restored snapshot");
 }
+
+/// A configuration entry took effect: the node's membership is now `next`.
+pub fn membership_changed(
+    id: NodeId,
+    index: Index,
+    change: &crate::ConfChange,
+    next: &crate::Membership,
+) {
+    tracing::info!(target: "ruft::membership", node = %id, index = index.0, %change, ?next, "membership change");
+}
+
+/// A committed configuration entry that does not apply to the membership
+/// was skipped (only a faulty leader appends one; every node skips it).
+pub fn conf_change_skipped(
+    id: NodeId,
+    index: Index,
+    change: &crate::ConfChange,
+    error: &crate::MembershipError,
+) {
+    tracing::warn!(target: "ruft::drop", node = %id, index = index.0, %change, %error, "configuration entry skipped");
+}

@@ -121,6 +121,22 @@ struct ModelArgs {
     /// action ticks every node's clock, and nodes run election_tick 3, heartbeat_tick 2).
     #[arg(long, value_enum, default_value_t = Reads::Index)]
     reads: Reads,
+    /// The cluster's voters at its start: n1..=N (default: every node). The
+    /// other nodes start outside and join when a membership change adds them.
+    #[arg(long)]
+    initial_voters: Option<usize>,
+    /// Membership changes leaders may be asked for, cluster-wide (thesis
+    /// ch. 4): add a node as voter, promote a learner, remove a node (the
+    /// leader itself included). Checks the membership properties.
+    #[arg(long, default_value_t = 0)]
+    conf_changes: usize,
+    /// Also offer adding nodes as learners.
+    #[arg(long, requires = "conf_changes")]
+    learners: bool,
+    /// Make every change through a joint configuration (left on its own),
+    /// and offer replacing a voter by an outside node in one change.
+    #[arg(long, requires = "conf_changes")]
+    joint: bool,
     /// Switch on a known Raft bug in every node (`check list` names them), to
     /// see the harness catch it.
     #[arg(long, value_parser = parse_mutant)]
@@ -324,6 +340,10 @@ impl ModelArgs {
                 Reads::Index => ReadMode::Index,
                 Reads::Lease => ReadMode::Lease,
             },
+            initial_voters: self.initial_voters,
+            conf_changes_max: self.conf_changes,
+            learners: self.learners,
+            joint: self.joint,
             mutant: self.mutant,
             ..d
         }
@@ -352,6 +372,14 @@ fn search_command(engine: Engine, args: SearchArgs) -> u8 {
     let cfg = args.model.config();
     if let Some(code) = refused(&cfg) {
         return code;
+    }
+    if args.symmetric() && cfg.conf_changes_max > 0 && cfg.compactions_max > 0 {
+        // Renaming nodes would have to rename the ids inside snapshot data.
+        eprintln!(
+            "check: symmetry reduction with both --conf-changes and --max-compactions \
+             is not supported: add --no-symmetry"
+        );
+        return 2;
     }
     let opts = args.options(engine);
     let quiet = args.json;
@@ -529,6 +557,9 @@ fn list_command() -> u8 {
             Needs::Clients => Some("--clients N"),
             Needs::Lease => Some("--clients N --reads lease"),
             Needs::Crashes => Some("--max-crashes N (N > 0)"),
+            Needs::Membership => Some("--conf-changes N"),
+            Needs::Joint => Some("--conf-changes N --joint"),
+            Needs::Learners => Some("--conf-changes N --learners"),
         };
         if let Some(flag) = flag {
             println!("  {:<10} {:<40} checked only with: {flag}", "", "");

@@ -38,13 +38,21 @@ pub enum Needs {
     Lease,
     /// Crashes in the run (not with `check --max-crashes 0`).
     Crashes,
+    /// Membership changes in the run (`check --conf-changes N`).
+    Membership,
+    /// Membership changes through joint configurations (`check --joint`).
+    Joint,
+    /// Learners offered in membership changes (`check --learners`).
+    Learners,
 }
 
 impl Needs {
     /// Whether a property that needs `self` is checked only where one that
     /// needs `other` is.
     pub fn implies(self, other: Needs) -> bool {
-        self == other || (self == Needs::Lease && other == Needs::Clients)
+        self == other
+            || (self == Needs::Lease && other == Needs::Clients)
+            || (matches!(self, Needs::Joint | Needs::Learners) && other == Needs::Membership)
     }
 }
 
@@ -66,6 +74,12 @@ pub struct Features {
     /// No node ever crashes (`--max-crashes 0`): the properties about
     /// restarts are not checked, since no restart can happen.
     pub crash_free: bool,
+    /// Membership changes may be proposed.
+    pub membership: bool,
+    /// ... through joint configurations.
+    pub joint: bool,
+    /// ... adding learners.
+    pub learners: bool,
 }
 
 impl Features {
@@ -80,6 +94,9 @@ impl Features {
             Needs::Clients => self.clients,
             Needs::Lease => self.clients && self.lease,
             Needs::Crashes => !self.crash_free,
+            Needs::Membership => self.membership,
+            Needs::Joint => self.membership && self.joint,
+            Needs::Learners => self.membership && self.learners,
         }
     }
 }
@@ -157,6 +174,7 @@ impl Ghost {
     pub fn start_transition(&mut self) {
         self.leadership.seen = Seen::default();
         self.snapshots = super::snapshots::SnapshotSeen::default();
+        self.membership = super::membership::MembershipSeen::default();
     }
 
     /// Role changes these properties watch (called from `observe_step`).

@@ -268,14 +268,15 @@ mod tests {
         assert_eq!(a.minimal.voters, 4, "never below voters_min");
     }
 
-    /// Node 1 believes it is alone, so it refuses the others' messages from
-    /// an unknown sender: a failure that is not a property's.
+    /// Node 1 alone runs a mutant whose heartbeats claim its whole commit
+    /// index, beyond what a lagging follower holds; the correct followers
+    /// refuse them (`CommitBeyondLast`): a failure that is not a property's.
     #[test]
     fn a_refused_message_is_reported_as_refused_not_as_a_violation() {
         let opts = FailureSearch {
             configure: Arc::new(|cfg| {
                 if cfg.id == NodeId(1) {
-                    cfg.voters = [NodeId(1)].into();
+                    cfg.mutant = Some(ruft::Mutant::CommitBeyondMatch);
                 }
             }),
             voters: Voters::Fixed(3),
@@ -288,7 +289,7 @@ mod tests {
         assert_eq!(found.failure.kind, Kind::Refused, "{}", found.failure);
         assert!(found.violated().is_empty());
         assert!(
-            found.failure.text.contains("UnknownSender"),
+            found.failure.text.contains("CommitBeyondLast"),
             "{}",
             found.failure
         );
