@@ -45,7 +45,7 @@ pub struct Context<S> {
     membership: Membership,
     /// Configuration entries handed out in a Ready and not yet acknowledged
     /// as applied, in log order: they take effect at [`Context::advance`].
-    handed_confs: Vec<(Index, crate::ConfChange)>,
+    handed_confs: Vec<(Index, membership::Handed)>,
     /// Term, vote and commit index: what must be persisted.
     hard: HardState,
     /// The last HardState handed out in a Ready.

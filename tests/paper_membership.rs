@@ -563,3 +563,26 @@ fn status_shows_the_membership() {
     assert_eq!(status.membership.incoming(), &ids(&[1, 2, 3]));
     assert_eq!(status.membership.learners(), &ids(&[4]));
 }
+
+#[test]
+fn a_snapshots_membership_takes_effect_once_the_application_restored_it() {
+    let mut node = fresh(2, 3);
+    let m = ruft::Membership::simple([n(1), n(2)]).unwrap();
+    let snap = ruft::Snapshot::with_membership(key("5@1"), &m, "state");
+    assert_eq!(
+        step(&mut node, install_snapshot(1, 1, 2, snap)),
+        StepOutcome::Handled
+    );
+    assert_eq!(
+        node.membership().incoming(),
+        &ids(&[1, 2, 3]),
+        "not restored yet"
+    );
+    assert_eq!(
+        block_on(node.campaign()),
+        Ok(StepOutcome::Dropped(DropReason::ConfChangeUnapplied))
+    );
+    let rd = run_ready(&mut node);
+    assert!(rd.snapshot.is_some(), "the application restored it");
+    assert_eq!(node.membership(), &m);
+}

@@ -36,6 +36,26 @@ use crate::{
 };
 use std::collections::BTreeSet;
 
+/// What takes effect once the application has applied up to its index.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Handed {
+    /// A configuration entry handed out in a Ready.
+    Change(ConfChange),
+    /// The membership of a snapshot installed from the leader: the
+    /// application restores its state machine from the snapshot first.
+    Restore(Membership),
+}
+
+impl Handed {
+    /// The same with every node id mapped through `f`.
+    pub fn relabel(&self, f: &dyn Fn(NodeId) -> NodeId) -> Handed {
+        match self {
+            Handed::Change(c) => Handed::Change(c.relabel(f)),
+            Handed::Restore(m) => Handed::Restore(m.relabel(f)),
+        }
+    }
+}
+
 /// How many entries one storage read takes while scanning for
 /// configuration entries (at open and before a campaign).
 const SCAN_CHUNK: usize = 256;
@@ -137,9 +157,10 @@ impl<S: LogStorage> Context<S> {
     /// A Ready hands out these committed entries: their configuration
     /// changes take effect once the application acknowledges them.
     pub(super) fn note_handed_confs(&mut self, entries: &[Entry]) {
-        let confs = entries
-            .iter()
-            .filter_map(|e| e.as_conf_change().map(|c| (e.index(), c.clone())));
+        let confs = entries.iter().filter_map(|e| {
+            let change = e.as_conf_change()?;
+            Some((e.index(), Handed::Change(change.clone())))
+        });
         self.handed_confs.extend(confs);
         debug_assert!(
             self.handed_confs.windows(2).all(|w| w[0].0 < w[1].0),
@@ -148,14 +169,19 @@ impl<S: LogStorage> Context<S> {
     }
 
     /// The application applied everything up to `applied`: the
-    /// configuration entries among them take effect, in order, and a leader
-    /// reacts to each.
+    /// configuration entries (and a restored snapshot's membership) among
+    /// them take effect, in order, and a leader reacts to each.
     pub(super) fn apply_handed_confs(&mut self, applied: Index) {
         let due = self.handed_confs.partition_point(|(i, _)| *i <= applied);
-        let confs: Vec<(Index, ConfChange)> = self.handed_confs.drain(..due).collect();
-        for (index, change) in confs {
+        let confs: Vec<(Index, Handed)> = self.handed_confs.drain(..due).collect();
+        for (index, handed) in confs {
             let before = self.membership.clone();
-            self.membership = applied_or_kept(&self.config, before.clone(), index, &change);
+            self.membership = match handed {
+                Handed::Change(change) => {
+                    applied_or_kept(&self.config, before.clone(), index, &change)
+                }
+                Handed::Restore(membership) => membership,
+            };
             if self.membership != before {
                 probe!(ConfChangeApplied);
                 probe!(JointEntered if self.membership.is_joint() && !before.is_joint());

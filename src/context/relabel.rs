@@ -101,7 +101,7 @@ impl<S: Relabel + Clone> Context<S> {
         ctx.handed_confs = self
             .handed_confs
             .iter()
-            .map(|(i, c)| (*i, c.relabel(f)))
+            .map(|(i, h)| (*i, h.relabel(f)))
             .collect();
         ctx.hard = self.hard.relabel(f);
         ctx.hard_handed = self.hard_handed.relabel(f);

@@ -105,12 +105,14 @@ impl<S: LogStorage> Context<S> {
         );
         probe!(SnapshotRestored);
         crate::utils::trace::restored(self.config.id, self.hard.term, key);
-        // The snapshot's membership takes effect with it (validated by
-        // `check_content`); changes handed out before it are superseded.
-        if let Ok(membership) = snapshot.meta.membership() {
-            self.membership = membership;
-        }
+        // The snapshot's membership (validated by `check_content`) takes
+        // effect once the application restored the snapshot, like an
+        // entry's; changes handed out before it are superseded.
         self.handed_confs.clear();
+        if let Ok(membership) = snapshot.meta.membership() {
+            let restore = super::membership::Handed::Restore(membership);
+            self.handed_confs.push((key.index, restore));
+        }
         self.log.restore(snapshot);
         self.hard.committed_index = key.index;
         self.applying = key.index;
