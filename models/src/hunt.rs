@@ -67,6 +67,21 @@ fn lease_reads() -> ModelConfig {
     }
 }
 
+/// Membership changes: three nodes, two of them the initial voters, two
+/// changes through joint configurations, learners offered (87,356 states
+/// with symmetry, about 7 s; every membership witness is reached).
+fn membership() -> ModelConfig {
+    ModelConfig {
+        initial_voters: Some(2),
+        conf_changes_max: 2,
+        joint: true,
+        learners: true,
+        proposals_max: 0,
+        crashes_max: 0,
+        ..ModelConfig::default()
+    }
+}
+
 fn default_3() -> ModelConfig {
     ModelConfig::default()
 }
@@ -240,6 +255,13 @@ pub const PORTFOLIO: &[Part] = &[
         name: "lease reads",
         why: "reads served from a lease, with the clock every node shares (tikv/tikv#1593's class)",
         model: lease_reads,
+        kind: Kind::Exhaustive,
+        share: 0,
+    },
+    Part {
+        name: "membership",
+        why: "a change stacked on an uncommitted one (Ongaro, raft-dev 2015), a removed leader",
+        model: membership,
         kind: Kind::Exhaustive,
         share: 0,
     },
