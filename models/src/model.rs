@@ -342,8 +342,10 @@ impl RaftActor {
                 let peers = voters.into_iter().filter(|&v| v != self.config.id);
                 t.extend(peers.map(ModelTimer::Transfer));
             }
-            let members = st.node.membership().members();
-            let waiting = members.iter().filter(|&&v| {
+            let m = st.node.membership();
+            let outgoing = m.outgoing().into_iter().flatten();
+            let members = m.incoming().iter().chain(m.learners()).chain(outgoing);
+            let waiting = members.filter(|&&v| {
                 st.node
                     .progress(v)
                     .is_some_and(|p| matches!(p.state(), ProgressState::Snapshot { .. }))

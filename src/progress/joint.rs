@@ -10,6 +10,7 @@
 use super::config::{committed_index_at, quorum, vote_result_at, VoteResult};
 use crate::{Index, NodeId};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// How many of `n` voters form a quorum: [`quorum`] (a strict majority)
 /// for a correct engine; a mutant may swap in another rule.
@@ -22,11 +23,11 @@ pub type QuorumRule = fn(usize) -> usize;
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Membership {
     /// The voters (while joint: the configuration being entered, C_new).
-    incoming: BTreeSet<NodeId>,
+    incoming: Arc<BTreeSet<NodeId>>,
     /// While joint: the voters being left (C_old). `None` when not joint.
-    outgoing: Option<BTreeSet<NodeId>>,
+    outgoing: Option<Arc<BTreeSet<NodeId>>>,
     /// Nodes that receive the log but never vote nor count for a quorum.
-    learners: BTreeSet<NodeId>,
+    learners: Arc<BTreeSet<NodeId>>,
     /// While joint: whether the leader leaves the joint configuration on its
     /// own once it takes effect ([`crate::ConfChange::EnterJoint`]).
     auto_leave: bool,
@@ -74,9 +75,9 @@ impl Membership {
         learners: BTreeSet<NodeId>,
     ) -> Result<Membership, MembershipError> {
         Membership {
-            incoming: voters,
+            incoming: Arc::new(voters),
             outgoing: None,
-            learners,
+            learners: Arc::new(learners),
             auto_leave: false,
         }
         .checked()
@@ -102,9 +103,9 @@ impl Membership {
         learners: BTreeSet<NodeId>,
     ) -> Result<Membership, MembershipError> {
         Membership {
-            incoming,
-            outgoing: Some(outgoing),
-            learners,
+            incoming: Arc::new(incoming),
+            outgoing: Some(Arc::new(outgoing)),
+            learners: Arc::new(learners),
             auto_leave: false,
         }
         .checked()
@@ -143,7 +144,7 @@ impl Membership {
 
     /// While joint, the voters being left.
     pub fn outgoing(&self) -> Option<&BTreeSet<NodeId>> {
-        self.outgoing.as_ref()
+        self.outgoing.as_deref()
     }
 
     /// The learners.
@@ -163,8 +164,8 @@ impl Membership {
 
     /// Every voter of either set, once each, in id order.
     pub fn voters(&self) -> BTreeSet<NodeId> {
-        let mut all = self.incoming.clone();
-        all.extend(self.outgoing.iter().flatten().copied());
+        let mut all = (*self.incoming).clone();
+        all.extend(self.outgoing.as_deref().into_iter().flatten().copied());
         all
     }
 
@@ -227,7 +228,7 @@ impl Membership {
     /// The same membership with every node id mapped through `f` (a
     /// permutation of the nodes: symmetry reduction).
     pub fn relabel(&self, f: &dyn Fn(NodeId) -> NodeId) -> Membership {
-        let map = |set: &BTreeSet<NodeId>| set.iter().map(|&id| f(id)).collect();
+        let map = |set: &Arc<BTreeSet<NodeId>>| Arc::new(set.iter().map(|&id| f(id)).collect());
         Membership {
             incoming: map(&self.incoming),
             outgoing: self.outgoing.as_ref().map(map),
@@ -245,7 +246,7 @@ impl Membership {
         let first = |set: &BTreeSet<NodeId>| set.range((from, Unbounded)).next().copied();
         let next = [
             first(&self.incoming),
-            self.outgoing.as_ref().and_then(first),
+            self.outgoing.as_deref().and_then(first),
             first(&self.learners),
         ]
         .into_iter()
