@@ -878,7 +878,13 @@ impl Attack {
             return Ok(());
         }
         if !violated.is_empty() {
-            return Err(self.fail(format!("violated: {}", violated.join(", "))));
+            let why: Vec<String> = self
+                .cluster
+                .reasons()
+                .iter()
+                .map(|(name, why)| format!("{name}: {why}"))
+                .collect();
+            return Err(self.fail(format!("violated: {}", why.join("; "))));
         }
         let ids: Vec<NodeId> = self.cluster.ids().collect();
         for id in ids {

@@ -73,7 +73,7 @@ fn suite(
 fn assert_witnessed(reached: &BTreeMap<&str, usize>, features: properties::Features) {
     let client = |needs: Needs| matches!(needs, Needs::Clients | Needs::Lease);
     for p in
-        properties::enabled(features).filter(|p| p.expect == Expect::Sometimes && client(p.needs))
+        properties::enabled(features).filter(|p| p.expect() == Expect::Sometimes && client(p.needs))
     {
         assert!(
             reached.contains_key(p.name),

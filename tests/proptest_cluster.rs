@@ -94,7 +94,7 @@ fn safety_holds_after_every_event() {
         start.elapsed().as_secs_f64()
     );
     // The suite compacts, but does not switch on pre-vote & co.
-    for p in properties::enabled(FEATURES).filter(|p| p.expect == Expect::Sometimes) {
+    for p in properties::enabled(FEATURES).filter(|p| p.expect() == Expect::Sometimes) {
         assert!(
             reached.contains_key(p.name),
             "no case reached the witness `{}`: the suite would pass vacuously",

@@ -332,6 +332,18 @@ impl History {
         }
     }
 
+    /// The nodes whose clients took part, in the order they first did.
+    pub fn clients(&self) -> Vec<NodeId> {
+        let mut nodes = Vec::new();
+        for e in &self.events {
+            let (Event::Invoke(t, _) | Event::Return(t, ..)) = e;
+            if !nodes.contains(&t.node) {
+                nodes.push(t.node);
+            }
+        }
+        nodes
+    }
+
     /// Whether some read returned a value another client wrote.
     pub fn read_anothers_write(&self) -> bool {
         let writer = |v: EntryKey| {

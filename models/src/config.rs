@@ -156,6 +156,46 @@ impl ModelConfig {
         }
     }
 
+    /// Every option of the model as JSON fields (`check --json`'s `model`).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "nodes": self.nodes,
+            "max_term": self.term_max,
+            "max_proposals": self.proposals_max,
+            "max_crashes": self.crashes_max,
+            "max_in_flight": self.in_flight_max,
+            "network": match self.network {
+                NetworkKind::Unordered => "unordered",
+                NetworkKind::Duplicating => "duplicating",
+                NetworkKind::Ordered => "ordered",
+            },
+            "lossy": self.lossy,
+            "durability": match self.durability {
+                Durability::Sync => "sync",
+                Durability::Async => "async",
+            },
+            "heartbeats": self.heartbeats,
+            "max_append_entries": self.append_entries_max,
+            "pre_vote": self.pre_vote,
+            "max_pre_votes": self.pre_votes_max,
+            "check_quorum": self.check_quorum,
+            "transfers": self.transfers_max,
+            "max_compactions": self.compactions_max,
+            "clients": self.clients,
+            "ops": self.ops_max,
+            "reads": match self.read_mode {
+                ReadMode::Index => "index",
+                ReadMode::Lease => "lease",
+            },
+            "initial_voters": self.initial_voters,
+            "conf_changes": self.conf_changes_max,
+            "learners": self.learners,
+            "joint": self.joint,
+            "mutant": self.mutant.map(|m| m.name()),
+            "flags": self.flags(),
+        })
+    }
+
     /// The `check` flags that rebuild this configuration (`--nodes 3 --max-term 2 ...`).
     pub fn flags(&self) -> String {
         let mut f = format!(

@@ -21,7 +21,7 @@ use scenario::Faults;
 
 use crate::clients::{Client, History, Value};
 use crate::machine::Machine;
-use crate::properties::{self, Ghost, NodeObs};
+use crate::properties::{self, Broken, Ghost, NodeObs, Reason};
 use bytes::Bytes;
 use futures::executor::block_on;
 use ruft::{
@@ -177,8 +177,11 @@ impl Cluster {
         let membership = slot.node.membership().clone();
         match machine.compact(slot.node.storage_mut(), &membership) {
             Ok(()) => true,
-            Err(_) => {
-                slot.ghost.flags.snapshot_broken = true;
+            Err(e) => {
+                let id = slot.node.status().id;
+                let what = properties::refused_snapshot(id, &e);
+                slot.ghost
+                    .broke(Broken::Snapshot, id, properties::SNAPSHOT_CLAUSE, what);
                 false
             }
         }
@@ -254,6 +257,11 @@ impl Cluster {
     /// Names of the Always properties the cluster violates now.
     pub fn check(&self) -> Vec<&'static str> {
         properties::violations(&self.observe())
+    }
+
+    /// The Always properties the cluster violates now, each with why.
+    pub fn reasons(&self) -> Vec<(&'static str, Reason)> {
+        properties::reasons(&self.observe())
     }
 
     /// Ticks node `id` once.

@@ -372,7 +372,11 @@ impl Hunt {
         }
     }
 
+    /// The time left; none once a signal asked to stop.
     fn left(&self) -> Duration {
+        if crate::interrupt::requested() {
+            return Duration::ZERO;
+        }
         self.budget.saturating_sub(self.start.elapsed())
     }
 
@@ -424,8 +428,16 @@ impl Hunt {
         None
     }
 
-    /// One part for at most `slot`.
+    /// One part for at most `slot`; after a signal, the part is only
+    /// recorded as cut short.
     fn run_part(&mut self, part: &Part, slot: Duration) -> Option<u8> {
+        if crate::interrupt::requested() {
+            if part.kind == Kind::Exhaustive {
+                self.cut_short
+                    .push((part.name, crate::interrupt::REASON.to_string()));
+            }
+            return None;
+        }
         let cfg = self.with_mutant((part.model)());
         let opts = SearchOptions {
             engine: Engine::Bfs,
@@ -529,10 +541,14 @@ impl Hunt {
     /// The exit code once nothing was found: 3 if a part was cut short (the
     /// hunt proved less than it should), 1 if some witness was never reached
     /// anywhere, 0 otherwise.
-    pub fn verdict(&self) -> u8 {
+    pub fn verdict(&mut self) -> u8 {
+        if crate::interrupt::requested() {
+            self.cut_short
+                .push(("hunt", crate::interrupt::REASON.to_string()));
+        }
         let unreached: Vec<&str> = PROPERTIES
             .iter()
-            .filter(|p| p.expect == Expect::Sometimes && !self.reached.contains(p.name))
+            .filter(|p| p.expect() == Expect::Sometimes && !self.reached.contains(p.name))
             .map(|p| p.name)
             .collect();
         println!();

@@ -26,7 +26,9 @@
 use crate::clients::{self, Client, Event, History, InFlight, Op, Thread, Value};
 use crate::config::{LEASE_ELECTION_TICK, LEASE_HEARTBEAT_TICK};
 use crate::machine::Machine;
-use crate::properties::{Expect, Ghost, NodeObs, PROPERTIES};
+use crate::properties::{
+    refused_snapshot, Broken, Expect, Ghost, NodeObs, PROPERTIES, SNAPSHOT_CLAUSE,
+};
 use futures::executor::block_on;
 use ruft::{
     Config, MemStorage, Message, MessageVariant, Node, NodeId, ProgressState, ReadMode, Ready,
@@ -309,10 +311,16 @@ impl RaftActor {
     /// one is held as `pending` until the persist timer fires.
     fn run_ready(&self, st: &mut NodeState, o: &mut Out<Self>) {
         while st.pending.is_none() && st.node.has_ready() {
-            let Ok(rd) = block_on(st.node.ready()) else {
-                // MemStorage never fails a read: a refused Ready is an engine bug.
-                st.ghost.flags.storage_broken = true;
-                return;
+            let rd = match block_on(st.node.ready()) {
+                Ok(rd) => rd,
+                Err(e) => {
+                    // MemStorage never fails a read: a refused Ready is an engine bug.
+                    let id = st.node.status().id;
+                    let what = format!("{id}'s ready() failed: {e}");
+                    st.ghost
+                        .broke(Broken::Storage, id, "every Ready is handed out", what);
+                    return;
+                }
             };
             match self.cfg.durability {
                 Durability::Async => st.pending = Some(rd),
@@ -450,7 +458,15 @@ impl RaftActor {
             Ok(()) => st.compactions += 1,
             // The machine applied only committed, persisted entries: a
             // refusal means the engine handed out something else.
-            Err(_) => st.ghost.flags.snapshot_broken = true,
+            Err(e) => {
+                let id = st.node.status().id;
+                st.ghost.broke(
+                    Broken::Snapshot,
+                    id,
+                    SNAPSHOT_CLAUSE,
+                    refused_snapshot(id, &e),
+                );
+            }
         }
     }
 
@@ -471,11 +487,14 @@ impl RaftActor {
 
 /// Persist, then send, then apply, then advance.
 fn carry_out(st: &mut NodeState, rd: Ready, o: &mut Out<RaftActor>) {
-    if st.node.storage_mut().persist(&rd).is_err() {
+    if let Err(e) = st.node.storage_mut().persist(&rd) {
         // A Ready never leaves a gap in the log nor hands out an old
         // snapshot; a broken engine's does, and the node is stuck with it
         // (`storage round trip` reports it).
-        st.ghost.flags.storage_broken = true;
+        let id = st.node.status().id;
+        let what = format!("the disk refused {id}'s Ready: {e}");
+        st.ghost
+            .broke(Broken::Storage, id, "every Ready can be written", what);
         return;
     }
     st.ghost.observe_ready(&st.node, &rd);
@@ -819,7 +838,7 @@ pub type Action = ActorModelAction<Wire, ModelTimer, ()>;
 
 /// Property `I` of [`PROPERTIES`] as a stateright condition.
 fn condition<const I: usize>(_: &RuftModel, state: &State) -> bool {
-    (PROPERTIES[I].check)(&observe(state))
+    PROPERTIES[I].holds(&observe(state))
 }
 
 const CONDITIONS: [fn(&RuftModel, &State) -> bool; 39] = [
@@ -917,11 +936,18 @@ impl Model for RuftModel {
             let before = &last.actor_states[i];
             let mut st = match self.inner.actors[i].rebuilt(Some(durable(before))) {
                 Ok(st) => st,
-                Err(_) => {
+                Err(e) => {
                     // The node cannot reopen from what it wrote: keep it as it
                     // was, flagged, so the search reports it with a trace.
                     let mut st = NodeState::clone(before);
-                    st.ghost.flags.storage_broken = true;
+                    let id = st.node.status().id;
+                    let what = format!("{id} cannot restart from its storage: {e}");
+                    st.ghost.broke(
+                        Broken::Storage,
+                        id,
+                        "a node reopens from what it wrote",
+                        what,
+                    );
                     st
                 }
             };
@@ -962,7 +988,7 @@ impl Model for RuftModel {
             .iter()
             .zip(CONDITIONS)
             .filter(|(p, _)| self.cfg.features().enable(p.needs))
-            .map(|(p, cond)| match p.expect {
+            .map(|(p, cond)| match p.expect() {
                 Expect::Always => Property::always(p.name, cond),
                 Expect::Sometimes => Property::sometimes(p.name, cond),
             })

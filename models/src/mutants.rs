@@ -653,7 +653,7 @@ mod tests {
         for c in CATALOGUE {
             let p = property(c.breaks)
                 .unwrap_or_else(|| panic!("{}: no property {}", c.mutant, c.breaks));
-            assert_eq!(p.expect, Expect::Always, "{}", c.mutant);
+            assert_eq!(p.expect(), Expect::Always, "{}", c.mutant);
             assert_eq!(c.config().mutant, Some(c.mutant));
         }
     }

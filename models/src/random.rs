@@ -513,10 +513,14 @@ impl Run {
 
     /// The Always properties, the HardState on disk, and the witnesses reached.
     pub fn check(&mut self) -> Result<(), Failure> {
-        let violated = self.cluster.check();
-        if !violated.is_empty() {
-            let why = format!("violated: {}", violated.join(", "));
-            return Err(self.failure(Kind::Violated(violated), &why));
+        let reasons = self.cluster.reasons();
+        if !reasons.is_empty() {
+            let lines: Vec<String> = reasons
+                .iter()
+                .map(|(name, why)| format!("violated: {name}: {why}"))
+                .collect();
+            let violated = reasons.iter().map(|(name, _)| *name).collect();
+            return Err(self.failure(Kind::Violated(violated), &lines.join("\n")));
         }
         let ids: Vec<NodeId> = self.cluster.ids().collect();
         for id in ids {
@@ -528,8 +532,8 @@ impl Run {
             }
         }
         let nodes = self.cluster.observe();
-        for p in properties::enabled(self.features).filter(|p| p.expect == Expect::Sometimes) {
-            if !self.reached.contains(p.name) && (p.check)(&nodes) {
+        for p in properties::enabled(self.features).filter(|p| p.expect() == Expect::Sometimes) {
+            if !self.reached.contains(p.name) && p.holds(&nodes) {
                 self.reached.insert(p.name);
             }
         }

@@ -9,6 +9,7 @@
 //! one, under a [`Budget`], and print that if the search finishes.
 
 use crate::display;
+use crate::explain;
 use crate::model::{Action, ModelConfig, RuftModel, State};
 use crate::properties::{self, Expect};
 use crate::search::{self, Budget, Outcome, Verdict};
@@ -41,7 +42,7 @@ pub fn print_table(o: &Outcome, cfg: &ModelConfig) {
     );
     println!();
     for (name, verdict) in &o.verdicts {
-        let kind = match properties::property(name).map(|p| p.expect) {
+        let kind = match properties::property(name).map(|p| p.expect()) {
             Some(Expect::Always) => "always",
             _ => "sometimes",
         };
@@ -63,7 +64,7 @@ pub fn print_table(o: &Outcome, cfg: &ModelConfig) {
         }
         None => {}
     }
-    if let Some(why) = unreached_line(o) {
+    if let Some(why) = unreached_line(o, cfg) {
         println!("  {why}");
     }
 }
@@ -92,8 +93,8 @@ fn cuts(cfg: &ModelConfig) -> [(&'static str, usize); 5] {
 }
 
 /// When a complete search left a witness unreached: which one first, what the
-/// search did reach, and what that means.
-pub fn unreached_line(o: &Outcome) -> Option<String> {
+/// search did reach, and which bound to raise.
+pub fn unreached_line(o: &Outcome, cfg: &ModelConfig) -> Option<String> {
     let first = o.verdicts.iter().find(|(_, v)| *v == Verdict::NotReached)?;
     let reached: Vec<&str> = o
         .verdicts
@@ -101,10 +102,19 @@ pub fn unreached_line(o: &Outcome) -> Option<String> {
         .filter(|(_, v)| *v == Verdict::Reached)
         .map(|(n, _)| *n)
         .collect();
+    let hint = match cuts(cfg).iter().max_by_key(|(_, n)| *n) {
+        Some((flag, n)) if *n > 0 => format!(
+            "The bound that kept the most states out is {flag} ({n} states): raise it \
+             (`check list` shows what each witness needs)"
+        ),
+        _ => "No bound kept a state out: the witness needs a feature flag (`check list` \
+              shows which), or the engine cannot get there"
+            .to_string(),
+    };
     Some(format!(
         "NOT REACHED: \"{}\" was never reached in {} states (reached: {}). The Always \
          properties it pairs with were checked on a space that never gets there: widen \
-         the bounds, or look for a liveness bug (exit 1).",
+         the bounds, or look for a liveness bug (exit 1). {hint}.",
         first.0,
         o.unique,
         if reached.is_empty() {
@@ -117,40 +127,10 @@ pub fn unreached_line(o: &Outcome) -> Option<String> {
 
 /// One line per step: the action, then the node it acted on as it ended.
 pub fn steps(path: &Path<State, Action>) -> Vec<String> {
-    let v = path.clone().into_vec();
-    let mut out = Vec::new();
-    for (k, window) in v.windows(2).enumerate() {
-        let Some(action) = window[0].1.as_ref() else {
-            continue; // every step but the last has an action
-        };
-        let (before, after) = (&window[0].0, &window[1].0);
-        let note = match (action, display::actor_of(action)) {
-            (Action::Deliver { .. }, Some(i)) if after.crashed[i] => " (lost: the node is down)",
-            (Action::Deliver { .. }, Some(i))
-                if before.actor_states[i] == after.actor_states[i] =>
-            {
-                " (ignored)"
-            }
-            _ => "",
-        };
-        let line = match display::actor_of(action) {
-            Some(i) => {
-                let mut s = display::node_string(&after.actor_states[i]);
-                if after.crashed[i] {
-                    s.push_str(" (down)");
-                }
-                s
-            }
-            None => "network changed".into(),
-        };
-        out.push(format!(
-            "{:>3}. {}{note}  => {}",
-            k + 1,
-            display::action(action),
-            line
-        ));
-    }
-    out
+    explain::steps(path)
+        .iter()
+        .map(explain::Step::line)
+        .collect()
 }
 
 /// A violation, as a plain path, and how sure we are that it is the shortest.
@@ -205,8 +185,8 @@ impl Counterexample {
             cx.print(cfg, "found, not yet shortest");
             eprintln!("  looking for a shorter counterexample (--shorten-timeout to change the budget)...");
         }
-        let check = properties::property(property).map(|p| p.check);
-        let holds = |s: &State| check.is_none_or(|c| c(&crate::model::observe(s)));
+        let def = properties::property(property);
+        let holds = |s: &State| def.is_none_or(|p| p.holds(&crate::model::observe(s)));
         // Shortening runs on the reduced model (paths keep their length under
         // renaming) and the result is made plain again.
         let reduced = RuftModel::new(cfg.clone()).with_symmetry();
@@ -261,10 +241,20 @@ impl Counterexample {
             self.property,
             self.path.clone().into_actions().len()
         );
-        for line in steps(&self.path) {
-            println!("{line}");
+        let why = explain::explain(self.property, &self.path);
+        for step in explain::steps(&self.path) {
+            println!("{}", step.line());
+            if why.as_ref().is_some_and(|w| w.from_step == step.number) {
+                println!("       ^ \"{}\" fails from here", self.property);
+            }
         }
         println!();
+        if let Some(why) = &why {
+            for line in why.lines(self.property) {
+                println!("{line}");
+            }
+            println!();
+        }
         println!("Final state:");
         for line in display::cluster(self.path.last_state()).lines() {
             println!("    {line}");
@@ -299,9 +289,13 @@ impl Counterexample {
 
     /// The counterexample as JSON fields.
     pub fn json(&self, cfg: &ModelConfig) -> serde_json::Value {
+        let why = explain::explain(self.property, &self.path);
         json!({
             "property": self.property,
-            "steps": steps(&self.path),
+            "reason": why.as_ref().map(|w| w.reason.json()),
+            "fails_from_step": why.as_ref().map(|w| w.from_step),
+            "node_history": why.as_ref().map(|w| w.history.clone()),
+            "steps": explain::steps(&self.path).iter().map(explain::Step::json).collect::<Vec<_>>(),
             "shortest": self.shortest,
             "found_steps": self.found_steps,
             "shorten_cut_short": self.shorten_cut,
@@ -309,6 +303,11 @@ impl Counterexample {
         })
     }
 }
+
+/// The version of the JSON documents `check` prints, described by
+/// `docs/check-output.schema.json`; raised on any change a reader could
+/// trip over (a field removed, renamed or changing meaning).
+pub const SCHEMA_VERSION: u32 = 1;
 
 /// The whole result as one JSON document.
 pub fn json(
@@ -319,10 +318,9 @@ pub fn json(
 ) -> serde_json::Value {
     let [term, proposals, pre_votes, compactions, in_flight] = cuts(cfg).map(|(_, n)| n);
     json!({
-        "model": {
-            "nodes": cfg.nodes, "max_term": cfg.term_max, "max_proposals": cfg.proposals_max,
-            "max_crashes": cfg.crashes_max, "max_in_flight": cfg.in_flight_max, "flags": cfg.flags(),
-        },
+        "schema_version": SCHEMA_VERSION,
+        "command": search["engine"],
+        "model": cfg.json(),
         "search": search,
         "states_kept_out": {
             "max_term": term, "max_proposals": proposals, "max_pre_votes": pre_votes,
@@ -337,9 +335,47 @@ pub fn json(
         "states_per_second": o.rate(),
         "peak_memory_bytes": o.peak_memory,
         "bytes_per_unique_state": o.bytes_per_state(),
-        "properties": o.verdicts.iter().map(|(n, v)| json!({"name": n, "result": v.word()})).collect::<Vec<_>>(),
-        "not_reached": unreached_line(o),
+        "properties": o.verdicts.iter().map(|(n, v)| json!({
+            "name": n,
+            "kind": if properties::property(n).is_some_and(|p| p.expect() == Expect::Always) {
+                "always"
+            } else {
+                "sometimes"
+            },
+            "result": v.word(),
+        })).collect::<Vec<_>>(),
+        "not_reached": unreached_line(o, cfg),
         "counterexample": cx.map(|c| c.json(cfg)),
         "exit_code": o.exit_code(),
     })
+}
+
+/// Writes `doc` to `target`: `-` is standard output, in one write; any other
+/// path is written beside itself and renamed into place, so a reader never
+/// sees half a document, whatever ends the process.
+pub fn write_json(target: &std::path::Path, doc: &serde_json::Value) -> std::io::Result<()> {
+    let mut text = serde_json::to_string_pretty(doc).map_err(std::io::Error::other)?;
+    text.push('\n');
+    if target == std::path::Path::new("-") {
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes())?;
+        return out.flush();
+    }
+    let name = target
+        .file_name()
+        .ok_or_else(|| std::io::Error::other("the path names no file"))?;
+    let mut partial = name.to_os_string();
+    partial.push(format!(".partial-{}", std::process::id()));
+    let partial = target.with_file_name(partial);
+    let written = std::fs::File::create(&partial).and_then(|mut f| {
+        f.write_all(text.as_bytes())?;
+        f.sync_all()
+    });
+    match written.and_then(|()| std::fs::rename(&partial, target)) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            Err(e)
+        }
+    }
 }

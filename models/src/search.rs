@@ -65,8 +65,11 @@ impl Default for SearchOptions {
 /// What happened to one property.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {
-    /// Always property, no counterexample.
+    /// Always property, no counterexample in the whole space.
     Holds,
+    /// Always property, no counterexample in the part searched before a
+    /// limit or a signal cut the search short: nothing is proved.
+    HoldsSoFar,
     /// Always property, counterexample found.
     Violated,
     /// Sometimes property, witness found.
@@ -82,6 +85,7 @@ impl Verdict {
     pub fn word(self) -> &'static str {
         match self {
             Verdict::Holds => "holds",
+            Verdict::HoldsSoFar => "holds so far (search cut short)",
             Verdict::Violated => "VIOLATED",
             Verdict::Reached => "reached",
             Verdict::NotReached => "NOT REACHED",
@@ -93,7 +97,8 @@ impl Verdict {
 /// Figures of a finished (or abandoned) search.
 #[derive(Clone, Debug)]
 pub struct Outcome {
-    /// Whether every state within the bounds was explored (or a violation ended the search).
+    /// Whether every state within the bounds was explored: false when a
+    /// violation ended the search, or a limit or signal cut it short.
     pub complete: bool,
     /// Why the search stopped early, if it did.
     pub cut_short: Option<String>,
@@ -210,16 +215,17 @@ pub fn explore(
     let discoveries = checker.discoveries();
     let features = checker.model().cfg.features();
     let stopped_early = properties::enabled(features)
-        .any(|p| p.expect == Expect::Always && discoveries.contains_key(p.name));
+        .any(|p| p.expect() == Expect::Always && discoveries.contains_key(p.name));
     let mut verdicts = Vec::new();
     let mut violations = Vec::new();
     for p in properties::enabled(features) {
         let found = discoveries.get(p.name);
-        let verdict = match (p.expect, found) {
+        let verdict = match (p.expect(), found) {
             (Expect::Always, Some(path)) => {
                 violations.push((p.name, path.clone()));
                 Verdict::Violated
             }
+            (Expect::Always, None) if cut_short.is_some() => Verdict::HoldsSoFar,
             (Expect::Always, None) => Verdict::Holds,
             (Expect::Sometimes, Some(_)) => Verdict::Reached,
             (Expect::Sometimes, None) if stopped_early || cut_short.is_some() => Verdict::Unknown,
@@ -228,7 +234,7 @@ pub fn explore(
         verdicts.push((p.name, verdict));
     }
     Outcome {
-        complete: cut_short.is_none(),
+        complete: cut_short.is_none() && !stopped_early,
         cut_short,
         states: checker.state_count(),
         unique: checker.unique_state_count(),
@@ -242,6 +248,9 @@ pub fn explore(
 
 /// Why a search must stop now, if it must: its time, state or memory limit.
 fn limit_reached(opts: &SearchOptions, elapsed: Duration, unique: usize) -> Option<String> {
+    if crate::interrupt::requested() {
+        return Some(crate::interrupt::REASON.to_string());
+    }
     if opts.timeout.is_some_and(|t| elapsed >= t) {
         return Some(format!("timeout after {:.0} s", elapsed.as_secs_f64()));
     }
@@ -335,6 +344,9 @@ pub fn shortest_path_within(
                 let elapsed = start.elapsed();
                 if budget.timeout.is_some_and(|t| elapsed >= t) {
                     return Err(format!("timeout after {:.0} s", elapsed.as_secs_f64()));
+                }
+                if crate::interrupt::requested() {
+                    return Err(crate::interrupt::REASON.to_string());
                 }
                 if let Some(why) = memory_over(budget.memory_max) {
                     return Err(why);
@@ -471,9 +483,9 @@ mod tests {
     #[test]
     fn the_shortest_election_is_a_timeout_a_request_and_a_vote() {
         let model = RuftModel::new(small());
-        let elected = property("a leader is elected").unwrap().check;
-        let path =
-            shortest_path(&model, |s| !elected(&observe(s)), 10).expect("a leader can be elected");
+        let elected = property("a leader is elected").unwrap();
+        let path = shortest_path(&model, |s| !elected.holds(&observe(s)), 10)
+            .expect("a leader can be elected");
         assert_eq!(
             transcript(&path),
             [
@@ -498,9 +510,9 @@ mod tests {
             ..cfg
         };
         let model = RuftModel::new(cfg);
-        let index_order = property("index order").unwrap().check;
-        let path =
-            shortest_path(&model, |s| index_order(&observe(s)), 12).expect("the bug is reachable");
+        let index_order = property("index order").unwrap();
+        let path = shortest_path(&model, |s| index_order.holds(&observe(s)), 12)
+            .expect("the bug is reachable");
         let steps = transcript(&path);
         assert_eq!(steps.len(), 7, "{steps:#?}");
         assert!(steps.iter().any(|s| s.ends_with(" crashes")), "{steps:#?}");
@@ -518,8 +530,8 @@ mod tests {
     /// the same length, one naming, and ends in the same violation.
     #[test]
     fn a_reduced_path_is_made_plain_step_for_step() {
-        let index_order = property("index order").unwrap().check;
-        let holds = |s: &State| index_order(&observe(s));
+        let index_order = property("index order").unwrap();
+        let holds = |s: &State| index_order.holds(&observe(s));
         let reduced = RuftModel::new(forgotten_vote()).with_symmetry();
         let short = shortest_path(&reduced, holds, 12).expect("the bug is reachable");
         let plain = plain_path(&RuftModel::new(forgotten_vote()), &short).expect("a plain twin");

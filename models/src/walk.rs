@@ -19,6 +19,8 @@ pub struct Walks {
     pub violation: Option<(&'static str, Path<State, Action>)>,
     /// Sometimes properties seen at least once.
     pub reached: Vec<&'static str>,
+    /// Whether a signal stopped the walks early ([`crate::interrupt`]).
+    pub interrupted: bool,
 }
 
 /// Random walks from the initial state, reproducible from `seed`: at each step
@@ -40,22 +42,27 @@ pub fn simulate(
         steps: 0,
         violation: None,
         reached: Vec::new(),
+        interrupted: false,
     };
     let mut actions = Vec::new();
     while walks.runs < runs_max && time_max.is_none_or(|t| start.elapsed() < t) {
+        if crate::interrupt::requested() {
+            walks.interrupted = true;
+            break;
+        }
         walks.runs += 1;
         let mut state = model.init_states().remove(0);
         let mut taken: Vec<Action> = Vec::new();
         for _ in 0..steps_max {
             for p in properties::enabled(model.cfg.features()) {
-                let ok = (p.check)(&crate::model::observe(&state));
-                match p.expect {
+                let ok = p.holds(&crate::model::observe(&state));
+                match p.expect() {
                     Expect::Always if !ok => {
                         let init = model.init_states().remove(0);
                         let path = Path::from_actions(model, init, &taken);
                         let confirmed = path
                             .as_ref()
-                            .is_some_and(|p2| !(p.check)(&crate::model::observe(p2.last_state())));
+                            .is_some_and(|p2| !p.holds(&crate::model::observe(p2.last_state())));
                         if let (true, Some(path)) = (confirmed, path) {
                             walks.violation = Some((p.name, path));
                             return walks;

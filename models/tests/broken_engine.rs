@@ -42,7 +42,9 @@ fn leader_n1(model: &RuftModel) -> State {
 }
 
 fn storage_round_trip_holds(state: &State) -> bool {
-    (property("storage round trip").unwrap().check)(&observe(state))
+    property("storage round trip")
+        .unwrap()
+        .holds(&observe(state))
 }
 
 /// A broken engine persisted a commit index beyond its last entry; the node

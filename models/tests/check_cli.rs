@@ -58,7 +58,10 @@ impl Run {
 
 /// The verdict line `check bfs` prints for a property.
 fn verdict_line(name: &str, word: &str) -> String {
-    let kind = match properties::property(name).expect("a known property").expect {
+    let kind = match properties::property(name)
+        .expect("a known property")
+        .expect()
+    {
         Expect::Always => "always",
         Expect::Sometimes => "sometimes",
     };
@@ -102,6 +105,15 @@ fn the_default_three_node_bounded_bfs_passes() {
     let run = check(&["bfs", "--nodes", "3", "--json"]);
     run.expect_code(0, "check bfs --nodes 3 --json");
     let doc: Value = serde_json::from_str(&run.stdout).expect("--json prints one JSON document");
+    let schema = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/check-output.schema.json"
+    ))
+    .expect("the schema");
+    let schema: Value = serde_json::from_str(&schema).expect("the schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("a valid schema");
+    let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
 
     let model = &doc["model"];
     assert_eq!(model["nodes"], 3);
@@ -138,7 +150,7 @@ fn the_default_three_node_bounded_bfs_passes() {
         "every property of the default features, in order"
     );
     for (p, (_, result)) in default.iter().zip(&verdicts) {
-        let want = match p.expect {
+        let want = match p.expect() {
             Expect::Always => "holds",
             Expect::Sometimes => "reached",
         };
@@ -264,6 +276,31 @@ fn a_mutant_is_caught_with_a_shortest_counterexample() {
         "the serve hint rebuilds the same (faulty) model:\n{out}"
     );
 
+    // The reason names the clause, the node, the term and both votes, marks
+    // the step from which the property fails, and recalls the restart.
+    assert!(
+        run.has_line(
+            "Why \"index order\" fails: one vote per term: n1's vote in t1 on disk was for n1, \
+             then for n3 in the same term"
+        ),
+        "{out}"
+    );
+    assert!(run.has_line("    it fails from step 7 on"), "{out}");
+    assert!(
+        run.has_line("    compared: nodes n1, n3; terms t1"),
+        "{out}"
+    );
+    assert!(
+        run.has_line("    n1 crashed at step 3, restarted at step 6"),
+        "{out}"
+    );
+    let marked = last.lines().skip_while(|l| !l.starts_with("  7. ")).nth(1);
+    assert_eq!(
+        marked,
+        Some("       ^ \"index order\" fails from here"),
+        "{out}"
+    );
+
     // The link replays, on the same model, to a state that breaks "index
     // order", through exactly the printed steps.
     replays_to_index_order(last);
@@ -290,11 +327,15 @@ fn replays_to_index_order(text: &str) {
         let mut actions = Vec::new();
         model.actions(&state, &mut actions);
         let action = actions.swap_remove(i);
-        let printed = [" (ignored)", " (lost: the node is down)"]
-            .iter()
-            .fold(steps[k].0.as_str(), |s, note| {
-                s.strip_suffix(note).unwrap_or(s)
-            });
+        let printed = [
+            " (ignored)",
+            " (answered, state unchanged)",
+            " (lost: the node is down)",
+        ]
+        .iter()
+        .fold(steps[k].0.as_str(), |s, note| {
+            s.strip_suffix(note).unwrap_or(s)
+        });
         assert_eq!(display::action(&action), printed, "step {}", k + 1);
         let at = display::actor_of(&action).unwrap_or(0);
         state = model
@@ -388,7 +429,28 @@ fn a_found_violation_is_printed_even_when_shortening_gives_up() {
     assert_eq!(cx["property"], "index order");
     assert_eq!(cx["shortest"], false);
     assert_eq!(cx["shorten_cut_short"], "timeout after 0 s");
-    assert!(cx["steps"].as_array().is_some_and(|s| !s.is_empty()));
+    let steps = cx["steps"].as_array().expect("steps are a list");
+    assert!(!steps.is_empty());
+    for (k, step) in steps.iter().enumerate() {
+        assert_eq!(step["step"], k + 1, "{step}");
+        for field in ["action", "outcome", "after"] {
+            assert!(step[field].is_string(), "{field} in {step}");
+        }
+        assert!(step["sent"].is_array(), "{step}");
+    }
+    let why = &cx["reason"];
+    assert_eq!(why["clause"], "one vote per term");
+    assert_eq!(why["nodes"][0], 1, "{why}");
+    assert_eq!(why["terms"], serde_json::json!([1]), "{why}");
+    assert!(
+        why["text"].as_str().is_some_and(|t| t.contains("in t1")),
+        "{why}"
+    );
+    assert_eq!(
+        cx["fails_from_step"],
+        steps.len(),
+        "it fails at the last step"
+    );
 }
 
 /// Explores every state within `depth` actions; returns how many there are and
@@ -533,7 +595,7 @@ fn exit_codes_tell_bad_arguments_cut_short_searches_and_unreached_witnesses_apar
         "a node votes in two terms",
     ];
     for p in properties::enabled(properties::Features::default()) {
-        let word = match p.expect {
+        let word = match p.expect() {
             Expect::Always => "holds",
             Expect::Sometimes if unreached.contains(&p.name) => "NOT REACHED",
             Expect::Sometimes => "reached",
@@ -585,7 +647,7 @@ fn check_list_prints_every_property_name_exactly_and_the_defaults() {
                     .is_some_and(|about| about.trim_start() == p.about)
             })
             .unwrap_or_else(|| panic!("no property matches the listed line {line:?}"));
-        assert_eq!(p.expect, expect, "{}", p.name);
+        assert_eq!(p.expect(), expect, "{}", p.name);
         listed.push(p.name);
     }
     assert_eq!(

@@ -61,10 +61,10 @@ impl Row {
 }
 
 fn exhaustive(c: &Catalogued) -> (usize, f64) {
-    let breaks = property(c.breaks).expect("a property").check;
+    let breaks = property(c.breaks).expect("a property");
     let model = RuftModel::new(c.config()).with_symmetry();
     let start = Instant::now();
-    let path = shortest_path(&model, |s| breaks(&observe(s)), DEPTH_MAX).unwrap_or_else(|| {
+    let path = shortest_path(&model, |s| breaks.holds(&observe(s)), DEPTH_MAX).unwrap_or_else(|| {
         panic!(
             "mutant {} survived: no state violating `{}` within {DEPTH_MAX} steps of `check bfs {}`",
             c.mutant,
@@ -221,13 +221,13 @@ fn every_mutant_is_caught() {
 #[test]
 fn log_matching_fails_when_conflicting_entries_are_kept() {
     let c = ruft_models::mutants::entry(ruft::Mutant::KeepConflictingEntries);
-    let matching = property("log matching").expect("a property").check;
+    let matching = property("log matching").expect("a property");
     let cfg = ruft_models::model::ModelConfig {
         proposals_max: 1,
         ..c.config()
     };
     let model = RuftModel::new(cfg).with_symmetry();
-    let path = shortest_path(&model, |s| matching(&observe(s)), DEPTH_MAX)
+    let path = shortest_path(&model, |s| matching.holds(&observe(s)), DEPTH_MAX)
         .expect("log matching fails with keep-conflicting-entries");
     let steps = path.into_actions().len();
     eprintln!("log matching fails in {steps} steps");

@@ -277,6 +277,35 @@ impl Membership {
     }
 }
 
+/// `voters {n1,n2} learners {n4} leaving {n1,n2,n3} (auto)`: the voters,
+/// then the learners and the outgoing voters of a joint phase when there are
+/// any.
+///
+/// ```
+/// use ruft::{Membership, NodeId};
+/// let m = Membership::simple([NodeId(1), NodeId(2)]).unwrap();
+/// assert_eq!(m.to_string(), "voters {n1,n2}");
+/// ```
+impl std::fmt::Display for Membership {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ids = |set: &BTreeSet<NodeId>| {
+            let all: Vec<String> = set.iter().map(NodeId::to_string).collect();
+            format!("{{{}}}", all.join(","))
+        };
+        write!(f, "voters {}", ids(&self.incoming))?;
+        if !self.learners.is_empty() {
+            write!(f, " learners {}", ids(&self.learners))?;
+        }
+        if let Some(old) = &self.outgoing {
+            write!(f, " leaving {}", ids(old))?;
+            if self.auto_leave {
+                write!(f, " (auto)")?;
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -337,8 +337,8 @@ pub fn with_both(cfg: &mut Config) {
 
 /// Fails with the names of the Always properties the cluster breaks.
 pub fn assert_safe(cluster: &Cluster) {
-    let broken = cluster.check();
-    assert!(broken.is_empty(), "properties violated: {broken:?}");
+    let broken = cluster.reasons();
+    assert!(broken.is_empty(), "properties violated: {broken:#?}");
 }
 
 /// Delivers until the network is quiet; returns the transcript.

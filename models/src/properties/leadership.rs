@@ -16,7 +16,7 @@
 //!   campaigns on a leader's TimeoutNow has a log at least as up to date as
 //!   the leader's when the leader sent it.
 
-use super::{Ghost, NodeObs};
+use super::{first_raised, Broken, Ghost, NodeObs, Reason};
 use ruft::{EntryKey, MemStorage, Message, MessageVariant, Node, NodeId, Role, StepOutcome, Term};
 
 /// The feature a property judges, and without which it is not checked.
@@ -186,7 +186,22 @@ impl Ghost {
         let (b, a) = (before.status(), after.status());
         let became_pre = b.role != Role::PreCandidate && a.role == Role::PreCandidate;
         if became_pre && (a.term, a.voted_node) != (b.term, b.voted_node) {
-            self.flags.pre_vote_harmful = true;
+            self.flags.raise(Broken::PreVoteHarmful, || {
+                Reason::new(
+                    "a pre-campaign moves no term or vote",
+                    format!(
+                        "{} became a pre-candidate and went from {} (vote {}) to {} (vote {})",
+                        a.id,
+                        b.term,
+                        vote(b.voted_node),
+                        a.term,
+                        vote(a.voted_node)
+                    ),
+                )
+                .node(a.id)
+                .term(b.term)
+                .term(a.term)
+            });
         }
         if b.role == Role::PreCandidate && a.role == Role::Follower && a.term == b.term {
             self.leadership.seen.pre_vote_lost = true;
@@ -214,7 +229,29 @@ impl Ghost {
                 let moved = (a.term, a.voted_node, a.role) != (b.term, b.voted_node, b.role);
                 let granted = *outcome == Ok(StepOutcome::Handled);
                 if moved || (granted && !last.is_up_to_date_with(b.last)) {
-                    self.flags.pre_vote_harmful = true;
+                    self.flags.raise(Broken::PreVoteHarmful, || {
+                        let what = if moved {
+                            format!(
+                                "moved {} from {} {:?} to {} {:?}",
+                                a.id, b.term, b.role, a.term, a.role
+                            )
+                        } else {
+                            format!(
+                                "was granted by {} with last {} to a log ending at {last}",
+                                a.id, b.last
+                            )
+                        };
+                        Reason::new(
+                            "a pre-vote moves nothing and is granted only to a log as up to date",
+                            format!("a pre-vote request from {} {what}", msg.src),
+                        )
+                        .node(a.id)
+                        .node(msg.src)
+                        .term(b.term)
+                        .term(a.term)
+                        .index(last.index)
+                        .index(b.last.index)
+                    });
                 }
             }
             MessageVariant::TimeoutNow => {
@@ -266,7 +303,27 @@ impl Ghost {
         }
         let still_leader = after.status().role == Role::Leader;
         if still_leader && !self.leadership.heard_quorum {
-            self.flags.kept_office_without_quorum = true;
+            self.flags.raise(Broken::KeptOfficeWithoutQuorum, || {
+                let (s, heard) = (after.status(), &self.leadership.heard);
+                let heard = if heard.is_empty() {
+                    "no other voter".to_string()
+                } else {
+                    let names: Vec<String> = heard.iter().map(NodeId::to_string).collect();
+                    names.join(", ")
+                };
+                Reason::new(
+                    "a leader that heard from no quorum in an election period steps down",
+                    format!(
+                        "{} stayed leader in {} at the end of a period in which it heard from \
+                         {heard} (of {} voters)",
+                        s.id,
+                        s.term,
+                        before.config().voters.len()
+                    ),
+                )
+                .node(s.id)
+                .term(s.term)
+            });
         }
         if !still_leader {
             self.leadership.seen.stepped_down = true;
@@ -275,9 +332,14 @@ impl Ghost {
     }
 }
 
+/// A vote as printed: `n2` or `none`.
+fn vote(v: Option<NodeId>) -> String {
+    v.map_or("none".to_string(), |c| c.to_string())
+}
+
 /// Pre-vote is harmless.
-pub fn pre_vote_harmless(nodes: &[NodeObs<'_>]) -> bool {
-    nodes.iter().all(|n| !n.ghost.flags.pre_vote_harmful)
+pub fn pre_vote_harmless(nodes: &[NodeObs<'_>]) -> Option<Reason> {
+    first_raised(nodes, Broken::PreVoteHarmful)
 }
 
 /// Witness: a pre-candidate lost and stayed in its term.
@@ -293,10 +355,8 @@ pub fn rejoined_quietly(nodes: &[NodeObs<'_>]) -> bool {
 }
 
 /// A leader cut off from a quorum steps down.
-pub fn cut_off_leader_steps_down(nodes: &[NodeObs<'_>]) -> bool {
-    nodes
-        .iter()
-        .all(|n| !n.ghost.flags.kept_office_without_quorum)
+pub fn cut_off_leader_steps_down(nodes: &[NodeObs<'_>]) -> Option<Reason> {
+    first_raised(nodes, Broken::KeptOfficeWithoutQuorum)
 }
 
 /// Witness: a leader stepped down for lack of quorum.
@@ -306,21 +366,35 @@ pub fn stepped_down_without_quorum(nodes: &[NodeObs<'_>]) -> bool {
 
 /// A transfer target is up to date: every campaign on TimeoutNow started
 /// from a log at least as up to date as the sender's when it sent it.
-pub fn transfer_target_up_to_date(nodes: &[NodeObs<'_>]) -> bool {
+pub fn transfer_target_up_to_date(nodes: &[NodeObs<'_>]) -> Option<Reason> {
     let sent = |leader: NodeId, term: Term, target: NodeId| {
         nodes
             .iter()
             .filter(|n| n.node.config().id == leader)
             .find_map(|n| n.ghost.leadership.timeout_now_sent.get(&(term, target)))
     };
-    nodes.iter().all(|n| {
+    nodes.iter().find_map(|n| {
         let me = n.node.config().id;
         n.ghost
             .leadership
             .transfer_campaigns
             .iter()
-            .all(|(&(term, leader), &mine)| {
-                sent(leader, term, me).is_none_or(|&theirs| mine.is_up_to_date_with(theirs))
+            .find_map(|(&(term, leader), &mine)| {
+                let &theirs = sent(leader, term, me)?;
+                (!mine.is_up_to_date_with(theirs)).then(|| {
+                    Reason::new(
+                        "a transfer target's log is as up to date as the leader's",
+                        format!(
+                            "{me} campaigned on {leader}'s TimeoutNow of {term} with last entry \
+                             {mine}, behind {leader}'s {theirs}"
+                        ),
+                    )
+                    .node(me)
+                    .node(leader)
+                    .term(term)
+                    .index(mine.index)
+                    .index(theirs.index)
+                })
             })
     })
 }

@@ -19,8 +19,8 @@
 //! which election safety judges. So the property is about campaigning, not
 //! voting.
 
-use super::{Ghost, NodeObs};
-use ruft::{MemStorage, Node, Role};
+use super::{first_raised, Broken, Ghost, NodeObs, Reason};
+use ruft::{Index, MemStorage, Node, Role};
 
 /// Membership witness events of the node's last transition (cleared when
 /// its next transition starts, like the other witness records).
@@ -56,7 +56,17 @@ impl Ghost {
         let campaigns = matches!(a.role, Role::PreCandidate | Role::Candidate)
             && (a.role != b.role || a.term != b.term);
         if campaigns && !was.is_voter(me) {
-            self.flags.non_voter_campaigned = true;
+            self.flags.raise(Broken::NonVoterCampaigned, || {
+                Reason::new(
+                    "only voters campaign",
+                    format!(
+                        "{me} became {:?} in {} while not a voter of {was}",
+                        a.role, a.term
+                    ),
+                )
+                .node(me)
+                .term(a.term)
+            });
         }
     }
 }
@@ -72,31 +82,62 @@ fn seen_committed(nodes: &[NodeObs<'_>]) -> usize {
 
 /// No leader holds two configuration entries beyond what any node has seen
 /// committed.
-pub fn one_pending_change(nodes: &[NodeObs<'_>]) -> bool {
+pub fn one_pending_change(nodes: &[NodeObs<'_>]) -> Option<Reason> {
     let committed = seen_committed(nodes) as u64;
     nodes
         .iter()
         .filter(|n| n.up && n.node.status().role == Role::Leader)
-        .all(|n| {
-            let pending = n
+        .find_map(|n| {
+            let pending: Vec<Index> = n
                 .node
                 .log()
                 .iter()
-                .filter(|e| e.index().0 > committed && e.as_conf_change().is_some());
-            pending.count() <= 1
+                .filter(|e| e.index().0 > committed && e.as_conf_change().is_some())
+                .map(|e| e.index())
+                .collect();
+            (pending.len() > 1).then(|| {
+                let s = n.node.status();
+                let mut why = Reason::new(
+                    "one configuration change at a time",
+                    format!(
+                        "{}, leader in {}, holds configuration entries at {:?}, none committed \
+                         (nothing beyond {committed} is)",
+                        s.id,
+                        s.term,
+                        pending.iter().map(|i| i.0).collect::<Vec<_>>()
+                    ),
+                )
+                .node(s.id)
+                .term(s.term);
+                for i in pending {
+                    why = why.index(i);
+                }
+                why
+            })
         })
 }
 
 /// No node campaigned while it was not a voter of its configuration.
-pub fn non_voters_never_campaign(nodes: &[NodeObs<'_>]) -> bool {
-    nodes.iter().all(|n| !n.ghost.flags.non_voter_campaigned)
+pub fn non_voters_never_campaign(nodes: &[NodeObs<'_>]) -> Option<Reason> {
+    first_raised(nodes, Broken::NonVoterCampaigned)
 }
 
 /// Every running leader votes in its own configuration.
-pub fn removed_leaders_step_down(nodes: &[NodeObs<'_>]) -> bool {
-    nodes.iter().filter(|n| n.up).all(|n| {
+pub fn removed_leaders_step_down(nodes: &[NodeObs<'_>]) -> Option<Reason> {
+    nodes.iter().filter(|n| n.up).find_map(|n| {
         let s = n.node.status();
-        s.role != Role::Leader || s.membership.is_voter(s.id)
+        (s.role == Role::Leader && !s.membership.is_voter(s.id)).then(|| {
+            Reason::new(
+                "a leader is a voter of its configuration",
+                format!(
+                    "{} leads {} under {} that it has applied, where it is no voter",
+                    s.id, s.term, s.membership
+                ),
+            )
+            .node(s.id)
+            .term(s.term)
+            .index(s.applied)
+        })
     })
 }
 

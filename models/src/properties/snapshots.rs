@@ -13,7 +13,7 @@
 //!   snapshot never moves commit or applied back. Checked only with
 //!   compaction on; the part about commit is checked everywhere (index order).
 
-use super::{Ghost, NodeObs};
+use super::{first_raised, Broken, Ghost, NodeObs, Reason};
 use crate::machine::Machine;
 use ruft::{Entry, Index, MemStorage, Node, ProgressState, Ready};
 
@@ -96,8 +96,20 @@ impl Ghost {
         if caught_up {
             self.snapshots.caught_up = true;
         }
-        if after.status().committed < before.status().committed {
-            self.flags.commit_went_back = true;
+        let (b, a) = (before.status(), after.status());
+        if a.committed < b.committed {
+            self.flags.raise(Broken::CommitWentBack, || {
+                Reason::new(
+                    "commit indexes never go back",
+                    format!(
+                        "{}'s commit index went from {} back to {}",
+                        a.id, b.committed, a.committed
+                    ),
+                )
+                .node(a.id)
+                .index(b.committed)
+                .index(a.committed)
+            });
         }
     }
 
@@ -111,29 +123,96 @@ impl Ghost {
     /// The model application's state machine refused what it was handed, or
     /// does not stand where the node says it applied.
     pub fn observe_machine(&mut self, node: &Node<MemStorage>, machine: &Machine, refused: bool) {
-        if refused || machine.applied() != node.status().applied {
-            self.flags.snapshot_broken = true;
+        let s = node.status();
+        if refused || machine.applied() != s.applied {
+            self.flags.raise(Broken::Snapshot, || {
+                let what = if refused {
+                    "refused what the node handed it".to_string()
+                } else {
+                    format!(
+                        "stands at {} while the node applied {}",
+                        machine.applied(),
+                        s.applied
+                    )
+                };
+                Reason::new(SNAPSHOT_CLAUSE, format!("{}'s state machine {what}", s.id))
+                    .node(s.id)
+                    .index(machine.applied())
+                    .index(s.applied)
+            });
         }
     }
 }
 
+/// The clause a state machine's failures break.
+pub const SNAPSHOT_CLAUSE: &str = "the state machine holds exactly the applied entries";
+
+/// Why `id`'s state machine failed to snapshot what it applied.
+pub fn refused_snapshot(id: ruft::NodeId, e: &dyn std::fmt::Display) -> String {
+    format!("{id}'s state machine could not snapshot what it applied: {e}")
+}
+
 /// Snapshot consistency (see the module docs).
-pub fn snapshot_consistency(nodes: &[NodeObs<'_>]) -> bool {
-    let flagged = nodes.iter().any(|n| n.ghost.flags.snapshot_broken);
-    let ordered = nodes.iter().filter(|n| n.up).all(|n| {
+pub fn snapshot_consistency(nodes: &[NodeObs<'_>]) -> Option<Reason> {
+    if let Some(why) = first_raised(nodes, Broken::Snapshot) {
+        return Some(why);
+    }
+    for n in nodes.iter().filter(|n| n.up) {
         let s = n.node.status();
         let disk = n.node.storage();
-        disk.compacted().index <= disk.stored_snapshot().index()
-            && disk.stored_snapshot().index() <= s.applied
-            && !image(n.node).broken
-    });
-    let machines_agree = nodes.iter().enumerate().all(|(i, a)| {
-        nodes[i + 1..].iter().all(|b| match (a.machine, b.machine) {
-            (Some(x), Some(y)) => x.entries().iter().zip(y.entries()).all(|(p, q)| p == q),
-            _ => true,
-        })
-    });
-    !flagged && ordered && machines_agree
+        let (compacted, snapshot) = (disk.compacted().index, disk.stored_snapshot().index());
+        if !(compacted <= snapshot && snapshot <= s.applied) {
+            return Some(
+                Reason::new(
+                    "compacted <= snapshot <= applied",
+                    format!(
+                        "{} has compacted to {compacted}, a snapshot at {snapshot}, applied {}",
+                        s.id, s.applied
+                    ),
+                )
+                .node(s.id)
+                .index(compacted)
+                .index(snapshot)
+                .index(s.applied),
+            );
+        }
+        if image(n.node).broken {
+            return Some(
+                Reason::new(
+                    "the snapshot and the log join up",
+                    format!(
+                        "{}'s log does not continue its snapshot at {snapshot}",
+                        s.id
+                    ),
+                )
+                .node(s.id)
+                .index(snapshot),
+            );
+        }
+    }
+    for (i, a) in nodes.iter().enumerate() {
+        for b in &nodes[i + 1..] {
+            let (Some(x), Some(y)) = (a.machine, b.machine) else {
+                continue;
+            };
+            if let Some((p, q)) = x.entries().iter().zip(y.entries()).find(|(p, q)| p != q) {
+                let (m, n) = (a.node.config().id, b.node.config().id);
+                return Some(
+                    Reason::new(
+                        "state machines apply the same entries",
+                        format!(
+                            "the state machines of {m} and {n} applied {p} and {q} at index {}",
+                            p.index()
+                        ),
+                    )
+                    .node(m)
+                    .node(n)
+                    .index(p.index()),
+                );
+            }
+        }
+    }
+    None
 }
 
 /// Witness: a follower installed a leader's snapshot.
