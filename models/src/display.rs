@@ -176,3 +176,66 @@ pub fn cluster(state: &State) -> String {
     }
     out
 }
+
+/// What the node has on disk: `disk: t1 vote n1 commit 0 log[1@1]`, with
+/// its snapshot when it holds one.
+pub fn disk_line(st: &NodeState) -> String {
+    let disk = st.node.storage();
+    let mut out = format!("disk: {} log[", disk.hard_state());
+    let _ = keys(&mut out, disk.stored_entries().iter());
+    out.push(']');
+    let snapshot = disk.stored_snapshot();
+    if !snapshot.is_empty() {
+        out.push_str(&format!(" snapshot {}", snapshot.key()));
+    }
+    out
+}
+
+/// What the properties recorded of the node over its whole history:
+/// `ghost: led t1; votes t1->n1; committed [1@1]; broke: one vote per term`.
+pub fn ghost_line(g: &crate::properties::Ghost) -> String {
+    let mut parts = Vec::new();
+    if !g.led.is_empty() {
+        let led: Vec<String> = g.led.iter().map(|t| t.to_string()).collect();
+        parts.push(format!("led {}", led.join(",")));
+    }
+    if !g.votes.is_empty() {
+        let votes: Vec<String> = g.votes.iter().map(|(t, c)| format!("{t}->{c}")).collect();
+        parts.push(format!("votes {}", votes.join(",")));
+    }
+    if !g.committed.is_empty() {
+        let mut committed = String::from("committed [");
+        let _ = keys(&mut committed, g.committed.iter());
+        committed.push(']');
+        parts.push(committed);
+    }
+    for (_, why) in g.flags.broken() {
+        parts.push(format!("broke: {}", why.clause));
+    }
+    if parts.is_empty() {
+        parts.push("nothing yet".into());
+    }
+    format!("ghost: {}", parts.join("; "))
+}
+
+/// The whole cluster, each node followed by its disk and its ghost, then
+/// the messages in flight and the clients' history.
+pub fn cluster_detail(state: &State) -> String {
+    let mut out = String::new();
+    for (st, &crashed) in state.actor_states.iter().zip(&state.crashed) {
+        out.push_str(&node_string(st));
+        if crashed {
+            out.push_str(" (down)");
+        }
+        out.push_str(&format!(
+            "\n    {}\n    {}\n",
+            disk_line(st),
+            ghost_line(&st.ghost)
+        ));
+    }
+    let summary = cluster(state);
+    // The last lines of the one-line view: in flight, and clients.
+    let tail: Vec<&str> = summary.lines().skip(state.actor_states.len()).collect();
+    out.push_str(&tail.join("\n"));
+    out
+}

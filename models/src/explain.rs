@@ -7,6 +7,7 @@
 //! Shared by the CLI's printout, `--json` and the explorer's state view, so
 //! the three always say the same thing.
 
+use crate::config::ModelConfig;
 use crate::display;
 use crate::model::{observe, Action, State};
 use crate::properties::{self, Reason};
@@ -256,4 +257,45 @@ fn node_history(v: &[(State, Option<Action>)], id: NodeId) -> Option<String> {
 
 fn is(state: &State, actor: usize, id: NodeId) -> bool {
     state.actor_states[actor].node.status().id == id
+}
+
+/// What the explorer shows for a step (its "Current State" panel): the
+/// model's flags, the step and what it sent, every node with its disk and
+/// ghost, and the Always properties judged on the state the step reached,
+/// each violated one with its reason.
+pub fn step_view(cfg: &ModelConfig, last: &State, action: &Action, next: &State) -> String {
+    let step = step(0, last, action, next);
+    let mut out = format!("model: check serve {}\n\n", cfg.flags());
+    out += &format!("step: {}{}\n", step.action, step.outcome.note());
+    out += &format!(
+        "sent: {}\n\n",
+        if step.sent.is_empty() {
+            "nothing".to_string()
+        } else {
+            step.sent.join(", ")
+        }
+    );
+    out += &display::cluster_detail(next);
+    out += "\n\n";
+    out += &verdicts(cfg, next);
+    out
+}
+
+/// The Always properties on `state`: each violated one with its reason,
+/// then how many hold.
+pub fn verdicts(cfg: &ModelConfig, state: &State) -> String {
+    let nodes = observe(state);
+    let mut holding = 0;
+    let mut out = String::from("properties on this state:\n");
+    for p in properties::enabled(cfg.features()) {
+        if p.expect() != properties::Expect::Always {
+            continue;
+        }
+        match p.explain(&nodes) {
+            Some(why) => out += &format!("  VIOLATED {}: {why}\n", p.name),
+            None => holding += 1,
+        }
+    }
+    out += &format!("  {holding} Always properties hold here");
+    out
 }

@@ -355,6 +355,8 @@ pub struct Hunt {
     memory_max: Option<u64>,
     /// Parts cut short, by name, with the reason.
     cut_short: Vec<(&'static str, String)>,
+    /// Where to write a counterexample as HTML (`--report`).
+    report_path: Option<std::path::PathBuf>,
     /// Witnesses reached by any part or walk.
     reached: BTreeSet<&'static str>,
 }
@@ -368,8 +370,14 @@ impl Hunt {
             mutant,
             memory_max,
             cut_short: Vec::new(),
+            report_path: None,
             reached: BTreeSet::new(),
         }
+    }
+
+    /// Writes the counterexample, if the hunt finds one, as HTML to `path`.
+    pub fn report_to(&mut self, path: Option<std::path::PathBuf>) {
+        self.report_path = path;
     }
 
     /// The time left; none once a signal asked to stop.
@@ -535,7 +543,14 @@ impl Hunt {
             memory_max: self.memory_max,
             progress_every: Some(Duration::from_secs(3)),
         };
-        Counterexample::settle(cfg, name, path, symmetric, &budget, false);
+        let cx = Counterexample::settle(cfg, name, path, symmetric, &budget, false);
+        if let Some(target) = &self.report_path {
+            let page = crate::html::report(cfg, &cx);
+            match crate::report::write_atomically(target, page.as_bytes()) {
+                Ok(()) => println!("  report written to {}", target.display()),
+                Err(e) => println!("  cannot write the report to {}: {e}", target.display()),
+            }
+        }
     }
 
     /// The exit code once nothing was found: 3 if a part was cut short (the

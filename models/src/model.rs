@@ -169,9 +169,20 @@ pub struct NodeState {
     pub ghost: Ghost,
 }
 
+/// One line; `{:#?}` (the explorer's complete state) adds the node's disk
+/// and ghost.
 impl fmt::Debug for NodeState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        crate::display::node_line(f, self)
+        crate::display::node_line(f, self)?;
+        if f.alternate() {
+            write!(
+                f,
+                " | {} | {}",
+                crate::display::disk_line(self),
+                crate::display::ghost_line(&self.ghost)
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -972,11 +983,7 @@ impl Model for RuftModel {
 
     fn format_step(&self, last: &State, action: Action) -> Option<String> {
         let next = Model::next_state(self, last, action.clone())?;
-        Some(format!(
-            "{}\n\n{}",
-            crate::display::action(&action),
-            crate::display::cluster(&next)
-        ))
+        Some(crate::explain::step_view(&self.cfg, last, &action, &next))
     }
 
     fn as_svg(&self, path: Path<State, Action>) -> Option<String> {

@@ -18,6 +18,28 @@ use stateright::Path;
 use std::io::Write;
 use std::sync::atomic::Ordering;
 
+static COLOUR: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Turns colour on or off for the table's verdict words (`check` turns it on
+/// only when stdout is a terminal and `NO_COLOR` is unset).
+pub fn set_colour(on: bool) {
+    COLOUR.store(on, Ordering::Relaxed);
+}
+
+/// A verdict's word, in red (failures), yellow (nothing proved) or green
+/// when colour is on.
+fn paint(v: Verdict) -> String {
+    if !COLOUR.load(Ordering::Relaxed) {
+        return v.word().to_string();
+    }
+    let code = match v {
+        Verdict::Violated | Verdict::NotReached => "31",
+        Verdict::HoldsSoFar | Verdict::Unknown => "33",
+        Verdict::Holds | Verdict::Reached => "32",
+    };
+    format!("\u{1b}[{code}m{}\u{1b}[0m", v.word())
+}
+
 /// Bytes as MiB, or `?`.
 pub fn mib(bytes: Option<u64>) -> String {
     bytes.map_or("?".into(), |b| {
@@ -46,7 +68,7 @@ pub fn print_table(o: &Outcome, cfg: &ModelConfig) {
             Some(Expect::Always) => "always",
             _ => "sometimes",
         };
-        println!("  {:<11} {:<40} {}", kind, name, verdict.word());
+        println!("  {:<11} {:<40} {}", kind, name, paint(*verdict));
     }
     println!();
     let hit: Vec<String> = cuts(cfg)
@@ -351,8 +373,7 @@ pub fn json(
 }
 
 /// Writes `doc` to `target`: `-` is standard output, in one write; any other
-/// path is written beside itself and renamed into place, so a reader never
-/// sees half a document, whatever ends the process.
+/// path is written atomically ([`write_atomically`]).
 pub fn write_json(target: &std::path::Path, doc: &serde_json::Value) -> std::io::Result<()> {
     let mut text = serde_json::to_string_pretty(doc).map_err(std::io::Error::other)?;
     text.push('\n');
@@ -361,6 +382,12 @@ pub fn write_json(target: &std::path::Path, doc: &serde_json::Value) -> std::io:
         out.write_all(text.as_bytes())?;
         return out.flush();
     }
+    write_atomically(target, text.as_bytes())
+}
+
+/// Writes `bytes` beside `target` and renames the file into place, so a
+/// reader never sees half a file, whatever ends the process.
+pub fn write_atomically(target: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     let name = target
         .file_name()
         .ok_or_else(|| std::io::Error::other("the path names no file"))?;
@@ -368,7 +395,7 @@ pub fn write_json(target: &std::path::Path, doc: &serde_json::Value) -> std::io:
     partial.push(format!(".partial-{}", std::process::id()));
     let partial = target.with_file_name(partial);
     let written = std::fs::File::create(&partial).and_then(|mut f| {
-        f.write_all(text.as_bytes())?;
+        f.write_all(bytes)?;
         f.sync_all()
     });
     match written.and_then(|()| std::fs::rename(&partial, target)) {

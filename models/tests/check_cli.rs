@@ -11,8 +11,8 @@ use ruft_models::properties::{self, Expect, PROPERTIES};
 use serde_json::Value;
 use stateright::Model;
 use std::collections::HashSet;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::Read;
+use std::net::{SocketAddr, TcpListener};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -704,53 +704,13 @@ impl Drop for Explorer {
     }
 }
 
-/// A minimal HTTP/1.1 GET: status code and body.
+/// A GET to the explorer: status code and body.
 fn get(addr: SocketAddr, path: &str) -> std::io::Result<(u16, String)> {
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
-    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw)?;
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| std::io::Error::other("no end of headers"))?;
-    let head = String::from_utf8_lossy(&raw[..split]).to_string();
-    let mut body = raw[split + 4..].to_vec();
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| std::io::Error::other(format!("bad status line in {head:?}")))?;
-    let chunked = head.lines().any(|l| {
-        let l = l.to_ascii_lowercase();
-        l.starts_with("transfer-encoding:") && l.contains("chunked")
-    });
-    if chunked {
-        body = dechunk(&body)?;
-    }
-    let body = String::from_utf8(body).map_err(std::io::Error::other)?;
-    Ok((status, body))
-}
-
-fn dechunk(mut raw: &[u8]) -> std::io::Result<Vec<u8>> {
-    let bad = || std::io::Error::other("bad chunked body");
-    let mut out = Vec::new();
-    loop {
-        let eol = raw.windows(2).position(|w| w == b"\r\n").ok_or_else(bad)?;
-        let size = std::str::from_utf8(&raw[..eol]).map_err(|_| bad())?;
-        let size = size.split(';').next().unwrap_or("").trim();
-        let size = usize::from_str_radix(size, 16).map_err(|_| bad())?;
-        raw = &raw[eol + 2..];
-        if size == 0 {
-            return Ok(out);
-        }
-        out.extend_from_slice(raw.get(..size).ok_or_else(bad)?);
-        raw = raw.get(size + 2..).ok_or_else(bad)?;
-    }
+    let (status, _, body) = ruft_models::serve::exchange(addr, "GET", path, &[])?;
+    Ok((
+        status,
+        String::from_utf8(body).map_err(std::io::Error::other)?,
+    ))
 }
 
 fn get_json(addr: SocketAddr, path: &str) -> Value {

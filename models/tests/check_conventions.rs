@@ -198,3 +198,24 @@ fn rust_log_shows_the_engines_tracing_events() {
         "no events unless asked"
     );
 }
+
+#[test]
+fn the_github_workflow_runs_the_ci_script_and_keeps_the_artefacts() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let workflow = std::fs::read_to_string(format!("{root}/.github/workflows/ci.yml"))
+        .expect(".github/workflows/ci.yml");
+    let script = std::fs::read_to_string(format!("{root}/.ci/run")).expect(".ci/run");
+    // One source of truth: the workflow runs .ci/run whole.
+    assert!(workflow.contains("run: bash .ci/run"), "{workflow}");
+    assert!(workflow.contains("actions/cache@"), "cargo is cached");
+    assert!(
+        workflow.contains("actions/upload-artifact@") && workflow.contains("target/browser/"),
+        "screenshots and reports are kept"
+    );
+    // .ci/run installs what the browser tests need and names the report.
+    assert!(
+        script.contains("apt-get install -y -qq chromium"),
+        "{script}"
+    );
+    assert!(script.contains("--report"), "{script}");
+}

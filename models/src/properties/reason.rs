@@ -163,6 +163,12 @@ impl Flags {
         self.broken & rule.bit() != 0
     }
 
+    /// Every rule seen broken, with why, in the order they broke.
+    pub fn broken(&self) -> impl Iterator<Item = (Broken, &Reason)> + '_ {
+        let all = self.reasons.0.as_deref().map_or(&[][..], Vec::as_slice);
+        all.iter().map(|(rule, why)| (*rule, why))
+    }
+
     /// Why `rule` broke, if it did.
     pub fn reason(&self, rule: Broken) -> Option<&Reason> {
         let all = self.reasons.0.as_deref()?;

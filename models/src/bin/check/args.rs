@@ -213,6 +213,10 @@ pub(crate) struct SearchArgs {
     /// No progress lines on stderr.
     #[arg(long, short)]
     pub(crate) quiet: bool,
+    /// Write a counterexample, if one is found, as a self-contained HTML page
+    /// (steps, sequence diagram, states, the reason) to attach to a failure.
+    #[arg(long, value_name = "FILE.html")]
+    pub(crate) report: Option<PathBuf>,
 }
 
 impl SearchArgs {
@@ -289,6 +293,9 @@ pub(crate) struct SimulateArgs {
     /// atomically, and print the usual lines).
     #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "-")]
     pub(crate) json: Option<PathBuf>,
+    /// Write a counterexample, if one is found, as a self-contained HTML page.
+    #[arg(long, value_name = "FILE.html")]
+    pub(crate) report: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -311,6 +318,9 @@ pub(crate) struct HuntArgs {
     /// (which only hunt for bugs). CI runs this.
     #[arg(long)]
     pub(crate) exhaustive_only: bool,
+    /// Write a counterexample, if one is found, as a self-contained HTML page.
+    #[arg(long, value_name = "FILE.html")]
+    pub(crate) report: Option<PathBuf>,
 }
 
 #[derive(Args)]

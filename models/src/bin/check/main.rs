@@ -38,6 +38,11 @@ fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     init_tracing();
+    {
+        use std::io::IsTerminal;
+        let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        ruft_models::report::set_colour(colour);
+    }
     if let Err(e) = interrupt::install() {
         eprintln!("check: cannot handle SIGINT/SIGTERM ({e}); a signal will end it at once");
     }
@@ -80,4 +85,31 @@ pub(crate) fn emit_json(target: &std::path::Path, doc: &serde_json::Value) -> Op
         target.display()
     );
     Some(2)
+}
+
+/// Writes the HTML report of `cx` where `--report` asked; `Some(2)` when it
+/// cannot be written. Without a counterexample there is nothing to write.
+pub(crate) fn emit_report(
+    target: Option<&std::path::Path>,
+    cfg: &ModelConfig,
+    cx: Option<&ruft_models::report::Counterexample>,
+) -> Option<u8> {
+    let (target, cx) = (target?, cx?);
+    let page = ruft_models::html::report(cfg, cx);
+    match ruft_models::report::write_atomically(target, page.as_bytes()) {
+        Ok(()) => {
+            eprintln!(
+                "check: counterexample report written to {}",
+                target.display()
+            );
+            None
+        }
+        Err(e) => {
+            eprintln!(
+                "check: cannot write the report to {}: {e}",
+                target.display()
+            );
+            Some(2)
+        }
+    }
 }

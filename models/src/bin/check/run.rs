@@ -10,8 +10,8 @@ use ruft_models::mutants;
 use ruft_models::properties::{self, Expect};
 use ruft_models::report::{self, Counterexample};
 use ruft_models::search::{self, Budget, Engine};
+use ruft_models::serve::{Explorer, ServeError};
 use serde_json::json;
-use stateright::Model;
 use std::path::Path;
 use std::time::Duration;
 
@@ -47,8 +47,15 @@ pub(crate) fn search_command(engine: Engine, args: SearchArgs) -> u8 {
         let rate = (p.states - last.0) as f64 / (p.elapsed - last.1).as_secs_f64().max(1e-9);
         last = (p.states, p.elapsed);
         if !quiet && !args.quiet {
+            // An exhaustive search's end cannot be foreseen; a timeout's can.
+            let eta = opts.timeout.map_or(String::new(), |t| {
+                format!(
+                    "  (--timeout in {:.0}s)",
+                    t.saturating_sub(p.elapsed).as_secs_f64()
+                )
+            });
             eprintln!(
-                "  {:>6.1}s  states {:>11}  unique {:>11}  depth {:>3}  {:>9.0} states/s now  memory {}",
+                "  {:>6.1}s  states {:>11}  unique {:>11}  depth {:>3}  {:>9.0} states/s now  memory {}{eta}",
                 p.elapsed.as_secs_f64(),
                 p.states,
                 p.unique,
@@ -74,6 +81,9 @@ pub(crate) fn search_command(engine: Engine, args: SearchArgs) -> u8 {
     let counterexample = outcome.violations.first().map(|(name, found)| {
         Counterexample::settle(&cfg, name, found, args.symmetric(), &args.budget(), quiet)
     });
+    if let Some(code) = crate::emit_report(args.report.as_deref(), &cfg, counterexample.as_ref()) {
+        return code;
+    }
     if let Some(target) = &args.json {
         let search = json!({
             "engine": engine_name,
@@ -141,6 +151,9 @@ pub(crate) fn simulate_command(args: SimulateArgs) -> u8 {
         };
         Counterexample::settle(&cfg, name, path, false, &budget, quiet)
     });
+    if let Some(code) = crate::emit_report(args.report.as_deref(), &cfg, counterexample.as_ref()) {
+        return code;
+    }
     let code = match (&counterexample, walks.interrupted) {
         (Some(_), _) => 1,
         (None, true) => {
@@ -183,6 +196,7 @@ pub(crate) fn simulate_command(args: SimulateArgs) -> u8 {
 pub(crate) fn hunt_command(args: HuntArgs) -> u8 {
     let memory_max = args.max_memory.or_else(search::default_memory_max);
     let mut hunt = Hunt::new(Duration::from_secs(args.time), args.mutant, memory_max);
+    hunt.report_to(args.report.clone());
     println!(
         "ruft check hunt: {} s{}{}",
         args.time,
@@ -211,8 +225,6 @@ pub(crate) fn serve_command(args: ServeArgs) -> u8 {
         return code;
     }
     let model = RuftModel::new(args.model.config());
-    // stateright's server panics when it cannot listen: try the address
-    // first, and say why it cannot be used.
     let addr = match std::net::ToSocketAddrs::to_socket_addrs(args.addr.as_str())
         .ok()
         .and_then(|mut addrs| addrs.next())
@@ -226,14 +238,22 @@ pub(crate) fn serve_command(args: ServeArgs) -> u8 {
             return 2;
         }
     };
-    if let Err(e) = std::net::TcpListener::bind(addr) {
-        eprintln!(
-            "check: cannot listen on {addr}: {e} (another explorer running? pick another \
-             port with --addr 127.0.0.1:3001)"
-        );
-        return 2;
+    match Explorer::start(model, addr) {
+        Ok(explorer) => {
+            println!("ruft explorer on http://{addr} ({})", args.model.flags());
+            explorer.run();
+            0
+        }
+        Err(e @ ServeError::Listen { .. }) => {
+            eprintln!(
+                "check: {e} (another explorer running? pick another port with --addr \
+                 127.0.0.1:3001)"
+            );
+            2
+        }
+        Err(e) => {
+            eprintln!("check: {e}");
+            2
+        }
     }
-    println!("ruft explorer on http://{addr} ({})", args.model.flags());
-    model.checker().threads(2).serve(addr);
-    0
 }
