@@ -346,11 +346,10 @@ impl<S: LogStorage> Context<S> {
             MessageVariant::Hup => self.on_hup().await,
             MessageVariant::Beat => Ok(self.on_beat()),
             MessageVariant::Propose { payload } => {
-                self.on_propose(payload).await.map(|_| StepOutcome::Handled)
+                self.on_propose(payload).map(|_| StepOutcome::Handled)
             }
             MessageVariant::ProposeConfChange { change } => self
                 .on_propose_conf_change(change)
-                .await
                 .map(|_| StepOutcome::Handled),
             MessageVariant::CheckQuorum => Ok(self.on_check_quorum()),
             MessageVariant::TransferLeader { target } => self.on_transfer_leader(target).await,
@@ -394,22 +393,43 @@ impl<S: LogStorage> Context<S> {
         }
     }
 
-    /// A client proposal, through the same gate as every step: the envelope
-    /// is checked, a refusal is traced, and the whole state is checked after.
-    /// An error means nothing was appended.
-    pub async fn propose(&mut self, payload: bytes::Bytes) -> Result<EntryKey, Error> {
+    /// A client proposal, through the same gate as every step (see
+    /// [`Self::proposal`]).
+    pub fn propose(&mut self, payload: bytes::Bytes) -> Result<EntryKey, Error> {
         let variant = MessageVariant::Propose {
             payload: payload.clone(), // shares the buffer
         };
+        self.proposal(variant, |ctx| ctx.on_propose(payload))
+    }
+
+    /// A proposal (a command or a membership change): the envelope is
+    /// checked, `append` runs, a refusal is traced, and the whole state is
+    /// checked after. An error means nothing was appended. Synchronous: with
+    /// no await, nothing can stop it half-way (see
+    /// [`Self::append_proposal`]).
+    pub(crate) fn proposal(
+        &mut self,
+        variant: MessageVariant,
+        append: impl FnOnce(&mut Self) -> Result<EntryKey, Error>,
+    ) -> Result<EntryKey, Error> {
         let msg = Message::local(self.config.id, variant);
         self.check_envelope(&msg)?;
         debug_assert!(
             self.gate(&msg).is_none(),
             "§5.1: local messages pass the term gate"
         );
-        let result = self.on_propose(payload).await;
-        if let Err(error) = &result {
-            trace::refused(self.config.id, &msg, error);
+        let last = self.log.last();
+        let result = append(self);
+        match &result {
+            Err(error) => {
+                trace::refused(self.config.id, &msg, error);
+                debug_assert_eq!(self.log.last(), last, "a refused proposal appends nothing");
+            }
+            Ok(key) => debug_assert_eq!(
+                (key.index, key.term),
+                (last.index.next(), self.hard.term),
+                "§5.3: a proposal is appended after the last entry, in the leader's term"
+            ),
         }
         self.check_invariants();
         result
@@ -449,6 +469,13 @@ impl<S: LogStorage> Context<S> {
                 read_states: Vec::new(),
             });
         }
+        // The due appends first: reading storage for them is the only part
+        // that changes the engine across an await, and losing some of them
+        // (a caller dropping the future) is a lost message. Then the
+        // committed entries are read, and only then does anything that the
+        // Ready hands out change hands: a failed or abandoned read leaves it
+        // all for the next Ready.
+        self.send_due_broadcast().await;
         let committed = self.hard.committed_index;
         let limit = crate::log::Limit {
             count_max: usize::MAX,
@@ -469,7 +496,6 @@ impl<S: LogStorage> Context<S> {
         }
         self.release_uncommitted(&committed_entries);
         self.note_handed_confs(&committed_entries);
-        self.send_due_broadcast().await;
         self.check_invariants();
         Ok(ReadyParts {
             snapshot: self.log.take_unpersisted_snapshot(),

@@ -33,6 +33,22 @@ use bytes::Bytes;
 /// }
 /// assert_eq!(applied.len(), 2); // the leader's no-op and "hello"
 /// ```
+///
+/// # Dropping a call half-way
+///
+/// The methods are `async` because [`LogStorage`] reads may wait (on a disk,
+/// a network). A caller that gives up on one (a timeout, a `select!`) drops
+/// its future at the point where it waited:
+/// - [`Node::propose`] and [`Node::propose_conf_change`] never wait: they
+///   finish on their first poll, so an entry is never appended without its
+///   key handed back (a client retrying would apply a command twice). Their
+///   appends leave with the next Ready.
+/// - [`Node::ready`] changes nothing it hands out before its reads are done:
+///   dropped while waiting, the next call hands out the same committed
+///   entries and hard state; only the appends it was preparing may be lost,
+///   as a network loses messages (heartbeat answers resend them).
+/// - The others ([`Node::step`], [`Node::tick`], ...) may have done part of
+///   their work when they wait: run them to completion.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Node<S> {
     ctx: Context<S>,
@@ -166,9 +182,12 @@ impl<S: LogStorage> Node<S> {
     /// Proposes a command. On the leader it is appended and its key returned;
     /// elsewhere [`Error::NotLeader`] names the leader this node knows of, and
     /// during a leader transfer [`Error::TransferInProgress`] names the
-    /// target. An error always means nothing was appended.
+    /// target. An error always means nothing was appended, and `Ok` always
+    /// means it was: the proposal reads no storage and never waits (see
+    /// [dropping a call half-way](Node#dropping-a-call-half-way)). The
+    /// appends to the followers leave with the next Ready.
     pub async fn propose(&mut self, payload: Bytes) -> Result<EntryKey, Error> {
-        self.ctx.propose(payload).await
+        self.ctx.propose(payload)
     }
 
     /// Proposes a membership change (thesis chapter 4). On the leader it is
@@ -210,7 +229,7 @@ impl<S: LogStorage> Node<S> {
     /// assert!(n.membership().learners().contains(&NodeId(2)));
     /// ```
     pub async fn propose_conf_change(&mut self, change: ConfChange) -> Result<EntryKey, Error> {
-        self.ctx.propose_conf_change(change).await
+        self.ctx.propose_conf_change(change)
     }
 
     /// The configuration (voters, learners, joint) as of the application's

@@ -5,10 +5,11 @@
 //! the node still handles a valid message.
 
 use futures::executor::block_on;
+use futures::FutureExt;
 use ruft::{
-    AppendOutcome, Config, DropReason, Entry, EntryKey, Error, HardState, Index, LogStorage,
-    MemStorage, Message, MessageVariant, Node, NodeId, Ready, Rejection, Role, StepOutcome,
-    StorageError, StorageResult, Term,
+    AppendOutcome, ConfChange, Config, DropReason, Entry, EntryKey, Error, HardState, Index,
+    LogStorage, MemStorage, MemberChange, Message, MessageVariant, Node, NodeId, Ready, Rejection,
+    Role, StepOutcome, StorageError, StorageResult, Term,
 };
 use std::fmt::Debug;
 
@@ -449,11 +450,14 @@ fn a_bad_heartbeat_from_a_newer_term_leaves_the_node_unchanged() {
 
 // ---------------------------------------------------------------- storage
 
-/// MemStorage whose reads of terms and entries fail while `failing` is set.
+/// MemStorage whose reads of terms and entries fail while `failing` is set,
+/// and never finish while `suspending` is set (an async storage waiting on
+/// a disk or a network: a caller may give up and drop the future).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct FailingStorage {
     inner: MemStorage,
     failing: bool,
+    suspending: bool,
 }
 
 /// What a read of a failing storage returns.
@@ -462,6 +466,13 @@ const IO_FAILURE: StorageError = StorageError::Io {
 };
 
 impl FailingStorage {
+    /// Waits for ever while `suspending`.
+    async fn wait(&self) {
+        if self.suspending {
+            futures::future::pending::<()>().await;
+        }
+    }
+
     fn check(&self) -> StorageResult<()> {
         match self.failing {
             true => Err(IO_FAILURE),
@@ -491,30 +502,38 @@ impl LogStorage for FailingStorage {
     }
 
     async fn term(&self, index: Index) -> StorageResult<Term> {
+        self.wait().await;
         self.check()?;
         self.inner.term(index).await
     }
 
     async fn entries(&self, low: Index, high: Index) -> StorageResult<Vec<Entry>> {
+        self.wait().await;
         self.check()?;
         self.inner.entries(low, high).await
     }
 
     async fn snapshot(&self) -> StorageResult<ruft::Snapshot> {
+        self.wait().await;
         self.check()?;
         self.inner.snapshot().await
     }
 }
 
-#[test]
-fn a_storage_failure_is_returned_and_the_node_recovers_once_storage_does() {
+/// n1 restarted in term 1 over a (failing) storage holding 1@1 2@1.
+fn follower_holding_two_entries() -> Node<FailingStorage> {
     let mut storage = FailingStorage::default();
     storage.inner.append(&entries(&[(1, 1), (1, 2)])).unwrap();
     storage.inner.set_hard_state(HardState {
         term: Term(1),
         ..HardState::default()
     });
-    let mut node = block_on(Node::new(config(), storage)).unwrap();
+    block_on(Node::new(config(), storage)).unwrap()
+}
+
+#[test]
+fn a_storage_failure_is_returned_and_the_node_recovers_once_storage_does() {
+    let mut node = follower_holding_two_entries();
     assert_handled(&mut node, heartbeat(2, 1, 0));
     assert_eq!(
         sent(&mut node),
@@ -615,6 +634,99 @@ fn a_proposal_appended_while_storage_fails_is_not_an_error() {
     assert!(
         resent.iter().any(carries_b),
         "3@1 goes out once storage works: {resent:?}"
+    );
+}
+
+/// A caller may drop a `propose` future (a timeout, a `select!`): if it
+/// could be dropped after the entry was appended, the key would be lost and
+/// a client would retry a command that commits. Proposals read nothing and
+/// never wait, so they always finish on their first poll, even on a storage
+/// that never answers; the appends go out with the next Ready.
+#[test]
+fn a_proposal_finishes_at_once_even_on_a_storage_that_never_answers() {
+    let mut node = leader_on(FailingStorage::default());
+    block_on(node.propose("a".into())).unwrap();
+    sent(&mut node);
+    // n2's probe resumes on its heartbeat answer, but sending it 1@1 2@1
+    // needs a read that fails: n2 is owed entries from storage.
+    node.storage_mut().failing = true;
+    let answer = from(2, 1, MessageVariant::HeartbeatResponse { read: None });
+    assert_eq!(block_on(node.step(answer)), Err(Error::Storage(IO_FAILURE)));
+    node.storage_mut().failing = false;
+    // Storage now waits for ever: a proposal must not wait on it.
+    node.storage_mut().suspending = true;
+    let proposed = node.propose("b".into()).now_or_never();
+    assert_eq!(proposed, Some(Ok(key(1, 3))), "done on the first poll");
+    let add = ConfChange::Simple(MemberChange::AddLearner(n(4)));
+    let changed = node.propose_conf_change(add.clone()).now_or_never();
+    assert_eq!(changed, Some(Ok(key(1, 4))), "done on the first poll");
+    let again = node.propose_conf_change(add).now_or_never();
+    assert_eq!(
+        again,
+        Some(Err(Error::ConfChangePending { index: Index(4) })),
+        "one change at a time, whatever the storage does"
+    );
+    node.storage_mut().suspending = false;
+    let appends = sent(&mut node);
+    let to_n2: Vec<EntryKey> = appends
+        .iter()
+        .filter(|m| m.dst == n(2))
+        .flat_map(|m| match &m.variant {
+            MessageVariant::AppendEntries { entries, .. } => {
+                entries.iter().map(|e| e.key).collect()
+            }
+            _ => Vec::new(),
+        })
+        .collect();
+    assert_eq!(
+        to_n2,
+        [key(1, 1), key(1, 2), key(1, 3), key(1, 4)],
+        "n2 gets what it is owed, both proposals included, in the next Ready"
+    );
+}
+
+/// A caller that drops `ready()` while it waits on storage loses nothing:
+/// nothing the Ready hands out changed hands before the wait ends, so the
+/// next `ready()` hands out the same committed entries and hard state.
+#[test]
+fn a_ready_abandoned_while_reading_is_handed_out_whole_next_time() {
+    let mut node = follower_holding_two_entries();
+    assert_handled(&mut node, heartbeat(2, 1, 2)); // commits 2: the Ready reads 1..=2
+    let before = node.clone();
+    node.storage_mut().suspending = true;
+    assert_eq!(node.ready().now_or_never(), None, "waiting on storage");
+    node.storage_mut().suspending = false;
+    assert_eq!(node, before, "an abandoned ready() changed nothing");
+    let rd = block_on(node.ready()).unwrap();
+    assert_eq!(rd.committed_entries, entries(&[(1, 1), (1, 2)]));
+    assert_eq!(rd.hard_state.map(|hs| hs.committed_index), Some(Index(2)));
+}
+
+/// The same on a leader whose Ready must first read the entries it sends:
+/// abandoned there, the sends are lost like lost messages, and the
+/// committed entries and hard state are still all handed out next time.
+#[test]
+fn a_leaders_ready_abandoned_while_sending_loses_only_messages() {
+    let mut node = leader_on(FailingStorage::default());
+    block_on(node.propose("a".into())).unwrap();
+    sent(&mut node);
+    assert_handled(&mut node, from(2, 1, accepted(2))); // commits 1..=2
+    block_on(node.propose("b".into())).unwrap();
+    node.storage_mut().suspending = true;
+    assert_eq!(node.ready().now_or_never(), None, "waiting on storage");
+    node.storage_mut().suspending = false;
+    let rd = block_on(node.ready()).unwrap();
+    let applied: Vec<EntryKey> = rd.committed_entries.iter().map(|e| e.key).collect();
+    assert_eq!(
+        applied,
+        [key(1, 1), key(1, 2)],
+        "nothing committed is skipped"
+    );
+    assert_eq!(rd.hard_state.map(|hs| hs.committed_index), Some(Index(2)));
+    assert_eq!(
+        rd.entries.last().map(|e| e.key),
+        Some(key(1, 3)),
+        "3@1 is written"
     );
 }
 

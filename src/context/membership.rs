@@ -106,26 +106,19 @@ impl<S: LogStorage> Context<S> {
     /// A membership change proposed by the application, through the same
     /// envelope check and trace as a command. An error means nothing was
     /// appended.
-    pub async fn propose_conf_change(&mut self, change: ConfChange) -> Result<EntryKey, Error> {
+    pub fn propose_conf_change(&mut self, change: ConfChange) -> Result<EntryKey, Error> {
         let variant = MessageVariant::ProposeConfChange {
             change: change.clone(),
         };
-        let msg = Message::local(self.config.id, variant);
-        self.check_envelope(&msg)?;
-        let result = self.on_propose_conf_change(change).await;
-        if let Err(error) = &result {
-            trace::refused(self.config.id, &msg, error);
-        }
-        self.check_invariants();
-        result
+        self.proposal(variant, |ctx| ctx.on_propose_conf_change(change))
     }
 
     /// The leader appends a change that applies to its membership, when no
     /// earlier change is pending.
-    pub(super) async fn on_propose_conf_change(
-        &mut self,
-        change: ConfChange,
-    ) -> Result<EntryKey, Error> {
+    /// Synchronous, like [`Self::append_proposal`]: the entry and
+    /// `pending_conf` change together, with no await between them at which
+    /// a dropped future could leave a second change acceptable.
+    pub(super) fn on_propose_conf_change(&mut self, change: ConfChange) -> Result<EntryKey, Error> {
         probe!(OnProposeConfChange);
         let RoleState::Leader { pending_conf, .. } = &self.role else {
             return Err(Error::NotLeader {
@@ -141,9 +134,7 @@ impl<S: LogStorage> Context<S> {
         self.membership
             .apply(&change)
             .map_err(Error::InvalidConfChange)?;
-        let key = self
-            .append_proposal(EntryVariant::ConfChange(change))
-            .await?;
+        let key = self.append_proposal(EntryVariant::ConfChange(change))?;
         if let RoleState::Leader { pending_conf, .. } = &mut self.role {
             *pending_conf = key.index;
         }
@@ -255,31 +246,6 @@ impl<S: LogStorage> Context<S> {
             self.membership.is_joint(),
             "§4.3: only a joint configuration is left"
         );
-    }
-
-    /// Sends what a membership change made due: appends to every member.
-    /// A storage error only delays them (heartbeat answers resend).
-    pub(super) async fn send_due_broadcast(&mut self) {
-        let RoleState::Leader { broadcast_due, .. } = &mut self.role else {
-            return;
-        };
-        if !std::mem::take(broadcast_due) {
-            return;
-        }
-        if let Err(error) = self.broadcast_append().await {
-            trace::storage_failed(self.config.id, "send after a membership change", &error);
-        }
-    }
-
-    /// Whether a membership change left sends for the next Ready.
-    pub(super) fn broadcast_is_due(&self) -> bool {
-        matches!(
-            self.role,
-            RoleState::Leader {
-                broadcast_due: true,
-                ..
-            }
-        )
     }
 
     /// The highest index a quorum of every voter set matched (§4.3), under

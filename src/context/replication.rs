@@ -14,18 +14,22 @@ use bytes::Bytes;
 
 impl<S: LogStorage> Context<S> {
     /// A client command: the leader appends it in its term and replicates it.
-    pub(crate) async fn on_propose(&mut self, payload: Bytes) -> Result<EntryKey, Error> {
+    pub(crate) fn on_propose(&mut self, payload: Bytes) -> Result<EntryKey, Error> {
         probe!(OnPropose);
-        self.append_proposal(EntryVariant::Normal(payload)).await
+        self.append_proposal(EntryVariant::Normal(payload))
     }
 
     /// Appends a proposal in the leader's term, within the limits on
-    /// uncommitted entries and bytes, and replicates it. An error means
-    /// nothing was appended.
-    pub(super) async fn append_proposal(
-        &mut self,
-        variant: EntryVariant,
-    ) -> Result<EntryKey, Error> {
+    /// uncommitted entries and bytes; the next Ready replicates it. An error
+    /// means nothing was appended.
+    ///
+    /// Synchronous on purpose: a proposal reads no storage, so it has no
+    /// point at which a caller dropping `propose`'s future could leave the
+    /// entry appended without its key handed back (a client would then retry
+    /// a command that commits). The appends it makes due are sent by
+    /// [`Self::send_due_broadcast`] when the next Ready is taken, which is
+    /// when they would leave anyway, batching the proposals made meanwhile.
+    pub(super) fn append_proposal(&mut self, variant: EntryVariant) -> Result<EntryKey, Error> {
         let (transfer, held) = match &self.role {
             RoleState::Leader {
                 transfer,
@@ -56,19 +60,45 @@ impl<S: LogStorage> Context<S> {
         let key = entry.key;
         self.log.append_local(&[entry]);
         if let RoleState::Leader {
-            uncommitted_bytes, ..
+            uncommitted_bytes,
+            broadcast_due,
+            ..
         } = &mut self.role
         {
             *uncommitted_bytes = held;
-        }
-        // The entry is appended: from here an error must not be returned,
-        // or a client would retry a command that will commit. A failed
-        // storage read only loses these appends; heartbeat answers resend.
-        if let Err(error) = self.broadcast_append().await {
-            trace::storage_failed(self.config.id, "send a proposal", &error);
+            *broadcast_due = true;
         }
         debug_assert_eq!(self.log.last(), key, "§5.3: the proposal is the last entry");
+        debug_assert!(self.broadcast_is_due(), "§5.3: a proposal is replicated");
         Ok(key)
+    }
+
+    /// Sends the appends a proposal or a membership change made due, to
+    /// every follower. A storage error only delays them (heartbeat answers
+    /// resend); a caller that stops waiting half-way loses some of them, as
+    /// a network might.
+    pub(super) async fn send_due_broadcast(&mut self) {
+        let RoleState::Leader { broadcast_due, .. } = &mut self.role else {
+            return;
+        };
+        if !std::mem::take(broadcast_due) {
+            return;
+        }
+        if let Err(error) = self.broadcast_append().await {
+            trace::storage_failed(self.config.id, "send due appends", &error);
+        }
+    }
+
+    /// Whether a proposal or a membership change left appends for the next
+    /// Ready.
+    pub(super) fn broadcast_is_due(&self) -> bool {
+        matches!(
+            self.role,
+            RoleState::Leader {
+                broadcast_due: true,
+                ..
+            }
+        )
     }
 
     /// The uncommitted payload bytes after a proposal of `len` bytes joins

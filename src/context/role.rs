@@ -25,8 +25,9 @@ pub enum RoleState {
     /// `pending_conf`: the last configuration entry this leader may not yet
     /// have applied (at election: its whole log): no new change is accepted
     /// until the application applied it (etcd's `pendingConfIndex`).
-    /// `broadcast_due`: a membership change took effect; the next Ready
-    /// sends appends to every member (new ones included).
+    /// `broadcast_due`: a proposal was appended or a membership change took
+    /// effect; the next Ready sends appends to every member (new ones
+    /// included).
     Leader {
         tracker: Tracker,
         term_start: Index,
