@@ -123,7 +123,8 @@ pub struct Config {
 
 impl Config {
     /// A configuration with etcd's customary timing (heartbeat 1, election 10)
-    /// and generous limits.
+    /// and generous limits. `voters` is a set: a voter listed twice is one
+    /// voter (what [`Config::validate`] refuses is `NodeId(0)`).
     pub fn new(id: NodeId, voters: impl IntoIterator<Item = NodeId>) -> Config {
         Config {
             id,
@@ -162,6 +163,14 @@ impl Config {
     pub fn validate(&self) -> Result<(), Error> {
         let problem = if self.voters.is_empty() {
             Some("voters must not be empty")
+        } else if self.id == NodeId(0) || self.voters.contains(&NodeId(0)) {
+            Some("node ids start at 1: NodeId(0) is no node (it reads as \"none\" on the wire)")
+        } else if self.election_tick > ELECTION_TICK_MAX
+            || self
+                .election_timeout_range
+                .is_some_and(|(_, max)| max.0 > ELECTION_TICK_MAX.0.saturating_mul(2))
+        {
+            Some("election_tick must be at most 2^32 ticks (and timeouts at most twice that)")
         } else if self.heartbeat_tick == Tick(0) {
             Some("heartbeat_tick must be at least 1")
         } else if self.election_tick <= self.heartbeat_tick {
@@ -189,6 +198,11 @@ impl Config {
     }
 }
 
+/// The largest `election_tick` [`Config::validate`] accepts: 2^32 ticks,
+/// over a century at one tick per millisecond. It keeps every timeout and
+/// its doubling far from overflow.
+pub const ELECTION_TICK_MAX: Tick = Tick(1 << 32);
+
 /// Whether lease reads are safe with this configuration: only check-quorum
 /// makes a leader's lease mean anything.
 fn lease_reads_allowed(config: &Config) -> bool {
@@ -198,6 +212,34 @@ fn lease_reads_allowed(config: &Config) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 17's hostile review: ids and timings a caller could get wrong.
+    #[test]
+    fn validate_refuses_node_zero_and_timeouts_near_overflow() {
+        let zero = Error::InvalidConfig {
+            problem: "node ids start at 1: NodeId(0) is no node (it reads as \"none\" on the wire)",
+        };
+        assert_eq!(Config::new(NodeId(0), [NodeId(1)]).validate(), Err(zero));
+        assert_eq!(
+            Config::new(NodeId(1), [NodeId(0), NodeId(1)]).validate(),
+            Err(zero)
+        );
+        let twice = Config::new(NodeId(1), [NodeId(1), NodeId(2), NodeId(2)]);
+        assert_eq!(twice.voters.len(), 2, "a voter listed twice is one voter");
+        assert_eq!(twice.validate(), Ok(()));
+
+        let mut huge = Config::new(NodeId(1), [NodeId(1)]);
+        huge.election_tick = ELECTION_TICK_MAX;
+        assert_eq!(huge.validate(), Ok(()), "2^32 ticks is allowed");
+        huge.election_tick = Tick((1 << 63) + 1);
+        let too_long = Error::InvalidConfig {
+            problem: "election_tick must be at most 2^32 ticks (and timeouts at most twice that)",
+        };
+        assert_eq!(huge.validate(), Err(too_long));
+        let mut range = Config::new(NodeId(1), [NodeId(1)]);
+        range.election_timeout_range = Some((Tick(10), Tick(u64::MAX)));
+        assert_eq!(range.validate(), Err(too_long));
+    }
 
     #[test]
     fn validate_names_the_problem() {

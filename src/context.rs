@@ -296,11 +296,17 @@ impl<S: LogStorage> Context<S> {
             }
             return Ok(());
         }
-        if msg.src == id {
+        if msg.src == id || msg.src == NodeId(0) {
             return Err(Error::UnknownSender { src: msg.src });
         }
         if msg.src_term == Term(0) {
             return Err(Error::RemoteTermZero { src: msg.src });
+        }
+        if msg.src_term > Term::ACCEPTED_MAX {
+            return Err(Error::TermOutOfRange {
+                src: msg.src,
+                term: msg.src_term,
+            });
         }
         Ok(())
     }

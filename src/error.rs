@@ -122,11 +122,29 @@ pub enum Error {
         /// This node.
         local: NodeId,
     },
-    /// A remote message claims to come from this node itself.
+    /// A remote message claims to come from this node itself, or from
+    /// `NodeId(0)`, which no node is.
     #[error("message from unknown sender {src}")]
     UnknownSender {
         /// The sender.
         src: NodeId,
+    },
+    /// A message carried a term beyond [`Term::ACCEPTED_MAX`]: no real
+    /// cluster gets there, and adopting it would leave this node unable
+    /// ever to campaign again.
+    #[error("message from {src} carries term {term}, beyond any real cluster's")]
+    TermOutOfRange {
+        /// The sender.
+        src: NodeId,
+        /// The term it carried.
+        term: Term,
+    },
+    /// The leader's log ends at the largest index: nothing more can be
+    /// appended (nothing was).
+    #[error("the log is at the largest index {last}")]
+    IndexesExhausted {
+        /// The last index.
+        last: Index,
     },
     /// A remote message carried term 0, which only local messages may carry.
     #[error("remote message from {src} carries term 0")]

@@ -96,7 +96,7 @@ pub use log::LogView;
 pub use message::{AppendOutcome, Message, MessageBody, MessageVariant, Staleness};
 #[cfg(feature = "mutants")]
 pub use mutant::Mutant;
-pub use node::{Node, Ready, Status};
+pub use node::{Node, Ready, ReadyToken, Status};
 pub use outcome::{DropReason, Rejection, StepOutcome};
 pub use progress::conf_change::{ConfChange, MemberChange};
 pub use progress::joint::{Membership, MembershipError};

@@ -61,6 +61,41 @@ struct Outstanding {
     snapshot: Option<EntryKey>,
     last_entry: Option<EntryKey>,
     applying: Index,
+    /// The token of the Ready handed out.
+    token: ReadyToken,
+}
+
+/// Which Ready an acknowledgement is for. [`Node::ready`] gives each Ready a
+/// token and [`Node::advance`] accepts only the outstanding Ready's: an
+/// application may move the Ready's fields out while it carries it out, but
+/// must hand back the token it came with. The default token (as in
+/// `Ready::default()`) is no Ready's.
+///
+/// A token is a fingerprint of what the Ready hands out (its snapshot,
+/// entries, hard state, and how many committed entries, messages and reads),
+/// not a counter, so it adds nothing to a node's state that the Ready does
+/// not already carry.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ReadyToken(u64);
+
+impl ReadyToken {
+    fn of(rd: &Ready) -> ReadyToken {
+        use std::hash::{Hash, Hasher};
+        let ends = |es: &[Entry]| {
+            (
+                es.len(),
+                es.first().map(|e| e.key),
+                es.last().map(|e| e.key),
+            )
+        };
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        rd.snapshot.as_ref().map(|s| s.key()).hash(&mut h);
+        ends(&rd.entries).hash(&mut h);
+        rd.hard_state.hash(&mut h);
+        ends(&rd.committed_entries).hash(&mut h);
+        (rd.messages.len(), rd.read_states.len()).hash(&mut h);
+        ReadyToken(h.finish() | 1) // never the default token
+    }
 }
 
 /// What the application must do, in this order:
@@ -95,6 +130,8 @@ pub struct Ready {
     /// Reads confirmed since the last Ready ([`Node::read_index`]), in the
     /// order they were confirmed.
     pub read_states: Vec<ReadState>,
+    /// Which Ready this is: hand it back to [`Node::advance`] unchanged.
+    pub token: ReadyToken,
 }
 
 /// A snapshot of a node's state for display and tests.
@@ -358,31 +395,47 @@ impl<S: LogStorage> Node<S> {
             return Err(Error::ReadyOutstanding);
         }
         let parts = self.ctx.take_ready().await?;
-        self.outstanding = Some(Outstanding {
-            snapshot: parts.snapshot.as_ref().map(|s| s.key()),
-            last_entry: parts.entries.last().map(|e| e.key),
-            applying: self.ctx.apply_indexes().1,
-        });
-        Ok(Ready {
+        let mut rd = Ready {
             snapshot: parts.snapshot.map(Box::new),
             entries: parts.entries,
             hard_state: parts.hard_state,
             messages: parts.messages,
             committed_entries: parts.committed_entries,
             read_states: parts.read_states,
-        })
+            token: ReadyToken::default(),
+        };
+        rd.token = ReadyToken::of(&rd);
+        self.outstanding = Some(Outstanding {
+            snapshot: rd.snapshot.as_ref().map(|s| s.key()),
+            last_entry: rd.entries.last().map(|e| e.key),
+            applying: self.ctx.apply_indexes().1,
+            token: rd.token,
+        });
+        Ok(rd)
     }
 
-    /// Acknowledges that the outstanding Ready was carried out. A Ready that is
-    /// not outstanding (advanced twice) changes nothing.
+    /// Acknowledges that the outstanding Ready was carried out: its
+    /// snapshot and entries are durable, its messages sent, its committed
+    /// entries applied. `ready` must be that Ready, or at least carry its
+    /// [`ReadyToken`] (its fields may have been moved out): anything else
+    /// (`Ready::default()`, an older Ready handed back again) is ignored with
+    /// a warning on the `ruft::drop` tracing target and leaves the real one
+    /// outstanding ([`Node::is_ready_outstanding`]), since acknowledging
+    /// writes that were never made would count unwritten entries as
+    /// durable. With nothing outstanding (advanced twice) it changes nothing.
     pub fn advance(&mut self, ready: Ready) {
-        drop(ready);
-        if let Some(done) = self.outstanding.take() {
-            self.ctx
-                .advance(done.snapshot, done.last_entry, done.applying);
-        } else {
-            tracing::warn!(target: "ruft::drop", node = %self.ctx.config().id, "advance without an outstanding Ready");
+        let id = self.ctx.config().id;
+        let Some(done) = self.outstanding else {
+            tracing::warn!(target: "ruft::drop", node = %id, "advance without an outstanding Ready");
+            return;
+        };
+        if ready.token != done.token {
+            tracing::warn!(target: "ruft::drop", node = %id, "advance with a Ready that is not the outstanding one: ignored");
+            return;
         }
+        self.outstanding = None;
+        self.ctx
+            .advance(done.snapshot, done.last_entry, done.applying);
     }
 
     /// The node's state at a glance.

@@ -73,6 +73,9 @@ pub enum DropReason {
     StaleResponse,
     /// The node is at the largest term and cannot start an election.
     TermsExhausted,
+    /// The node's log ends at the largest index: as leader it could not
+    /// append its no-op, so it does not start an election.
+    IndexesExhausted,
     /// A (pre-)vote request of a newer term, ignored because the node heard
     /// from `leader` within the election timeout (leader stickiness, with
     /// [`crate::Config::check_quorum`]). With lease reads

@@ -193,6 +193,9 @@ probes! {
     /// [`DropReason::TermsExhausted`].
     DropTermsExhausted => "drop-terms-exhausted", Drops,
         "an election timeout dropped: the node is at the largest term";
+    /// [`DropReason::IndexesExhausted`].
+    DropIndexesExhausted => "drop-indexes-exhausted", Drops,
+        "an election timeout dropped: the node's log ends at the largest index";
     /// [`DropReason::LeaderLease`].
     DropLeaderLease => "drop-leader-lease", Drops,
         "a (pre-)vote request of a newer term ignored: the node still hears its leader";
@@ -518,6 +521,7 @@ pub(crate) fn outcome(variant: &MessageVariant, outcome: &Result<StepOutcome, Er
             DropReason::StaleTerm { .. } => Probe::DropStaleTerm,
             DropReason::StaleResponse => Probe::DropStaleResponse,
             DropReason::TermsExhausted => Probe::DropTermsExhausted,
+            DropReason::IndexesExhausted => Probe::DropIndexesExhausted,
             DropReason::LeaderLease { .. } => Probe::DropLeaderLease,
             DropReason::StartupLease => Probe::DropStartupLease,
             DropReason::TransferToSelf => Probe::DropTransferToSelf,

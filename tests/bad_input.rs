@@ -363,6 +363,74 @@ fn malformed_appends_are_refused() {
     assert_eq!(sent(&mut node), [to(2, 1, accepted(1))]);
 }
 
+/// One message of a term no real cluster reaches used to move its receiver
+/// to `Term(u64::MAX)`, where it could never campaign again (two of three
+/// nodes hit, and nothing committed in 4,000 ticks). It is refused now, and
+/// changes nothing; so is a message from `NodeId(0)`, which no node is.
+#[test]
+fn terms_beyond_any_real_cluster_and_node_zero_are_refused() {
+    let mut node = follower_of_n2(1);
+    for term in [Term::ACCEPTED_MAX.0 + 1, u64::MAX] {
+        let vote = from(
+            2,
+            term,
+            MessageVariant::RequestVote {
+                last: key(0, 0),
+                transfer: false,
+            },
+        );
+        let error = Error::TermOutOfRange {
+            src: n(2),
+            term: Term(term),
+        };
+        assert_refused(&mut node, vote, error);
+    }
+    // The largest accepted term is still a term like any other.
+    let top = Term::ACCEPTED_MAX.0;
+    assert_handled(&mut node, heartbeat(2, top, 0));
+    assert_eq!(node.status().term, Term::ACCEPTED_MAX);
+    assert_refused(
+        &mut node,
+        from(0, top, MessageVariant::HeartbeatResponse { read: None }),
+        Error::UnknownSender { src: n(0) },
+    );
+}
+
+/// A log that ends at the largest index can take no more entries: a
+/// proposal there is refused (nothing appended) instead of a third entry
+/// sharing the index, and a node whose log ends there does not campaign.
+#[test]
+fn a_log_at_the_largest_index_takes_no_more_entries() {
+    let alone = || Config::new(n(1), [n(1)]);
+    let mut disk = MemStorage::default();
+    let almost = ruft::Snapshot::new(key(1, u64::MAX - 1), [n(1)], bytes::Bytes::new());
+    disk.apply_snapshot(almost).unwrap();
+    let mut node = block_on(Node::new(alone(), disk)).unwrap();
+    assert_eq!(block_on(node.campaign()), Ok(StepOutcome::Handled));
+    assert_eq!(node.status().role, Role::Leader);
+    assert_eq!(
+        node.status().last,
+        key(1, u64::MAX),
+        "the no-op takes the last index"
+    );
+    let before = node.clone();
+    let full = Error::IndexesExhausted {
+        last: Index(u64::MAX),
+    };
+    assert_eq!(block_on(node.propose("x".into())), Err(full));
+    assert_eq!(node, before, "nothing appended");
+
+    let mut disk = MemStorage::default();
+    let top = ruft::Snapshot::new(key(1, u64::MAX), [n(1)], bytes::Bytes::new());
+    disk.apply_snapshot(top).unwrap();
+    let mut node = block_on(Node::new(alone(), disk)).unwrap();
+    assert_eq!(
+        block_on(node.campaign()),
+        Ok(StepOutcome::Dropped(DropReason::IndexesExhausted))
+    );
+    assert_eq!(node.status().role, Role::Follower);
+}
+
 #[test]
 fn a_heartbeat_committing_beyond_the_log_is_refused() {
     let mut node = follower_of_n2(1);
@@ -777,6 +845,35 @@ fn advancing_twice_has_no_effect() {
     assert_eq!(node.status().persisted, key(1, 1));
     let next = block_on(node.ready()).unwrap();
     assert_eq!(next.entries, entries(&[(1, 2)]));
+}
+
+/// `advance` acknowledges the outstanding Ready only: `Ready::default()` or
+/// an older Ready handed back while another is outstanding used to count
+/// the unwritten entries as durable (and every later `ready()` then failed
+/// with `OutOfRange`). It is ignored now; the application may still move
+/// the Ready's fields out as long as it hands back its token.
+#[test]
+fn advance_acknowledges_only_the_outstanding_ready() {
+    let mut node = fresh();
+    assert_handled(&mut node, append(2, 1, (0, 0), &[(1, 1)], 0));
+    let old = block_on(node.ready()).unwrap();
+    node.storage_mut().write_ready(&old);
+    node.advance(old.clone());
+    assert_handled(&mut node, append(2, 1, (1, 1), &[(1, 2)], 0));
+    let mut rd = block_on(node.ready()).unwrap();
+    let before = node.clone();
+    node.advance(Ready::default());
+    node.advance(old);
+    assert_eq!(node, before, "neither is the outstanding Ready");
+    assert!(node.is_ready_outstanding());
+    assert_eq!(node.status().persisted, key(1, 1), "2@1 was never written");
+
+    node.storage_mut().write_ready(&rd);
+    let messages = std::mem::take(&mut rd.messages); // sent elsewhere
+    assert_eq!(messages, [to(2, 1, accepted(2))]);
+    node.advance(rd);
+    assert!(!node.is_ready_outstanding());
+    assert_eq!(node.status().persisted, key(1, 2));
 }
 
 /// A duplicated stale rejection is recognised from the follower's progress

@@ -534,11 +534,17 @@ fn expect(msg: &Message, node: &Node<MemStorage>) -> Expect {
             _ => Expect::Accepted,
         };
     }
-    if msg.src == me {
+    if msg.src == me || msg.src == NodeId(0) {
         return Expect::Refused(Error::UnknownSender { src: msg.src });
     }
     if msg.src_term == Term(0) {
         return Expect::Refused(Error::RemoteTermZero { src: msg.src });
+    }
+    if msg.src_term > Term::ACCEPTED_MAX {
+        return Expect::Refused(Error::TermOutOfRange {
+            src: msg.src,
+            term: msg.src_term,
+        });
     }
     let last = s.last.index;
     match &msg.variant {
@@ -626,6 +632,8 @@ fn error_name(e: &Error) -> &'static str {
         Error::WrongDestination { .. } => "WrongDestination",
         Error::UnknownSender { .. } => "UnknownSender",
         Error::RemoteTermZero { .. } => "RemoteTermZero",
+        Error::TermOutOfRange { .. } => "TermOutOfRange",
+        Error::IndexesExhausted { .. } => "IndexesExhausted",
         Error::LocalFromRemote { .. } => "LocalFromRemote",
         Error::MalformedAppend { .. } => "MalformedAppend",
         Error::MalformedSnapshot { .. } => "MalformedSnapshot",
@@ -965,6 +973,7 @@ fn hostile_messages_never_panic_and_are_refused_as_documented() {
         "WrongDestination",
         "UnknownSender",
         "RemoteTermZero",
+        "TermOutOfRange",
         "LocalFromRemote",
         "MalformedAppend",
         "CommitBeyondLast",
@@ -983,14 +992,15 @@ fn hostile_messages_never_panic_and_are_refused_as_documented() {
 
 /// A node at `Term(u64::MAX)` that granted its vote there must not campaign
 /// "in the next term", which would saturate to the same term and overwrite its
-/// vote (found by this suite; ruft now drops the election timeout with
-/// `DropReason::TermsExhausted`). Any real voter's message (or a forged one)
-/// carrying that term leads there.
+/// vote (found by this suite; ruft drops the election timeout with
+/// `DropReason::TermsExhausted`). No message takes a node there any more: a
+/// term beyond `Term::ACCEPTED_MAX` is refused (`Error::TermOutOfRange`) and
+/// changes nothing, so one hostile message can no longer leave a node unable
+/// to campaign. A disk written at that term still can.
 #[test]
 fn a_node_at_the_largest_term_never_votes_twice() {
     let mut cfg = Config::new(NodeId(1), (1..=VOTERS).map(NodeId));
     cfg.election_tick = Tick(5);
-    let mut node = block_on(Node::new(cfg, MemStorage::default())).unwrap();
     let top = Term(u64::MAX);
     let ask = Message::new(
         NodeId(2),
@@ -1001,24 +1011,37 @@ fn a_node_at_the_largest_term_never_votes_twice() {
             transfer: false,
         },
     );
-    assert_eq!(block_on(node.step(ask)), Ok(StepOutcome::Handled));
-    let mut handed = Vec::new();
+    let mut node = block_on(Node::new(cfg.clone(), MemStorage::default())).unwrap();
+    let before = node.clone();
+    assert_eq!(
+        block_on(node.step(ask)),
+        Err(Error::TermOutOfRange {
+            src: NodeId(2),
+            term: top
+        })
+    );
+    assert_eq!(node, before, "a refused message changes nothing");
+
+    let mut disk = MemStorage::default();
+    disk.set_hard_state(HardState {
+        term: top,
+        voted_node: Some(NodeId(2)),
+        ..HardState::default()
+    });
+    let mut node = block_on(Node::new(cfg, disk)).unwrap();
     for _ in 0..20 {
         block_on(node.tick()).unwrap();
         while node.has_ready() {
             let rd = block_on(node.ready()).unwrap();
             node.storage_mut().persist(&rd).unwrap();
-            handed.extend(rd.hard_state);
             node.advance(rd);
         }
     }
-    assert_eq!(handed[0].voted_node, Some(NodeId(2)));
-    for pair in handed.windows(2) {
-        assert!(
-            pair[0].may_become(&pair[1]),
-            "Election Safety (§5.2): {} then {}",
-            pair[0],
-            pair[1]
-        );
-    }
+    let hs = node.storage().hard_state();
+    assert_eq!(
+        (hs.term, hs.voted_node),
+        (top, Some(NodeId(2))),
+        "Election Safety (§5.2): the vote of the last term stands"
+    );
+    assert_eq!(node.status().role, Role::Follower);
 }

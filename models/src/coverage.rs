@@ -174,8 +174,15 @@ pub const EXPLAINED: &[Gap] = &[
     },
     Gap {
         probe: Probe::DropTermsExhausted,
-        why: "needs a node at term u64::MAX",
-        reach: Reach::Driver("a RequestVote of term u64::MAX, then Node::campaign"),
+        why: "needs a node at term u64::MAX, which no message can bring it to",
+        reach: Reach::Driver("a node restarted from a disk at term u64::MAX, then Node::campaign"),
+    },
+    Gap {
+        probe: Probe::DropIndexesExhausted,
+        why: "needs a log ending at index u64::MAX",
+        reach: Reach::Driver(
+            "a node restarted over a snapshot at index u64::MAX, then Node::campaign",
+        ),
     },
     Gap {
         probe: Probe::DropTransferToSelf,

@@ -11,10 +11,12 @@
 //!
 //! Run with `cargo test --release -p ruft-models --test coverage`.
 
+use futures::executor::block_on;
 use ruft::probe::{self, Probe};
 use ruft::{
-    DropReason, Entry, EntryKey, Error, Index, Message, MessageVariant, NodeId, ProgressState,
-    ReadMode, ReadState, Snapshot, SnapshotStatus, StepOutcome, Term,
+    Config, DropReason, Entry, EntryKey, Error, HardState, Index, MemStorage, Message,
+    MessageVariant, Node, NodeId, ProgressState, ReadMode, ReadState, Snapshot, SnapshotStatus,
+    StepOutcome, Term,
 };
 use ruft_models::coverage::{self, Reach, EXPLAINED};
 use ruft_models::driver::Cluster;
@@ -147,15 +149,35 @@ fn hostile_calls() {
     };
     c.step(Message::new(n2, t, n1, beat))
         .expect("a dropped heartbeat");
-    // A peer at the largest term: n3 follows it there and cannot campaign again.
+    // A term beyond any real cluster's is refused; a disk at the largest
+    // term, or a log at the largest index, leaves no election to start.
     let last = c.node(n3).status().last;
     let vote = MessageVariant::RequestVote {
         last,
         transfer: false,
     };
-    c.step(Message::new(n2, Term(u64::MAX), n3, vote))
-        .expect("n3 moves to the largest term");
-    c.campaign(n3).expect("a dropped Hup");
+    assert!(c.step(Message::new(n2, Term(u64::MAX), n3, vote)).is_err());
+    let mut disk = MemStorage::default();
+    disk.set_hard_state(HardState {
+        term: Term(u64::MAX),
+        ..HardState::default()
+    });
+    let mut node = block_on(Node::new(Config::new(n3, [n1, n2, n3]), disk)).expect("a node");
+    let dropped = block_on(node.campaign());
+    assert_eq!(
+        dropped,
+        Ok(StepOutcome::Dropped(DropReason::TermsExhausted))
+    );
+    let mut disk = MemStorage::default();
+    let top = Snapshot::new(key(1, u64::MAX), [n1, n2, n3], bytes::Bytes::new());
+    disk.apply_snapshot(top)
+        .expect("a snapshot at the last index");
+    let mut node = block_on(Node::new(Config::new(n3, [n1, n2, n3]), disk)).expect("a node");
+    let dropped = block_on(node.campaign());
+    assert_eq!(
+        dropped,
+        Ok(StepOutcome::Dropped(DropReason::IndexesExhausted))
+    );
 }
 
 /// Leadership calls the model never makes: a transfer to the leader itself,

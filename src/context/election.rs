@@ -22,6 +22,11 @@ impl<S: LogStorage> Context<S> {
             // would overwrite the vote already cast in it (§5.2).
             return Ok(StepOutcome::Dropped(crate::DropReason::TermsExhausted));
         }
+        if self.log.last().index.checked_add(1).is_none() {
+            // A leader could not append its no-op: two entries would share
+            // the last index (§5.3).
+            return Ok(StepOutcome::Dropped(crate::DropReason::IndexesExhausted));
+        }
         if !self.is_promotable() {
             return Ok(StepOutcome::Dropped(crate::DropReason::NotAVoter));
         }

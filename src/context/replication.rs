@@ -46,6 +46,9 @@ impl<S: LogStorage> Context<S> {
             return Err(Error::TransferInProgress { target });
         }
         let last = self.log.last();
+        if last.index.checked_add(1).is_none() {
+            return Err(Error::IndexesExhausted { last: last.index });
+        }
         let uncommitted = self.hard.committed_index.distance_to(last.index);
         if uncommitted >= self.config.uncommitted_entries_max {
             return Err(Error::ProposalsFull {

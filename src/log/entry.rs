@@ -56,6 +56,13 @@ impl fmt::Display for Index {
 pub struct Term(pub u64);
 
 impl Term {
+    /// The largest term a message may carry: 2^63. A cluster that counts
+    /// one election per millisecond reaches it after some 300 million
+    /// years; a message beyond it is hostile or corrupt, and is refused
+    /// ([`crate::Error::TermOutOfRange`]) so that no sender can push a node
+    /// to the last terms, where it could never campaign again.
+    pub const ACCEPTED_MAX: Term = Term(1 << 63);
+
     /// The term after this one (saturating at the largest term).
     pub fn next(self) -> Term {
         Term(self.0.saturating_add(1))
