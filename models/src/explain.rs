@@ -193,15 +193,6 @@ impl Explanation {
         out.extend(self.history.iter().map(|h| format!("    {h}")));
         out
     }
-
-    /// The explanation as JSON fields.
-    pub fn json(&self) -> serde_json::Value {
-        json!({
-            "reason": self.reason.json(),
-            "fails_from_step": self.from_step,
-            "node_history": self.history,
-        })
-    }
 }
 
 fn join<T: std::fmt::Display>(items: &[T]) -> String {

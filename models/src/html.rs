@@ -26,7 +26,11 @@ pre { margin: 0.3em 0; white-space: pre-wrap; }
 .svg-event-shape { fill: #9ec3e6; }
 ";
 
-/// Escapes text for HTML.
+/// Escapes text for HTML (the report, and the explorer's banner).
+///
+/// ```
+/// assert_eq!(ruft_models::html::escape("<a & \"b\">"), "&lt;a &amp; &quot;b&quot;&gt;");
+/// ```
 pub fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")

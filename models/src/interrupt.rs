@@ -29,8 +29,3 @@ pub fn install() -> Result<(), ctrlc::Error> {
 pub fn requested() -> bool {
     REQUESTED.load(Ordering::Relaxed)
 }
-
-/// Asks for a stop, as a signal would (for tests).
-pub fn request() {
-    REQUESTED.store(true, Ordering::SeqCst);
-}

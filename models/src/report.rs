@@ -147,14 +147,6 @@ pub fn unreached_line(o: &Outcome, cfg: &ModelConfig) -> Option<String> {
     ))
 }
 
-/// One line per step: the action, then the node it acted on as it ended.
-pub fn steps(path: &Path<State, Action>) -> Vec<String> {
-    explain::steps(path)
-        .iter()
-        .map(explain::Step::line)
-        .collect()
-}
-
 /// A violation, as a plain path, and how sure we are that it is the shortest.
 pub struct Counterexample {
     /// The violated property.

@@ -151,7 +151,7 @@ pub fn exchange(
 /// stateright's page with the model's banner and the link check added.
 fn amend(page: &[u8], raw_flags: &str) -> Vec<u8> {
     let page = String::from_utf8_lossy(page);
-    let flags = html_escape(raw_flags);
+    let flags = crate::html::escape(raw_flags);
     let banner = format!(
         r#"<div id="ruft-model" class="font-code color-dark padding-small">ruft model: check serve {flags}</div>
 <div id="ruft-missing" class="font-code padding-small" style="display:none;background:#a33;color:#fff"></div>
@@ -190,13 +190,6 @@ fn amend(page: &[u8], raw_flags: &str) -> Vec<u8> {
     }
 }
 
-fn html_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,10 +205,5 @@ mod tests {
         assert!(amended.contains("<header>h</header>") && amended.contains("<main>m</main>"));
         assert!(amended.contains("does not resolve on this model"));
         assert!(amended.contains("<title>ruft explorer (Stateright)</title>"));
-    }
-
-    #[test]
-    fn flags_are_escaped() {
-        assert_eq!(html_escape("<a & \"b\">"), "&lt;a &amp; &quot;b&quot;&gt;");
     }
 }
