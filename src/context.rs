@@ -33,8 +33,34 @@ use crate::progress::joint::Membership;
 use crate::utils::trace;
 use crate::{
     Config, DropReason, Entry, EntryKey, Error, HardState, Index, LogStorage, Message,
-    MessageVariant, NodeId, ReadState, Snapshot, Staleness, StepOutcome, StorageResult, Term, Tick,
+    MessageVariant, NodeId, ReadState, Snapshot, Staleness, StepOutcome, StorageError, Term, Tick,
 };
+
+/// Repairs what a crash can leave between writing a Ready's entries and its
+/// HardState, when the application does not write them in one atomic batch
+/// (see the Ready contract). Neither repair loses anything promised:
+/// messages are sent only once both writes are durable, so nothing that a
+/// lost write held was ever sent.
+/// - Entries durable, HardState not: the last entry's term is newer than
+///   the HardState's. The node takes that term, with no vote in it (a vote
+///   cast in it would have been in the lost write, and was never sent).
+/// - HardState durable, entries not: its commit index is beyond the log.
+///   The commit index is volatile state in the paper (Figure 2) and only
+///   ever learnt from a leader: it is lowered to the last entry and learnt
+///   again.
+fn repair_torn_write(id: NodeId, hard: &mut HardState, last: EntryKey) {
+    if last.term > hard.term {
+        tracing::warn!(target: "ruft::restore", node = %id, stored = %hard.term, %last,
+            "entries newer than the HardState (torn write): taking the last entry's term, no vote");
+        hard.term = last.term;
+        hard.voted_node = None;
+    }
+    if hard.committed_index > last.index {
+        tracing::warn!(target: "ruft::restore", node = %id, committed = %hard.committed_index, %last,
+            "commit index beyond the stored log (torn write): lowered to the last entry");
+        hard.committed_index = last.index;
+    }
+}
 
 /// All Raft state of one node. Owned by [`crate::Node`], which is the public face.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -85,6 +111,8 @@ pub struct ReadyParts {
     pub hard_state: Option<HardState>,
     pub messages: Vec<Message>,
     pub committed_entries: Vec<Entry>,
+    /// Why the committed entries could not be read, if they could not.
+    pub committed_error: Option<StorageError>,
     pub read_states: Vec<ReadState>,
 }
 
@@ -103,12 +131,11 @@ impl<S: LogStorage> Context<S> {
         // HardState that says so must not lose that.
         let snapshot = log.snapshot().await?.index();
         hard.committed_index = hard.committed_index.max(snapshot);
-        if hard.committed_index > log.last().index {
-            return Err(Error::CommitBeyondLast {
-                commit: hard.committed_index,
-                last: log.last().index,
-            });
-        }
+        repair_torn_write(config.id, &mut hard, log.last());
+        debug_assert!(
+            hard.term >= log.last().term && hard.committed_index <= log.last().index,
+            "§5.1, Figure 2: a node's term is at least its last entry's, and it commits only what it holds"
+        );
         if config.applied > hard.committed_index {
             return Err(Error::AppliedBeyondCommit {
                 applied: config.applied,
@@ -460,57 +487,76 @@ impl<S: LogStorage> Context<S> {
 
     /// Hands out what changed since the last Ready. Reads storage before
     /// changing anything, so a storage error leaves the engine as it was.
-    pub async fn take_ready(&mut self) -> StorageResult<ReadyParts> {
+    pub async fn take_ready(&mut self) -> ReadyParts {
         if mutant!(self.config, AckBeforePersist)
             && !self.outbox.is_empty()
             && (self.log.has_unpersisted() || self.hard != self.hard_handed)
         {
             // The messages go out in a Ready of their own, before their writes.
-            return Ok(ReadyParts {
+            return ReadyParts {
                 snapshot: None,
                 entries: Vec::new(),
                 hard_state: None,
                 messages: self.outbox.take(),
                 committed_entries: Vec::new(),
+                committed_error: None,
                 read_states: Vec::new(),
-            });
+            };
         }
         // The due appends first: reading storage for them is the only part
         // that changes the engine across an await, and losing some of them
         // (a caller dropping the future) is a lost message. Then the
         // committed entries are read, and only then does anything that the
-        // Ready hands out change hands: a failed or abandoned read leaves it
-        // all for the next Ready.
+        // Ready hands out change hands: an abandoned read leaves it all for
+        // the next Ready. A failed read withholds only the committed entries
+        // (they stay owed): acks, votes and appends need no read, and a node
+        // whose reads fail must not fall silent.
         self.send_due_broadcast().await;
-        let committed = self.hard.committed_index;
-        let limit = crate::log::Limit {
-            count_max: usize::MAX,
-            bytes_max: self.config.committed_bytes_max,
-        };
-        let committed_entries = self
-            .log
-            .entries_within(self.applying.next(), committed.next(), limit)
-            .await?;
+        let (committed_entries, committed_error) = self.read_committed().await;
         let hard_state = (self.hard != self.hard_handed).then_some(self.hard);
         self.hard_handed = self.hard;
         if let Some(last) = committed_entries.last() {
             debug_assert!(
-                last.index() <= committed,
+                last.index() <= self.hard.committed_index,
                 "§5.4.3: only committed entries are applied"
+            );
+            debug_assert_eq!(
+                committed_entries[0].index(),
+                self.applying.next(),
+                "State Machine Safety (§5.4.3): entries are applied in order, none skipped"
             );
             self.applying = last.index();
         }
         self.release_uncommitted(&committed_entries);
         self.note_handed_confs(&committed_entries);
         self.check_invariants();
-        Ok(ReadyParts {
+        ReadyParts {
             snapshot: self.log.take_unpersisted_snapshot(),
             entries: self.log.take_unpersisted(),
             hard_state,
             messages: self.outbox.take(),
             committed_entries,
+            committed_error,
             read_states: std::mem::take(&mut self.read_states),
-        })
+        }
+    }
+
+    /// The committed entries not yet handed out, up to
+    /// `committed_bytes_max` (at least one), or why they could not be read.
+    async fn read_committed(&self) -> (Vec<Entry>, Option<StorageError>) {
+        let limit = crate::log::Limit {
+            count_max: usize::MAX,
+            bytes_max: self.config.committed_bytes_max,
+        };
+        let (low, high) = (self.applying.next(), self.hard.committed_index.next());
+        match self.log.entries_within(low, high, limit).await {
+            Ok(entries) => (entries, None),
+            Err(error) => {
+                tracing::warn!(target: "ruft::storage", node = %self.config.id, %low, %high, %error,
+                    "reading committed entries failed: the Ready withholds them");
+                (Vec::new(), Some(error))
+            }
+        }
     }
 
     /// The application persisted the snapshot ending at `snapshot` and the

@@ -10,7 +10,7 @@ use crate::{Index, MembershipError, NodeId, Term};
 use thiserror::Error as ThisError;
 
 /// Errors of the storage backend behind [`crate::LogStorage`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ThisError)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, ThisError)]
 pub enum StorageError {
     /// The index lies outside the entries the storage holds.
     #[error("index {index} is outside the stored log [{first}, {last}]")]

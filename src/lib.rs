@@ -92,6 +92,7 @@ pub use log::entry::{Entry, EntryKey, EntryVariant, Index, Term};
 pub use log::log_buffer::{AppendCase, LogBuffer};
 pub use log::log_storage::{LogStorage, MemStorage};
 pub use log::snapshot::{Snapshot, SnapshotMeta, SnapshotStatus};
+pub use log::write_checks;
 pub use log::LogView;
 pub use message::{AppendOutcome, Message, MessageBody, MessageVariant, Staleness};
 #[cfg(feature = "mutants")]

@@ -7,6 +7,7 @@ pub mod entry;
 pub mod log_buffer;
 pub mod log_storage;
 pub mod snapshot;
+pub mod write_checks;
 
 use crate::{Entry, EntryKey, Index, NodeId, Snapshot, StorageError, StorageResult, Term};
 use log_buffer::{AppendCase, LogBuffer};

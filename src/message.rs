@@ -16,6 +16,7 @@ use std::fmt;
 /// assert_eq!(m.to_string(), "n1->n3 Heartbeat{t2, commit 4}");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Message {
     /// The sender.
     pub src: NodeId,
@@ -30,6 +31,7 @@ pub struct Message {
 /// The kinds of message. Each remote variant has one handler in the node, named
 /// after it (`on_request_vote`, `on_append_entries_response`, ...).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum MessageVariant {
     /// Local: the election timer fired; start an election (§5.2).
     Hup,
@@ -153,6 +155,7 @@ pub enum MessageVariant {
 
 /// The answer to an AppendEntries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum AppendOutcome {
     /// The follower's log matches the leader's up to `matched`.
     Accepted {

@@ -4,7 +4,8 @@ use crate::context::Context;
 use crate::log::LogView;
 use crate::{
     ConfChange, Config, Entry, EntryKey, Error, HardState, Index, LogStorage, Membership, Message,
-    MessageVariant, NodeId, ReadState, Role, Snapshot, SnapshotStatus, StepOutcome, Term, Tick,
+    MessageVariant, NodeId, ReadState, Role, Snapshot, SnapshotStatus, StepOutcome, StorageError,
+    Term, Tick,
 };
 use bytes::Bytes;
 
@@ -93,6 +94,7 @@ impl ReadyToken {
         ends(&rd.entries).hash(&mut h);
         rd.hard_state.hash(&mut h);
         ends(&rd.committed_entries).hash(&mut h);
+        rd.committed_error.hash(&mut h);
         (rd.messages.len(), rd.read_states.len()).hash(&mut h);
         ReadyToken(h.finish() | 1) // never the default token
     }
@@ -102,7 +104,11 @@ impl ReadyToken {
 /// 1. persist `snapshot` if present (it replaces the whole log, see
 ///    [`crate::MemStorage::apply_snapshot`]), then `entries` (replacing any
 ///    stored entries from the first one's index on), then `hard_state` if
-///    present;
+///    present. Best in one atomic write ([`crate::MemStorage::persist`]
+///    does that, and so does ruft-kv's redb storage: one transaction per
+///    Ready); otherwise in this order, each durable before the next. A
+///    crash part-way is repaired when the node reopens (see [`Node::new`]);
+///    what is never repaired is a message sent before its write is durable;
 /// 2. send `messages` (only after step 1: votes and acks promise durability);
 /// 3. restore the state machine from `snapshot` if present, then apply
 ///    `committed_entries` to it, in order (they start right after the
@@ -127,6 +133,12 @@ pub struct Ready {
     pub messages: Vec<Message>,
     /// Committed entries to apply, in index order.
     pub committed_entries: Vec<Entry>,
+    /// Reading the committed entries from storage failed: this Ready hands
+    /// out none (they stay owed, and come in a later Ready once storage
+    /// reads again) but everything else, since persisting and sending need
+    /// no read. [`Node::has_ready`] stays true while entries are owed: back
+    /// off before asking again, as for any failing disk.
+    pub committed_error: Option<StorageError>,
     /// Reads confirmed since the last Ready ([`Node::read_index`]), in the
     /// order they were confirmed.
     pub read_states: Vec<ReadState>,
@@ -179,6 +191,30 @@ impl<S: LogStorage> Node<S> {
     /// Builds a node from its configuration and storage. On empty storage this is
     /// a new node; otherwise it resumes from the persisted HardState and entries
     /// (after a crash, volatile state is rebuilt: it starts as a follower).
+    ///
+    /// A crash between writing a Ready's entries and its HardState (when
+    /// they are not written in one batch, see [`Ready`]) is repaired, with
+    /// a warning on the `ruft::restore` tracing target, and the repaired
+    /// HardState comes in the first Ready:
+    /// - entries of a newer term than the stored HardState: the node takes
+    ///   that term with no vote (a vote in the lost write was never sent);
+    /// - a commit index beyond the stored log: it is lowered to the last
+    ///   entry (the commit index is volatile, learnt again from the leader).
+    ///
+    /// Errors: [`Error::InvalidConfig`], [`Error::Storage`], and
+    /// [`Error::AppliedBeyondCommit`] when [`Config::applied`] lies beyond
+    /// the (repaired) commit index: the state machine holds entries the log
+    /// does not, which Raft cannot repair.
+    ///
+    /// ```
+    /// # use futures::executor::block_on;
+    /// use ruft::{Config, HardState, Index, MemStorage, Node, NodeId, Term};
+    /// let mut disk = MemStorage::default();
+    /// // The HardState was written, then a crash before its entries were:
+    /// disk.set_hard_state(HardState { term: Term(1), voted_node: None, committed_index: Index(2) });
+    /// let node = block_on(Node::new(Config::new(NodeId(1), [NodeId(1), NodeId(2)]), disk)).unwrap();
+    /// assert_eq!(node.status().committed, Index(0), "learnt again from the leader");
+    /// ```
     pub async fn new(config: Config, storage: S) -> Result<Node<S>, Error> {
         Ok(Node {
             ctx: Context::open(config, storage).await?,
@@ -390,17 +426,23 @@ impl<S: LogStorage> Node<S> {
     }
 
     /// Hands out what the application must persist, send and apply.
+    ///
+    /// A storage read that fails does not fail the Ready: it withholds only
+    /// the committed entries, and says why in [`Ready::committed_error`].
+    /// The one error is [`Error::ReadyOutstanding`]: the last Ready has not
+    /// been handed back to [`Node::advance`].
     pub async fn ready(&mut self) -> Result<Ready, Error> {
         if self.outstanding.is_some() {
             return Err(Error::ReadyOutstanding);
         }
-        let parts = self.ctx.take_ready().await?;
+        let parts = self.ctx.take_ready().await;
         let mut rd = Ready {
             snapshot: parts.snapshot.map(Box::new),
             entries: parts.entries,
             hard_state: parts.hard_state,
             messages: parts.messages,
             committed_entries: parts.committed_entries,
+            committed_error: parts.committed_error,
             read_states: parts.read_states,
             token: ReadyToken::default(),
         };

@@ -41,6 +41,7 @@ use std::fmt;
 /// assert_eq!(ReadSeq(7).to_string(), "r7");
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ReadSeq(pub u64);
 
 impl ReadSeq {
@@ -68,6 +69,7 @@ impl fmt::Display for ReadSeq {
 /// assert!(applied >= rs.index, "serve the read from the state machine now");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ReadState {
     /// Serve the read once the state machine has applied this index.
     pub index: Index,

@@ -15,6 +15,7 @@ use std::fmt;
 /// assert_eq!(hs.to_string(), "t2 vote n1 commit 4");
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct HardState {
     /// The latest term this node has seen.
     pub term: Term,

@@ -15,6 +15,7 @@ use std::fmt;
 /// assert_eq!(NodeId(3).to_string(), "n3");
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct NodeId(pub u64);
 
 impl fmt::Display for NodeId {
@@ -35,6 +36,7 @@ impl fmt::Display for NodeId {
 /// assert_eq!(t, Tick(0));
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Tick(pub u64);
 
 impl Tick {

@@ -8,7 +8,8 @@
 //! third such path, `Node::ready` refusing, needs a failing storage read,
 //! which `MemStorage` never has; it is flagged the same way.)
 
-use ruft::{HardState, Index, MemStorage, NodeId, Term};
+use bytes::Bytes;
+use ruft::{EntryKey, HardState, Index, MemStorage, NodeId, Snapshot, Term};
 use ruft_models::model::{observe, ModelConfig, RuftModel, State};
 use ruft_models::properties::{property, violations};
 use stateright::actor::{ActorModelAction, Id};
@@ -47,8 +48,10 @@ fn storage_round_trip_holds(state: &State) -> bool {
         .holds(&observe(state))
 }
 
-/// A broken engine persisted a commit index beyond its last entry; the node
-/// cannot reopen from that disk. The crash is reported, not a panic.
+/// A broken engine persisted a snapshot that names no voters; the node
+/// cannot reopen from that disk (a torn write, a commit index beyond the
+/// log, is repaired on reopening instead: `tests/storage_faults.rs`). The
+/// crash is reported, not a panic.
 #[test]
 fn a_node_that_cannot_reopen_from_its_disk_is_a_violation() {
     let model = model();
@@ -56,10 +59,12 @@ fn a_node_that_cannot_reopen_from_its_disk_is_a_violation() {
     assert!(storage_round_trip_holds(&state));
     let n1 = Arc::make_mut(&mut state.actor_states[0]);
     let mut broken = MemStorage::default();
+    let voterless = Snapshot::new(EntryKey::new(Term(1), Index(1)), [], Bytes::new());
+    broken.apply_snapshot(voterless).unwrap();
     broken.set_hard_state(HardState {
         term: Term(1),
         voted_node: Some(NodeId(1)),
-        committed_index: Index(5),
+        committed_index: Index(1),
     });
     *n1.node.storage_mut() = broken;
 

@@ -161,32 +161,60 @@ fn write_doc(rows: &[Row]) {
     std::fs::write(DOC, new).expect("docs/mutants.md is writable");
 }
 
+/// One row of the gate: the exhaustive search, then the random suite.
+fn measure(c: &Catalogued) -> Row {
+    let (trace, seconds) = exhaustive(c);
+    let random = random(c);
+    let row = Row {
+        name: c.mutant.name(),
+        seen_in: c.seen_in,
+        breaks: c.breaks,
+        flags: c.config().flags(),
+        trace,
+        seconds,
+        random,
+    };
+    eprintln!(
+        "{:<26} {} in {} steps, {:.1} s; proptest: {}",
+        row.name, row.breaks, row.trace, row.seconds, row.random
+    );
+    row
+}
+
+/// Measures every entry on one worker thread per core (each search is
+/// single-threaded and they are independent), and returns the rows in
+/// catalogue order. A worker takes the next entry when it is free, so the
+/// long searches do not queue behind each other.
+fn measure_all(entries: &[&'static Catalogued]) -> Vec<Row> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    let next = AtomicUsize::new(0);
+    let rows: Mutex<Vec<(usize, Row)>> = Mutex::new(Vec::new());
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    std::thread::scope(|scope| {
+        for _ in 0..workers.min(entries.len()) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(c) = entries.get(i) else { break };
+                let row = measure(c);
+                rows.lock().expect("no worker panicked").push((i, row));
+            });
+        }
+    });
+    let mut rows = rows.into_inner().expect("no worker panicked");
+    rows.sort_by_key(|(i, _)| *i);
+    rows.into_iter().map(|(_, row)| row).collect()
+}
+
 #[test]
 fn every_mutant_is_caught() {
     // RUFT_MUTANT=name runs one entry (while working on it); the document is then not compared.
     let only = std::env::var("RUFT_MUTANT").ok();
-    let mut rows = Vec::new();
-    for c in CATALOGUE
+    let entries: Vec<&'static Catalogued> = CATALOGUE
         .iter()
         .filter(|c| only.as_deref().is_none_or(|n| n == c.mutant.name()))
-    {
-        let (trace, seconds) = exhaustive(c);
-        let random = random(c);
-        let row = Row {
-            name: c.mutant.name(),
-            seen_in: c.seen_in,
-            breaks: c.breaks,
-            flags: c.config().flags(),
-            trace,
-            seconds,
-            random,
-        };
-        eprintln!(
-            "{:<26} {} in {} steps, {:.1} s; proptest: {}",
-            row.name, row.breaks, row.trace, row.seconds, row.random
-        );
-        rows.push(row);
-    }
+        .collect();
+    let rows = measure_all(&entries);
     if only.is_some() {
         return;
     }

@@ -13,6 +13,7 @@ use std::fmt;
 /// assert_eq!(Index(0).prev(), Index(0)); // saturating: there is nothing before 0
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Index(pub u64);
 
 impl Index {
@@ -53,6 +54,7 @@ impl fmt::Display for Index {
 /// assert_eq!(Term(1).next(), Term(2));
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Term(pub u64);
 
 impl Term {
@@ -84,6 +86,7 @@ impl fmt::Display for Term {
 /// assert_eq!(EntryKey::new(Term(2), Index(5)).to_string(), "5@2");
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct EntryKey {
     /// The term of the leader that created the entry.
     pub term: Term,
@@ -120,6 +123,7 @@ impl fmt::Display for EntryKey {
 
 /// What an entry carries.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum EntryVariant {
     /// The no-op a new leader appends in its term, so that it can commit (§5.4.2, §8).
     Empty,
@@ -139,6 +143,7 @@ pub enum EntryVariant {
 /// assert_eq!(e.variant, EntryVariant::Normal("x".into()));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Entry {
     /// Where the entry sits and which term created it.
     pub key: EntryKey,

@@ -6,6 +6,7 @@
 //! write side of the in-memory store) and compacts the log when it likes
 //! ([`MemStorage::create_snapshot`], [`MemStorage::compact`]).
 
+use super::write_checks;
 use crate::{
     Entry, EntryKey, HardState, Index, Membership, NodeId, Snapshot, StorageError, StorageResult,
     Term,
@@ -76,7 +77,7 @@ impl MemStorage {
         let Some(head) = entries.first().map(Entry::index) else {
             return Ok(());
         };
-        check_head(head, self.offset.index, self.last())?;
+        write_checks::append(head, self.offset.index, self.last())?;
         self.entries
             .truncate(self.offset.index.distance_to(head.prev()));
         self.entries.extend_from_slice(entries);
@@ -95,7 +96,7 @@ impl MemStorage {
             None => (self.offset.index, self.last()),
         };
         if let Some(head) = ready.entries.first().map(Entry::index) {
-            check_head(head, offset, last)?;
+            write_checks::append(head, offset, last)?;
         }
         if let Some(snapshot) = &ready.snapshot {
             self.apply_snapshot(Snapshot::clone(snapshot))?;
@@ -127,16 +128,8 @@ impl MemStorage {
         membership: &Membership,
         data: impl Into<Bytes>,
     ) -> StorageResult<Snapshot> {
-        let current = self.snapshot.index();
-        if index <= current {
-            return Err(StorageError::SnapshotOutOfDate { index, current });
-        }
-        if index > self.hard_state.committed_index {
-            return Err(StorageError::Uncommitted {
-                index,
-                committed: self.hard_state.committed_index,
-            });
-        }
+        let committed = self.hard_state.committed_index;
+        write_checks::create(index, self.snapshot.index(), committed)?;
         let term = self.term_at(index)?;
         self.snapshot = Snapshot::with_membership(EntryKey::new(term, index), membership, data);
         Ok(self.snapshot.clone())
@@ -146,10 +139,7 @@ impl MemStorage {
     /// ([`StorageError::CompactBeyondSnapshot`] otherwise). Compacting what is
     /// already compacted changes nothing.
     pub fn compact(&mut self, index: Index) -> StorageResult<()> {
-        let snapshot = self.snapshot.index();
-        if index > snapshot {
-            return Err(StorageError::CompactBeyondSnapshot { index, snapshot });
-        }
+        write_checks::compact(index, self.snapshot.index())?;
         if index <= self.offset.index {
             return Ok(());
         }
@@ -174,11 +164,7 @@ impl MemStorage {
 
     /// Whether a snapshot ending at `index` is newer than what is held.
     fn check_snapshot(&self, index: Index) -> StorageResult<()> {
-        let current = self.snapshot.index().max(self.offset.index);
-        if index <= current {
-            return Err(StorageError::SnapshotOutOfDate { index, current });
-        }
-        Ok(())
+        write_checks::install(index, self.snapshot.index().max(self.offset.index))
     }
 
     /// The latest snapshot (a read-only view for tests and models).
@@ -247,19 +233,6 @@ impl MemStorage {
 
 /// Whether entries starting at `head` may be stored over a log whose
 /// compaction point is `offset` and whose last index is `last`.
-fn check_head(head: Index, offset: Index, last: Index) -> StorageResult<()> {
-    if head <= offset {
-        return Err(StorageError::Compacted {
-            index: head,
-            first: offset.next(),
-        });
-    }
-    if head > last.next() {
-        return Err(StorageError::Gap { head, last });
-    }
-    Ok(())
-}
-
 #[async_trait]
 impl LogStorage for MemStorage {
     async fn initial_state(&self) -> StorageResult<HardState> {

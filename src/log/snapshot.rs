@@ -10,6 +10,7 @@ use std::fmt;
 /// membership as of that entry, as plain data (a node restoring the snapshot
 /// checks it with [`SnapshotMeta::membership`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct SnapshotMeta {
     /// The last entry the snapshot covers; `0@0` for "no snapshot".
     pub last: EntryKey,
@@ -62,6 +63,7 @@ impl SnapshotMeta {
 /// assert!(Snapshot::default().is_empty());
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Snapshot {
     /// What it covers.
     pub meta: SnapshotMeta,
@@ -138,6 +140,7 @@ impl fmt::Display for Snapshot {
 /// How sending a snapshot ended, as the application's transport reports it
 /// ([`crate::Node::report_snapshot`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum SnapshotStatus {
     /// The follower received it (its acknowledgement may still be on its way).
     Delivered,

@@ -22,6 +22,7 @@ use std::fmt;
 
 /// One node's change of role.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum MemberChange {
     /// Make the node a voter: a new node, or a learner promoted.
     AddVoter(NodeId),
@@ -75,6 +76,7 @@ impl MemberChange {
 /// assert_eq!((done.incoming(), done.is_joint()), (&ids(&[3, 4, 5, 6]), false));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum ConfChange {
     /// One node changes at once (thesis §4.1). Not allowed while joint.
     Simple(MemberChange),
