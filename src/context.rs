@@ -33,7 +33,7 @@ use crate::progress::joint::Membership;
 use crate::utils::trace;
 use crate::{
     Config, DropReason, Entry, EntryKey, Error, HardState, Index, LogStorage, Message,
-    MessageVariant, NodeId, ReadState, Snapshot, Staleness, StepOutcome, StorageError, Term, Tick,
+    MessageVariant, NodeId, ReadState, Ready, Staleness, StepOutcome, StorageError, Term, Tick,
 };
 
 /// Repairs what a crash can leave between writing a Ready's entries and its
@@ -102,18 +102,6 @@ fn resume_point(config: &Config, snapshot: Index) -> Index {
         return snapshot; // as if the state machine had been rebuilt from it
     }
     config.applied.max(snapshot)
-}
-
-/// The parts of a Ready the engine hands out.
-pub struct ReadyParts {
-    pub snapshot: Option<Snapshot>,
-    pub entries: Vec<Entry>,
-    pub hard_state: Option<HardState>,
-    pub messages: Vec<Message>,
-    pub committed_entries: Vec<Entry>,
-    /// Why the committed entries could not be read, if they could not.
-    pub committed_error: Option<StorageError>,
-    pub read_states: Vec<ReadState>,
 }
 
 impl<S: LogStorage> Context<S> {
@@ -487,20 +475,15 @@ impl<S: LogStorage> Context<S> {
 
     /// Hands out what changed since the last Ready. Reads storage before
     /// changing anything, so a storage error leaves the engine as it was.
-    pub async fn take_ready(&mut self) -> ReadyParts {
+    pub async fn take_ready(&mut self) -> Ready {
         if mutant!(self.config, AckBeforePersist)
             && !self.outbox.is_empty()
             && (self.log.has_unpersisted() || self.hard != self.hard_handed)
         {
             // The messages go out in a Ready of their own, before their writes.
-            return ReadyParts {
-                snapshot: None,
-                entries: Vec::new(),
-                hard_state: None,
+            return Ready {
                 messages: self.outbox.take(),
-                committed_entries: Vec::new(),
-                committed_error: None,
-                read_states: Vec::new(),
+                ..Ready::default()
             };
         }
         // The due appends first: reading storage for them is the only part
@@ -530,14 +513,15 @@ impl<S: LogStorage> Context<S> {
         self.release_uncommitted(&committed_entries);
         self.note_handed_confs(&committed_entries);
         self.check_invariants();
-        ReadyParts {
-            snapshot: self.log.take_unpersisted_snapshot(),
+        Ready {
+            snapshot: self.log.take_unpersisted_snapshot().map(Box::new),
             entries: self.log.take_unpersisted(),
             hard_state,
             messages: self.outbox.take(),
             committed_entries,
             committed_error,
             read_states: std::mem::take(&mut self.read_states),
+            token: crate::ReadyToken::default(), // set by Node::ready
         }
     }
 

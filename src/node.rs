@@ -3,9 +3,8 @@
 use crate::context::Context;
 use crate::log::LogView;
 use crate::{
-    ConfChange, Config, Entry, EntryKey, Error, HardState, Index, LogStorage, Membership, Message,
-    MessageVariant, NodeId, ReadState, Role, Snapshot, SnapshotStatus, StepOutcome, StorageError,
-    Term, Tick,
+    ConfChange, Config, Entry, EntryKey, Error, Index, LogStorage, Membership, Message,
+    MessageVariant, NodeId, Ready, ReadyToken, SnapshotStatus, Status, StepOutcome,
 };
 use bytes::Bytes;
 
@@ -66,127 +65,6 @@ struct Outstanding {
     token: ReadyToken,
 }
 
-/// Which Ready an acknowledgement is for. [`Node::ready`] gives each Ready a
-/// token and [`Node::advance`] accepts only the outstanding Ready's: an
-/// application may move the Ready's fields out while it carries it out, but
-/// must hand back the token it came with. The default token (as in
-/// `Ready::default()`) is no Ready's.
-///
-/// A token is a fingerprint of what the Ready hands out (its snapshot,
-/// entries, hard state, and how many committed entries, messages and reads),
-/// not a counter, so it adds nothing to a node's state that the Ready does
-/// not already carry.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ReadyToken(u64);
-
-impl ReadyToken {
-    fn of(rd: &Ready) -> ReadyToken {
-        use std::hash::{Hash, Hasher};
-        let ends = |es: &[Entry]| {
-            (
-                es.len(),
-                es.first().map(|e| e.key),
-                es.last().map(|e| e.key),
-            )
-        };
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        rd.snapshot.as_ref().map(|s| s.key()).hash(&mut h);
-        ends(&rd.entries).hash(&mut h);
-        rd.hard_state.hash(&mut h);
-        ends(&rd.committed_entries).hash(&mut h);
-        rd.committed_error.hash(&mut h);
-        (rd.messages.len(), rd.read_states.len()).hash(&mut h);
-        ReadyToken(h.finish() | 1) // never the default token
-    }
-}
-
-/// What the application must do, in this order:
-/// 1. persist `snapshot` if present (it replaces the whole log, see
-///    [`crate::MemStorage::apply_snapshot`]), then `entries` (replacing any
-///    stored entries from the first one's index on), then `hard_state` if
-///    present. Best in one atomic write ([`crate::MemStorage::persist`]
-///    does that, and so does ruft-kv's redb storage: one transaction per
-///    Ready); otherwise in this order, each durable before the next. A
-///    crash part-way is repaired when the node reopens (see [`Node::new`]);
-///    what is never repaired is a message sent before its write is durable;
-/// 2. send `messages` (only after step 1: votes and acks promise durability);
-/// 3. restore the state machine from `snapshot` if present, then apply
-///    `committed_entries` to it, in order (they start right after the
-///    snapshot, or after what was applied before);
-/// 4. serve each of `read_states` once the state machine has applied its
-///    index: at once if it has, else when a later Ready's entries reach it;
-/// 5. call [`Node::advance`] with this Ready.
-///
-/// Between [`Node::ready`] and [`Node::advance`] the node may keep stepping
-/// messages and ticking (the write may be in flight); it just hands out no new
-/// Ready. ruft keeps one message list: every message waits for the write.
-#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Ready {
-    /// A leader's snapshot that replaces this node's log and state machine
-    /// (boxed: rare and large).
-    pub snapshot: Option<Box<Snapshot>>,
-    /// Entries to append to storage.
-    pub entries: Vec<Entry>,
-    /// The HardState to persist, if it changed since the last Ready.
-    pub hard_state: Option<HardState>,
-    /// Messages to send once the writes are durable.
-    pub messages: Vec<Message>,
-    /// Committed entries to apply, in index order.
-    pub committed_entries: Vec<Entry>,
-    /// Reading the committed entries from storage failed: this Ready hands
-    /// out none (they stay owed, and come in a later Ready once storage
-    /// reads again) but everything else, since persisting and sending need
-    /// no read. [`Node::has_ready`] stays true while entries are owed: back
-    /// off before asking again, as for any failing disk.
-    pub committed_error: Option<StorageError>,
-    /// Reads confirmed since the last Ready ([`Node::read_index`]), in the
-    /// order they were confirmed.
-    pub read_states: Vec<ReadState>,
-    /// Which Ready this is: hand it back to [`Node::advance`] unchanged.
-    pub token: ReadyToken,
-}
-
-/// A snapshot of a node's state for display and tests.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Status {
-    /// This node.
-    pub id: NodeId,
-    /// Its role.
-    pub role: Role,
-    /// Its term.
-    pub term: Term,
-    /// Its vote in `term`.
-    pub voted_node: Option<NodeId>,
-    /// The leader it knows of in `term`.
-    pub leader: Option<NodeId>,
-    /// Its commit index.
-    pub committed: Index,
-    /// The highest index the application acknowledged applying.
-    pub applied: Index,
-    /// Its last entry.
-    pub last: EntryKey,
-    /// Its last persisted entry.
-    pub persisted: EntryKey,
-    /// Ticks since it last heard from a leader (or, as leader, since a heartbeat).
-    pub election_elapsed: Tick,
-    /// This term's election timeout.
-    pub election_timeout: Tick,
-    /// Messages dropped because the outbox was full.
-    pub outbox_dropped: usize,
-    /// As leader: the voter leadership is being transferred to, if any.
-    pub transfer: Option<NodeId>,
-    /// With check-quorum: the leader this node heard from within
-    /// `election_tick` (itself, as leader), for which it ignores (pre-)vote
-    /// requests of newer terms.
-    pub lease_leader: Option<NodeId>,
-    /// With lease reads: the node started fewer than `election_tick` ticks
-    /// ago, so it ignores (pre-)vote requests of newer terms
-    /// ([`crate::DropReason::StartupLease`]).
-    pub startup_lease: bool,
-    /// Its configuration (voters, learners, joint), as of its applied index.
-    pub membership: Membership,
-}
-
 impl<S: LogStorage> Node<S> {
     /// Builds a node from its configuration and storage. On empty storage this is
     /// a new node; otherwise it resumes from the persisted HardState and entries
@@ -222,12 +100,50 @@ impl<S: LogStorage> Node<S> {
         })
     }
 
-    /// Advances the logical clock by one tick.
+    /// Advances the logical clock by one tick: call it at a fixed interval.
+    /// A follower campaigns when its randomized election timeout (between
+    /// `election_tick` and `2 * election_tick`) runs out; a leader sends
+    /// heartbeats every `heartbeat_tick` and, with check-quorum, checks once
+    /// per `election_tick` that a quorum still answers.
+    ///
+    /// ```
+    /// # use futures::executor::block_on;
+    /// # use ruft::*;
+    /// # let three = || block_on(Node::new(Config::new(NodeId(1), [NodeId(1), NodeId(2), NodeId(3)]), MemStorage::default())).unwrap();
+    /// let mut n = three();
+    /// // A follower that hears from no leader campaigns within 2 * election_tick ticks.
+    /// for _ in 0..2 * n.config().election_tick.0 {
+    ///     block_on(n.tick()).unwrap();
+    /// }
+    /// assert_eq!(n.status().role, Role::Candidate);
+    /// ```
     pub async fn tick(&mut self) -> Result<(), Error> {
         self.ctx.tick().await
     }
 
     /// Steps a message from the network (or a local event, see [`Message::local`]).
+    /// Well-formed messages that no longer matter (an older term, an answer
+    /// to a role the node has left) are traced drops,
+    /// [`StepOutcome::Dropped`]; malformed or misdirected ones are refused
+    /// with a typed [`Error`] and leave the node unchanged.
+    ///
+    /// ```
+    /// # use futures::executor::block_on;
+    /// # use ruft::*;
+    /// # let three = || block_on(Node::new(Config::new(NodeId(1), [NodeId(1), NodeId(2), NodeId(3)]), MemStorage::default())).unwrap();
+    /// let mut n = three();
+    /// let heartbeat = |src, term| Message::new(NodeId(src), Term(term), NodeId(1),
+    ///     MessageVariant::Heartbeat { commit: Index(0), read: None });
+    /// // n2 leads term 2: n1 follows it.
+    /// assert_eq!(block_on(n.step(heartbeat(2, 2))), Ok(StepOutcome::Handled));
+    /// assert_eq!(n.status().leader, Some(NodeId(2)));
+    /// // A message of an older term is dropped, and the outcome says why.
+    /// assert!(matches!(block_on(n.step(heartbeat(3, 1))), Ok(StepOutcome::Dropped(_))));
+    /// // Bad input is a typed error that leaves the node unchanged.
+    /// let misrouted = Message::new(NodeId(2), Term(2), NodeId(3),
+    ///     MessageVariant::Heartbeat { commit: Index(0), read: None });
+    /// assert!(matches!(block_on(n.step(misrouted)), Err(Error::WrongDestination { .. })));
+    /// ```
     pub async fn step(&mut self, msg: Message) -> Result<StepOutcome, Error> {
         self.ctx.step(msg).await
     }
@@ -241,12 +157,43 @@ impl<S: LogStorage> Node<S> {
     /// second leader while the first still serves reads from its lease. To
     /// move leadership at once, ask the leader for a transfer instead
     /// ([`Node::transfer_leader`]), which gives up the lease first.
+    ///
+    /// ```
+    /// # use futures::executor::block_on;
+    /// # use ruft::*;
+    /// # let three = || block_on(Node::new(Config::new(NodeId(1), [NodeId(1), NodeId(2), NodeId(3)]), MemStorage::default())).unwrap();
+    /// let mut n = three();
+    /// block_on(n.campaign()).unwrap();
+    /// assert_eq!(n.status().role, Role::Candidate);
+    /// let rd = block_on(n.ready()).unwrap();
+    /// // Its vote for itself is persisted before the requests go out.
+    /// assert_eq!(rd.hard_state.unwrap().voted_node, Some(NodeId(1)));
+    /// assert_eq!(rd.messages.len(), 2, "RequestVote to n2 and n3");
+    /// ```
     pub async fn campaign(&mut self) -> Result<StepOutcome, Error> {
         self.step(Message::local(self.ctx.config().id, MessageVariant::Hup))
             .await
     }
 
     /// Sends heartbeats now, if leader, as if the heartbeat timer fired.
+    ///
+    /// ```
+    /// # use futures::executor::block_on;
+    /// # use ruft::*;
+    /// # let three = || block_on(Node::new(Config::new(NodeId(1), [NodeId(1), NodeId(2), NodeId(3)]), MemStorage::default())).unwrap();
+    /// let mut n = three();
+    /// block_on(n.campaign()).unwrap();
+    /// let grant = Message::new(NodeId(2), Term(1), NodeId(1), MessageVariant::RequestVoteResponse { granted: true });
+    /// block_on(n.step(grant)).unwrap();
+    /// assert_eq!(n.status().role, Role::Leader);
+    /// let rd = block_on(n.ready()).unwrap();
+    /// n.storage_mut().persist(&rd).unwrap();
+    /// n.advance(rd);
+    /// block_on(n.heartbeat()).unwrap();
+    /// let rd = block_on(n.ready()).unwrap();
+    /// let beats = rd.messages.iter().filter(|m| matches!(m.variant, MessageVariant::Heartbeat { .. }));
+    /// assert_eq!(beats.count(), 2);
+    /// ```
     pub async fn heartbeat(&mut self) -> Result<StepOutcome, Error> {
         self.step(Message::local(self.ctx.config().id, MessageVariant::Beat))
             .await
@@ -259,6 +206,18 @@ impl<S: LogStorage> Node<S> {
     /// means it was: the proposal reads no storage and never waits (see
     /// [dropping a call half-way](Node#dropping-a-call-half-way)). The
     /// appends to the followers leave with the next Ready.
+    ///
+    /// ```
+    /// # use futures::executor::block_on;
+    /// # use ruft::*;
+    /// # let single = || block_on(Node::new(Config::new(NodeId(1), [NodeId(1)]), MemStorage::default())).unwrap();
+    /// let mut follower = block_on(Node::new(Config::new(NodeId(1), [NodeId(1), NodeId(2)]), MemStorage::default())).unwrap();
+    /// assert_eq!(block_on(follower.propose("x".into())), Err(Error::NotLeader { leader: None }));
+    /// let mut leader = single();
+    /// block_on(leader.campaign()).unwrap();
+    /// // The leader's no-op took index 1.
+    /// assert_eq!(block_on(leader.propose("x".into())), Ok(EntryKey::new(Term(1), Index(2))));
+    /// ```
     pub async fn propose(&mut self, payload: Bytes) -> Result<EntryKey, Error> {
         self.ctx.propose(payload)
     }
@@ -308,12 +267,21 @@ impl<S: LogStorage> Node<S> {
     /// The configuration (voters, learners, joint) as of the application's
     /// applied index: what a snapshot taken at that index records
     /// ([`crate::MemStorage::create_snapshot`]).
+    ///
+    /// ```
+    /// # use futures::executor::block_on;
+    /// # use ruft::*;
+    /// # let three = || block_on(Node::new(Config::new(NodeId(1), [NodeId(1), NodeId(2), NodeId(3)]), MemStorage::default())).unwrap();
+    /// let n = three();
+    /// assert_eq!(n.membership().voters().len(), 3);
+    /// assert!(n.membership().learners().is_empty() && !n.membership().is_joint());
+    /// ```
     pub fn membership(&self) -> &Membership {
         self.ctx.membership()
     }
 
     /// Asks for a linearizable read (ReadIndex, thesis §6.4). Once the
-    /// leader has confirmed that it still leads, a [`ReadState`] with the
+    /// leader has confirmed that it still leads, a [`ReadState`](crate::ReadState) with the
     /// index to wait for and `ctx` comes in a [`Ready`]: serve the read from
     /// the state machine once it has applied that index. How the leader
     /// confirms is [`Config::read_mode`]: a heartbeat round answered by a
@@ -399,6 +367,17 @@ impl<S: LogStorage> Node<S> {
     /// ([`crate::DropReason::StaleResponse`]).
     ///
     /// Errors: [`Error::UnknownNode`] for a peer that is not another voter.
+    ///
+    /// ```
+    /// # use futures::executor::block_on;
+    /// # use ruft::*;
+    /// # let three = || block_on(Node::new(Config::new(NodeId(1), [NodeId(1), NodeId(2), NodeId(3)]), MemStorage::default())).unwrap();
+    /// let mut n = three();
+    /// assert_eq!(
+    ///     block_on(n.report_snapshot(NodeId(9), SnapshotStatus::Failed)),
+    ///     Err(Error::UnknownNode { id: NodeId(9) })
+    /// );
+    /// ```
     pub async fn report_snapshot(
         &mut self,
         peer: NodeId,
@@ -414,6 +393,20 @@ impl<S: LogStorage> Node<S> {
 
     /// Whether [`Node::ready`] has something to hand out (always false while a
     /// Ready is outstanding).
+    ///
+    /// ```
+    /// # use futures::executor::block_on;
+    /// # use ruft::*;
+    /// # let single = || block_on(Node::new(Config::new(NodeId(1), [NodeId(1)]), MemStorage::default())).unwrap();
+    /// let mut n = single();
+    /// assert!(!n.has_ready(), "a new node has nothing to hand out");
+    /// block_on(n.campaign()).unwrap();
+    /// assert!(n.has_ready(), "its vote and its no-op to persist");
+    /// let rd = block_on(n.ready()).unwrap();
+    /// assert!(!n.has_ready(), "nothing while a Ready is outstanding");
+    /// n.storage_mut().persist(&rd).unwrap();
+    /// n.advance(rd);
+    /// ```
     pub fn has_ready(&self) -> bool {
         self.outstanding.is_none() && self.ctx.has_ready()
     }
@@ -421,6 +414,15 @@ impl<S: LogStorage> Node<S> {
     /// Whether stepping `msg` now would drop it for leader stickiness
     /// ([`crate::DropReason::LeaderLease`]): a (pre-)vote request of a newer
     /// term while this node hears its leader, with check-quorum. A pure query.
+    ///
+    /// ```
+    /// # use futures::executor::block_on;
+    /// # use ruft::*;
+    /// # let three = || block_on(Node::new(Config::new(NodeId(1), [NodeId(1), NodeId(2), NodeId(3)]), MemStorage::default())).unwrap();
+    /// let n = three();
+    /// let ask = Message::new(NodeId(2), Term(5), NodeId(1), MessageVariant::RequestVote { last: EntryKey::default(), transfer: false });
+    /// assert!(!n.lease_ignores(&ask), "without check-quorum there is no lease");
+    /// ```
     pub fn lease_ignores(&self, msg: &Message) -> bool {
         self.ctx.lease_ignores(msg)
     }
@@ -431,21 +433,23 @@ impl<S: LogStorage> Node<S> {
     /// the committed entries, and says why in [`Ready::committed_error`].
     /// The one error is [`Error::ReadyOutstanding`]: the last Ready has not
     /// been handed back to [`Node::advance`].
+    ///
+    /// ```
+    /// # use futures::executor::block_on;
+    /// # use ruft::*;
+    /// # let single = || block_on(Node::new(Config::new(NodeId(1), [NodeId(1)]), MemStorage::default())).unwrap();
+    /// let mut n = single();
+    /// block_on(n.campaign()).unwrap();
+    /// let rd = block_on(n.ready()).unwrap();
+    /// assert_eq!(rd.entries.iter().map(|e| e.key).collect::<Vec<_>>(), [EntryKey::new(Term(1), Index(1))]);
+    /// assert_eq!(rd.hard_state.map(|hs| hs.term), Some(Term(1)));
+    /// assert_eq!(block_on(n.ready()).unwrap_err(), Error::ReadyOutstanding);
+    /// ```
     pub async fn ready(&mut self) -> Result<Ready, Error> {
         if self.outstanding.is_some() {
             return Err(Error::ReadyOutstanding);
         }
-        let parts = self.ctx.take_ready().await;
-        let mut rd = Ready {
-            snapshot: parts.snapshot.map(Box::new),
-            entries: parts.entries,
-            hard_state: parts.hard_state,
-            messages: parts.messages,
-            committed_entries: parts.committed_entries,
-            committed_error: parts.committed_error,
-            read_states: parts.read_states,
-            token: ReadyToken::default(),
-        };
+        let mut rd = self.ctx.take_ready().await;
         rd.token = ReadyToken::of(&rd);
         self.outstanding = Some(Outstanding {
             snapshot: rd.snapshot.as_ref().map(|s| s.key()),
@@ -465,6 +469,21 @@ impl<S: LogStorage> Node<S> {
     /// outstanding ([`Node::is_ready_outstanding`]), since acknowledging
     /// writes that were never made would count unwritten entries as
     /// durable. With nothing outstanding (advanced twice) it changes nothing.
+    ///
+    /// ```
+    /// # use futures::executor::block_on;
+    /// # use ruft::*;
+    /// # let single = || block_on(Node::new(Config::new(NodeId(1), [NodeId(1)]), MemStorage::default())).unwrap();
+    /// let mut n = single();
+    /// block_on(n.campaign()).unwrap();
+    /// let rd = block_on(n.ready()).unwrap();
+    /// n.storage_mut().persist(&rd).unwrap();
+    /// n.advance(Ready::default()); // not the outstanding Ready: ignored
+    /// assert!(n.is_ready_outstanding());
+    /// n.advance(rd);
+    /// assert!(!n.is_ready_outstanding());
+    /// assert_eq!(n.status().persisted, EntryKey::new(Term(1), Index(1)));
+    /// ```
     pub fn advance(&mut self, ready: Ready) {
         let id = self.ctx.config().id;
         let Some(done) = self.outstanding else {
@@ -481,6 +500,16 @@ impl<S: LogStorage> Node<S> {
     }
 
     /// The node's state at a glance.
+    ///
+    /// ```
+    /// # use futures::executor::block_on;
+    /// # use ruft::*;
+    /// # let three = || block_on(Node::new(Config::new(NodeId(1), [NodeId(1), NodeId(2), NodeId(3)]), MemStorage::default())).unwrap();
+    /// let n = three();
+    /// let s = n.status();
+    /// assert_eq!((s.id, s.role, s.term, s.committed), (NodeId(1), Role::Follower, Term(0), Index(0)));
+    /// assert_eq!(s.leader, None);
+    /// ```
     pub fn status(&self) -> Status {
         let hs = self.ctx.hard_state();
         let (elapsed, timeout) = self.ctx.election_clock();
@@ -506,37 +535,111 @@ impl<S: LogStorage> Node<S> {
 
     /// As leader: what it knows of voter `id`'s log (its own entry included).
     /// `None` on a non-leader or for an unknown id.
+    ///
+    /// ```
+    /// # use futures::executor::block_on;
+    /// # use ruft::*;
+    /// # let single = || block_on(Node::new(Config::new(NodeId(1), [NodeId(1)]), MemStorage::default())).unwrap();
+    /// let mut n = single();
+    /// assert!(n.progress(NodeId(1)).is_none(), "a follower tracks no one");
+    /// block_on(n.campaign()).unwrap();
+    /// let rd = block_on(n.ready()).unwrap();
+    /// n.storage_mut().persist(&rd).unwrap();
+    /// n.advance(rd);
+    /// assert_eq!(n.progress(NodeId(1)).map(|p| p.matched()), Some(Index(1)));
+    /// ```
     pub fn progress(&self, id: NodeId) -> Option<&crate::Progress> {
         self.ctx.progress(id)
     }
 
     /// Entries in `[low, high)`, read through the buffer and storage
     /// ([`crate::StorageError::Compacted`] below the first index held).
+    ///
+    /// ```
+    /// # use futures::executor::block_on;
+    /// # use ruft::*;
+    /// # let single = || block_on(Node::new(Config::new(NodeId(1), [NodeId(1)]), MemStorage::default())).unwrap();
+    /// let mut n = single();
+    /// block_on(n.campaign()).unwrap();
+    /// block_on(n.propose("x".into())).unwrap();
+    /// let entries = block_on(n.entries(Index(1), Index(3))).unwrap();
+    /// assert_eq!(entries[1].variant, EntryVariant::Normal("x".into()));
+    /// ```
     pub async fn entries(&self, low: Index, high: Index) -> Result<Vec<Entry>, Error> {
         Ok(self.ctx.log().entries(low, high, usize::MAX).await?)
     }
 
     /// The configuration.
+    ///
+    /// ```
+    /// # use futures::executor::block_on;
+    /// # use ruft::*;
+    /// # let three = || block_on(Node::new(Config::new(NodeId(1), [NodeId(1), NodeId(2), NodeId(3)]), MemStorage::default())).unwrap();
+    /// assert_eq!(three().config().id, NodeId(1));
+    /// ```
     pub fn config(&self) -> &Config {
         self.ctx.config()
     }
 
     /// Whether a Ready is in the application's hands.
+    ///
+    /// ```
+    /// # use futures::executor::block_on;
+    /// # use ruft::*;
+    /// # let single = || block_on(Node::new(Config::new(NodeId(1), [NodeId(1)]), MemStorage::default())).unwrap();
+    /// let mut n = single();
+    /// block_on(n.campaign()).unwrap();
+    /// let rd = block_on(n.ready()).unwrap();
+    /// assert!(n.is_ready_outstanding());
+    /// n.advance(rd);
+    /// assert!(!n.is_ready_outstanding());
+    /// ```
     pub fn is_ready_outstanding(&self) -> bool {
         self.outstanding.is_some()
     }
 
     /// The storage, to read what was persisted.
+    ///
+    /// ```
+    /// # use futures::executor::block_on;
+    /// # use ruft::*;
+    /// # let single = || block_on(Node::new(Config::new(NodeId(1), [NodeId(1)]), MemStorage::default())).unwrap();
+    /// let mut n = single();
+    /// block_on(n.campaign()).unwrap();
+    /// let rd = block_on(n.ready()).unwrap();
+    /// n.storage_mut().persist(&rd).unwrap(); // step 1 of the Ready, through storage_mut
+    /// n.advance(rd);
+    /// assert_eq!(n.storage().hard_state().term, Term(1));
+    /// ```
     pub fn storage(&self) -> &S {
         self.ctx.log().storage()
     }
 
     /// The storage, for the application's writes (step 1 of a Ready).
+    ///
+    /// ```
+    /// # use futures::executor::block_on;
+    /// # use ruft::*;
+    /// # let single = || block_on(Node::new(Config::new(NodeId(1), [NodeId(1)]), MemStorage::default())).unwrap();
+    /// let mut n = single();
+    /// n.storage_mut().set_hard_state(HardState { term: Term(3), voted_node: None, committed_index: Index(0) });
+    /// assert_eq!(n.storage().hard_state().term, Term(3), "the write is the application's");
+    /// ```
     pub fn storage_mut(&mut self) -> &mut S {
         self.ctx.log_mut().storage_mut()
     }
 
     /// The log as the node sees it.
+    ///
+    /// ```
+    /// # use futures::executor::block_on;
+    /// # use ruft::*;
+    /// # let single = || block_on(Node::new(Config::new(NodeId(1), [NodeId(1)]), MemStorage::default())).unwrap();
+    /// let mut n = single();
+    /// block_on(n.campaign()).unwrap();
+    /// assert_eq!(n.log().last(), EntryKey::new(Term(1), Index(1)), "appended");
+    /// assert_eq!(n.log().persisted(), EntryKey::default(), "not yet written");
+    /// ```
     pub fn log(&self) -> &LogView<S> {
         self.ctx.log()
     }

@@ -468,9 +468,12 @@ async fn connection(stream: TcpStream, inputs: mpsc::Sender<Input>, isolation: A
             }
         };
         match frame {
+            // While isolated, peers' connections are refused: closed at
+            // their first frame (they reconnect, and are closed again).
+            Frame::Hello { .. } | Frame::Raft(_) if isolation.active() => return,
             Frame::Hello { .. } => {}
             Frame::Raft(msg) => {
-                if !isolation.active() && inputs.send(Input::Raft(msg)).await.is_err() {
+                if inputs.send(Input::Raft(msg)).await.is_err() {
                     return;
                 }
             }
@@ -520,9 +523,13 @@ fn is_snapshot(msg: &Message) -> bool {
 /// reconnecting when it fails; what cannot be sent is dropped.
 async fn send_to_peer(link: PeerLink, mut queue: mpsc::Receiver<Message>) {
     loop {
-        let stream = match TcpStream::connect(link.addr).await {
+        let connected = match link.isolation.active() {
+            true => Err(()), // isolated: no connection to anyone
+            false => TcpStream::connect(link.addr).await.map_err(|_| ()),
+        };
+        let stream = match connected {
             Ok(stream) => stream,
-            Err(_) => {
+            Err(()) => {
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 while let Ok(msg) = queue.try_recv() {
                     link.drop_message(&msg).await; // the peer is down
@@ -561,6 +568,7 @@ async fn write_batch(
     while let Some(msg) = next {
         if link.isolation.active() {
             link.drop_message(&msg).await;
+            return false; // close the connection while isolated
         } else {
             let frame = Frame::Raft(msg);
             if write_frame(writer, &frame).await.is_err() {

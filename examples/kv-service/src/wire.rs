@@ -52,8 +52,9 @@ pub enum ClientRequest {
         /// The key.
         key: String,
     },
-    /// Fault injection for tests: drop every Raft message to and from this
-    /// node for `millis` milliseconds (a network partition of the node).
+    /// Fault injection for tests: for `millis` milliseconds the node
+    /// refuses its peers' connections and opens none (a network partition
+    /// of the node; its clients are still served).
     Isolate {
         /// How long.
         millis: u64,

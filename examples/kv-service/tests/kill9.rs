@@ -115,6 +115,37 @@ async fn leader(admin: &mut Client) -> Option<NodeId> {
     None
 }
 
+/// Cuts the leader off from its peers for 2 s, and returns whether the
+/// others elected a leader of their own meanwhile (the partition is real).
+async fn cut_off_the_leader(admin: &mut Client) -> bool {
+    let start = Instant::now();
+    let old = loop {
+        if let Some(l) = leader(admin).await {
+            break l;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "no leader to cut off"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let cut = admin
+        .ask(old, ClientRequest::Isolate { millis: 2000 })
+        .await;
+    assert!(matches!(cut, Ok(ClientResponse::Isolated)), "{cut:?}");
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_millis(1900) {
+        for i in (1..=NODES as u64).map(NodeId).filter(|i| *i != old) {
+            let status = admin.ask(i, ClientRequest::Status).await;
+            if matches!(status, Ok(ClientResponse::Status { leader: true, .. })) {
+                return true;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
 // ---------------------------------------------------------------- the history
 
 /// One client operation's thread for the checker: a client's operations
@@ -324,10 +355,11 @@ async fn survives_kill_9_and_a_partition_with_a_linearizable_history() {
         cluster.restart(victim);
         if k == KILLS / 2 {
             tokio::time::sleep(FAULT_EVERY).await;
-            if let Some(l) = leader(&mut admin).await {
-                let cut = admin.ask(l, ClientRequest::Isolate { millis: 2000 }).await;
-                assert!(matches!(cut, Ok(ClientResponse::Isolated)), "{cut:?}");
-            }
+            let cut_off = cut_off_the_leader(&mut admin).await;
+            assert!(
+                cut_off,
+                "the others elected no leader while the old one was cut off"
+            );
         }
     }
     tokio::time::sleep(FAULT_EVERY).await;
