@@ -100,6 +100,12 @@ fn time_out(cluster: &mut Cluster, id: u64) {
     }
 }
 
+/// Asks `node` to campaign now; its role after.
+fn step_campaign(node: &mut Node<ruft::MemStorage>) -> Role {
+    block_on(node.campaign()).unwrap();
+    node.status().role
+}
+
 // ---------------------------------------------------------------- adding
 
 #[test]
@@ -548,11 +554,6 @@ fn a_node_does_not_campaign_while_a_committed_change_is_unapplied() {
     run_ready(&mut node);
     assert_eq!(node.membership().incoming(), &ids(&[1, 2]));
     assert_eq!(step_campaign(&mut node), Role::Candidate);
-}
-
-fn step_campaign(node: &mut Node<ruft::MemStorage>) -> Role {
-    block_on(node.campaign()).unwrap();
-    node.status().role
 }
 
 #[test]

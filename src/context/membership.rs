@@ -221,6 +221,15 @@ impl<S: LogStorage> Context<S> {
 
     /// A leader in a joint configuration that leaves on its own proposes the
     /// leave once nothing else is pending.
+    ///
+    /// Its limits: the leave is the engine's own entry, like a new leader's
+    /// no-op, so the proposal limits (`uncommitted_entries_max`,
+    /// `uncommitted_bytes_max`) and a transfer under way do not hold it
+    /// back; it is bounded by the rule of one pending change (one leave per
+    /// joint phase, and a leader that lost office proposes none). A log at
+    /// the largest index takes no leave, as it takes no entry at all
+    /// ([`crate::Error::IndexesExhausted`]): the cluster then stays joint,
+    /// which is safe, since every decision needs both majorities.
     fn maybe_auto_leave(&mut self) {
         let applied = self.applied;
         let term = self.hard.term;
@@ -233,7 +242,7 @@ impl<S: LogStorage> Context<S> {
         else {
             return;
         };
-        if !self.membership.auto_leave() || *pending_conf > applied {
+        if !self.membership.auto_leave() || *pending_conf > applied || last == Index(u64::MAX) {
             return;
         }
         probe!(AutoLeaveProposed);
@@ -263,9 +272,21 @@ impl<S: LogStorage> Context<S> {
             return committed_index_at(m.incoming(), q, &matched); // the old set is ignored
         }
         let index = m.committed_index_by(rule, &matched);
+        // Cross-checked by counting instead of selecting: a quorum of every
+        // voter set holds `index`, and none holds the index after it.
+        let holding = |i: Index| -> BTreeSet<NodeId> {
+            m.voters()
+                .into_iter()
+                .filter(|&v| matched(v) >= i)
+                .collect()
+        };
         debug_assert!(
-            m.voters().iter().filter(|&&v| matched(v) >= index).count() >= 1 || index == Index(0),
-            "§5.4: a committed index is held by voters"
+            index == Index(0) || m.has_quorum_by(rule, &holding(index)),
+            "§5.4.2, §4.3: a committed index is held by a quorum of every voter set"
+        );
+        debug_assert!(
+            index == Index(u64::MAX) || !m.has_quorum_by(rule, &holding(index.next())),
+            "§5.3: the commit index is the highest index a quorum holds"
         );
         index
     }
