@@ -36,7 +36,7 @@ enum Command {
         #[command(flatten)]
         node: NodeArgs,
     },
-    /// Run a cluster of --nodes processes on loopback, until Ctrl-C.
+    /// Run a cluster of --nodes processes on loopback, until Ctrl-C (or SIGTERM).
     Local {
         /// How many nodes.
         #[arg(long, default_value_t = 3)]
@@ -252,7 +252,12 @@ async fn local(nodes: usize, node: NodeArgs) -> Result<(), String> {
         );
     }
     println!("Ctrl-C stops the cluster.");
-    tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| e.to_string())?;
+    tokio::select! {
+        stop = tokio::signal::ctrl_c() => stop.map_err(|e| e.to_string())?,
+        _ = term.recv() => {}
+    }
     for child in &mut children {
         let _ = child.kill().await;
     }
