@@ -116,6 +116,12 @@ pub enum Mutant {
     /// to campaign at once (leader transfer), although voters grant that
     /// campaign whatever leases they hold.
     LeaseSurvivesTransfer,
+    /// Leader: registers a new read under the number of the newest read so
+    /// far, so answers to heartbeats sent before the read arrived confirm
+    /// it; a deposed leader that has not heard of its successor then serves
+    /// a read that misses a write the successor committed (etcd-io/raft#397:
+    /// a duplicate read context confirmed by an old heartbeat response).
+    StaleReadContext,
     /// New leader: accepts a membership change before it has applied its
     /// whole log at election, so it can stack a change on one an earlier
     /// leader left uncommitted; nodes two changes apart may then form
@@ -139,7 +145,7 @@ pub enum Mutant {
 
 impl Mutant {
     /// Every mutant, in catalogue order.
-    pub const ALL: [Mutant; 30] = [
+    pub const ALL: [Mutant; 31] = [
         Mutant::VoteTwice,
         Mutant::VoteWithoutLogCheck,
         Mutant::UpToDateByIndex,
@@ -166,6 +172,7 @@ impl Mutant {
         Mutant::ServeReadFromFollowerState,
         Mutant::LeaseReadWithoutCheckQuorum,
         Mutant::LeaseSurvivesTransfer,
+        Mutant::StaleReadContext,
         Mutant::NewLeaderStacksConfChange,
         Mutant::RemovedLeaderKeepsLeading,
         Mutant::LearnerCountsInQuorum,
@@ -201,6 +208,7 @@ impl Mutant {
             Mutant::ServeReadFromFollowerState => "serve-read-from-follower-state",
             Mutant::LeaseReadWithoutCheckQuorum => "lease-read-without-check-quorum",
             Mutant::LeaseSurvivesTransfer => "lease-survives-transfer",
+            Mutant::StaleReadContext => "stale-read-context",
             Mutant::NewLeaderStacksConfChange => "single-server-change-without-own-term-commit",
             Mutant::RemovedLeaderKeepsLeading => "removed-leader-keeps-leading",
             Mutant::LearnerCountsInQuorum => "learner-counts-in-quorum",

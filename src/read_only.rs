@@ -234,9 +234,9 @@ impl ReadOnly {
 
     /// [`Self::add`] under the same number as the newest read so far (or 1):
     /// answers to heartbeats sent before it arrived then confirm it. This is
-    /// the bug class of etcd-io/raft#397 in ruft's terms; nothing in the
-    /// engine calls it. It exists so that tests can show the bookkeeping's
-    /// checks catch it (`tests/proptest_read_only.rs` fails with it).
+    /// the bug class of etcd-io/raft#397 in ruft's terms. Only the
+    /// `stale-read-context` mutant calls it; `tests/proptest_read_only.rs`
+    /// and the model's `linearizable` property catch it.
     pub fn add_reusing_number(
         &mut self,
         request: ReadRequest,

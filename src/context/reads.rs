@@ -154,7 +154,10 @@ impl<S: LogStorage> Context<S> {
         let RoleState::Leader { reads, .. } = &mut self.role else {
             return;
         };
-        let seq = reads.add(request, committed, me);
+        let seq = match mutant!(self.config, StaleReadContext) {
+            true => reads.add_reusing_number(request, committed, me),
+            false => reads.add(request, committed, me),
+        };
         // The leader's own answer may already be a quorum (one voter).
         self.on_read_acked(me, seq);
     }
