@@ -136,6 +136,7 @@ impl Client {
                     self.leader = (self.leader + 1) % self.cluster.len();
                     tokio::time::sleep(Duration::from_millis(20)).await;
                 }
+                Ok(ClientResponse::Refused(why)) => return Err(ClientError::Refused(why)),
                 Ok(answer) => return Ok(answer),
             }
         }

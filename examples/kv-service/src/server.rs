@@ -38,6 +38,12 @@ const PEER_QUEUE_MAX: usize = 4096;
 const PENDING_MAX: usize = 10_000;
 /// A waiting client request is given up after this (the client has retried).
 const PENDING_TTL: Duration = Duration::from_secs(5);
+/// The longest key a request may name, and the longest value: with
+/// `PENDING_MAX`, what waiting requests hold is bounded in bytes too.
+const KEY_BYTES_MAX: usize = 4 << 10;
+const VALUE_BYTES_MAX: usize = 1 << 20;
+/// Bytes of proposals appended but not yet committed (ruft's limit).
+const UNCOMMITTED_BYTES_MAX: usize = 64 << 20;
 /// Entries kept behind a snapshot, for followers a little behind.
 const SNAPSHOT_KEEP: u64 = 64;
 
@@ -125,6 +131,7 @@ pub fn raft_config(id: NodeId, nodes: usize, applied: ruft::Index) -> Config {
     config.check_quorum = true;
     config.applied = applied;
     config.seed = id.0;
+    config.uncommitted_bytes_max = Some(UNCOMMITTED_BYTES_MAX);
     config
 }
 
@@ -255,7 +262,9 @@ impl Server {
     async fn on_client(&mut self, request: ClientRequest, reply: oneshot::Sender<ClientResponse>) {
         let answer = match request {
             ClientRequest::Write(req) => {
-                if self.writes.len() >= PENDING_MAX {
+                if let Some(too_long) = oversized(&req.op) {
+                    ClientResponse::Refused(too_long)
+                } else if self.writes.len() >= PENDING_MAX {
                     ClientResponse::Unavailable("too many writes waiting".into())
                 } else {
                     match self.node.propose(req.encode()).await {
@@ -273,7 +282,9 @@ impl Server {
                 }
             }
             ClientRequest::Read { key } => {
-                if self.reads.len() >= PENDING_MAX {
+                if key.len() > KEY_BYTES_MAX {
+                    ClientResponse::Refused(format!("a key over {KEY_BYTES_MAX} bytes"))
+                } else if self.reads.len() >= PENDING_MAX {
                     ClientResponse::Unavailable("too many reads waiting".into())
                 } else {
                     self.read_seq += 1;
@@ -429,6 +440,30 @@ impl Server {
     }
 }
 
+/// Why a write is refused for its size, if it is.
+fn oversized(op: &ruft_kv::Op) -> Option<String> {
+    use ruft_kv::Op;
+    let (key, values): (&str, Vec<&str>) = match op {
+        Op::Put { key, value } => (key, vec![value]),
+        Op::Delete { key } => (key, vec![]),
+        Op::Cas { key, expected, new } => (
+            key,
+            expected
+                .iter()
+                .map(String::as_str)
+                .chain([new.as_str()])
+                .collect(),
+        ),
+    };
+    if key.len() > KEY_BYTES_MAX {
+        return Some(format!("a key over {KEY_BYTES_MAX} bytes"));
+    }
+    values
+        .iter()
+        .any(|v| v.len() > VALUE_BYTES_MAX)
+        .then(|| format!("a value over {VALUE_BYTES_MAX} bytes"))
+}
+
 /// The answer to a request ruft refused.
 fn refused(error: Error) -> ClientResponse {
     match error {
@@ -507,9 +542,9 @@ struct PeerLink {
 }
 
 impl PeerLink {
-    /// Drops `msg`; a dropped snapshot is reported to the node.
-    async fn drop_message(&self, msg: &Message) {
-        if is_snapshot(msg) {
+    /// A message was dropped; if it carried a snapshot, the node is told.
+    async fn dropped(&self, snapshot: bool) {
+        if snapshot {
             let _ = self.inputs.send(Input::SnapshotLost(self.peer)).await;
         }
     }
@@ -532,7 +567,7 @@ async fn send_to_peer(link: PeerLink, mut queue: mpsc::Receiver<Message>) {
             Err(()) => {
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 while let Ok(msg) = queue.try_recv() {
-                    link.drop_message(&msg).await; // the peer is down
+                    link.dropped(is_snapshot(&msg)).await; // the peer is down
                 }
                 continue;
             }
@@ -564,33 +599,21 @@ async fn write_batch(
     link: &PeerLink,
 ) -> bool {
     let mut next = Some(first);
-    let mut snapshots = Vec::new();
+    let mut snapshots_written = false;
     while let Some(msg) = next {
-        if link.isolation.active() {
-            link.drop_message(&msg).await;
-            return false; // close the connection while isolated
-        } else {
-            let frame = Frame::Raft(msg);
-            if write_frame(writer, &frame).await.is_err() {
-                let Frame::Raft(msg) = frame else {
-                    unreachable!()
-                };
-                link.drop_message(&msg).await;
-                return false;
-            }
-            if let Frame::Raft(msg) = frame {
-                if is_snapshot(&msg) {
-                    snapshots.push(msg);
-                }
-            }
+        let snapshot = is_snapshot(&msg);
+        // Isolated: drop and close the connection. A failed write: drop
+        // and reconnect.
+        if link.isolation.active() || write_frame(writer, &Frame::Raft(msg)).await.is_err() {
+            link.dropped(snapshot || snapshots_written).await;
+            return false;
         }
+        snapshots_written |= snapshot;
         next = queue.try_recv().ok();
     }
-    if writer.flush().await.is_ok() {
-        return true;
+    let flushed = writer.flush().await.is_ok();
+    if !flushed {
+        link.dropped(snapshots_written).await;
     }
-    for msg in &snapshots {
-        link.drop_message(msg).await;
-    }
-    false
+    flushed
 }

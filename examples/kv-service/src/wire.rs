@@ -79,6 +79,9 @@ pub enum ClientResponse {
     /// The node refused for another reason (full, shutting down, a bad
     /// request); the client may retry elsewhere.
     Unavailable(String),
+    /// The request can never be served (a key or value over the size
+    /// limit): nothing was done, and retrying elsewhere does not help.
+    Refused(String),
     /// The answer to [`ClientRequest::Isolate`].
     Isolated,
     /// The answer to [`ClientRequest::Status`].

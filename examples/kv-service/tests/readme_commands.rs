@@ -54,6 +54,20 @@ fn local_starts_a_cluster_and_bench_runs_a_workload_on_it() {
         }
         std::thread::sleep(Duration::from_millis(200)); // the nodes are still starting
     };
+    // A key over the size limit is refused at once, not retried until a
+    // timeout that would leave the client unsure whether it was applied.
+    let long_key = "k".repeat(5000);
+    let begin = Instant::now();
+    let refused = Command::new(exe)
+        .args(["put", &long_key, "v", "--cluster", &cluster])
+        .output()
+        .expect("ruft-kv put runs");
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        !refused.status.success() && said.contains("refused: a key over"),
+        "{said}"
+    );
+    assert!(begin.elapsed() < Duration::from_secs(5), "refused at once");
     // SIGTERM: `local` stops its nodes and exits.
     let _ = Command::new("kill")
         .args(["-TERM", &local.id().to_string()])
