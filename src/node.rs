@@ -529,7 +529,6 @@ impl<S: LogStorage> Node<S> {
             transfer: self.ctx.transfer(),
             lease_leader: self.ctx.lease_leader(),
             startup_lease: self.ctx.in_startup_lease(),
-            membership: self.ctx.membership().clone(),
         }
     }
 

@@ -3,8 +3,8 @@
 //! [`Status`], a node's state at a glance.
 
 use crate::{
-    Entry, EntryKey, HardState, Index, Membership, Message, NodeId, ReadState, Role, Snapshot,
-    StorageError, Term, Tick,
+    Entry, EntryKey, HardState, Index, Message, NodeId, ReadState, Role, Snapshot, StorageError,
+    Term, Tick,
 };
 
 /// Which Ready an acknowledgement is for. [`Node::ready`](crate::Node::ready) gives each Ready a
@@ -87,8 +87,10 @@ pub struct Ready {
     pub token: ReadyToken,
 }
 
-/// A snapshot of a node's state for display and tests.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// A snapshot of a node's state for display and tests: plain values, so
+/// taking one costs a few loads (the membership, which is shared, is read
+/// with [`Node::membership`](crate::Node::membership)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Status {
     /// This node.
     pub id: NodeId,
@@ -124,6 +126,4 @@ pub struct Status {
     /// ago, so it ignores (pre-)vote requests of newer terms
     /// ([`crate::DropReason::StartupLease`]).
     pub startup_lease: bool,
-    /// Its configuration (voters, learners, joint), as of its applied index.
-    pub membership: Membership,
 }

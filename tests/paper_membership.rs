@@ -557,12 +557,12 @@ fn a_node_does_not_campaign_while_a_committed_change_is_unapplied() {
 }
 
 #[test]
-fn status_shows_the_membership() {
+fn a_learner_reads_the_membership_it_applied() {
     let mut cluster = cluster_of(4, 3);
     change(&mut cluster, 1, add_learner(4));
-    let status = cluster.node(n(4)).status();
-    assert_eq!(status.membership.incoming(), &ids(&[1, 2, 3]));
-    assert_eq!(status.membership.learners(), &ids(&[4]));
+    let membership = cluster.node(n(4)).membership();
+    assert_eq!(membership.incoming(), &ids(&[1, 2, 3]));
+    assert_eq!(membership.learners(), &ids(&[4]));
 }
 
 #[test]

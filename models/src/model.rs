@@ -26,6 +26,7 @@
 use crate::clients::{self, Client, Event, History, InFlight, Op, Thread, Value};
 use crate::config::{LEASE_ELECTION_TICK, LEASE_HEARTBEAT_TICK};
 use crate::machine::Machine;
+use crate::memo::Memo;
 use crate::properties::{
     refused_snapshot, Broken, Expect, Ghost, NodeObs, PROPERTIES, SNAPSHOT_CLAUSE,
 };
@@ -42,8 +43,9 @@ use stateright::{Model, Path, Property};
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 pub use crate::config::{BoundCuts, Durability, ModelConfig, NetworkKind};
 
@@ -134,7 +136,8 @@ impl fmt::Debug for Durable {
 
 /// One actor's state. Its order (see `symmetry.rs`) compares id-free facts
 /// first, so that sorting states is a good canonical form under relabelling.
-#[derive(Clone, PartialEq, Eq, Hash)]
+/// Its hash is computed once and kept ([`NodeState::fingerprint`]).
+#[derive(Clone, PartialEq, Eq)]
 pub struct NodeState {
     /// The real ruft node.
     pub node: Node<MemStorage>,
@@ -167,6 +170,55 @@ pub struct NodeState {
     pub events: Vec<Event>,
     /// The properties' record of this node.
     pub ghost: Ghost,
+    /// The hash of all of the above, once it was asked for.
+    pub(crate) fingerprint: Memo<u64>,
+}
+
+impl NodeState {
+    /// The hash of everything this state holds, computed on first use and
+    /// kept: a node state is shared by every global state it is part of, and
+    /// stateright hashes each of those in full.
+    pub fn fingerprint(&self) -> u64 {
+        *self.fingerprint.get_or_init(|| {
+            let NodeState {
+                node,
+                pending,
+                proposals,
+                crashes,
+                transfers,
+                pre_votes,
+                compactions,
+                conf_changes,
+                machine,
+                client,
+                register,
+                events,
+                ghost,
+                fingerprint: _,
+            } = self;
+            let mut h = crate::memo::hasher();
+            (node, pending, proposals, crashes, transfers, pre_votes).hash(&mut h);
+            (
+                compactions,
+                conf_changes,
+                machine,
+                client,
+                register,
+                events,
+                ghost,
+            )
+                .hash(&mut h);
+            h.finish()
+        })
+    }
+}
+
+/// Equal states have equal fingerprints: the fingerprint hashes every field
+/// that takes part in equality.
+impl Hash for NodeState {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.fingerprint());
+    }
 }
 
 /// One line; `{:#?}` (the explorer's complete state) adds the node's disk
@@ -269,6 +321,7 @@ impl RaftActor {
             register,
             events: Vec::new(),
             ghost: saved.ghost,
+            fingerprint: Memo::default(),
         })
     }
 
@@ -755,6 +808,13 @@ pub struct RuftModel {
     /// Whether every next state is replaced by its canonical renaming
     /// (symmetry reduction that works for BFS and DFS alike).
     symmetric: bool,
+    /// Equal node states kept once (see `intern.rs`).
+    interner: Arc<crate::intern::Interner>,
+    /// The states a part of a split search starts from instead of the
+    /// initial state (see `shard.rs`).
+    roots: Option<Arc<Vec<State>>>,
+    /// Where the fingerprint of every state checked goes, when recorded.
+    recorder: Option<Arc<Mutex<Vec<u64>>>>,
 }
 
 impl RuftModel {
@@ -782,6 +842,9 @@ impl RuftModel {
             inner,
             cfg,
             symmetric: false,
+            interner: Arc::default(),
+            roots: None,
+            recorder: None,
         }
     }
 
@@ -840,12 +903,40 @@ impl RuftModel {
         self.symmetric = true;
         self
     }
+
+    /// The model started from `roots` instead of the initial state (one
+    /// part of a split search, `shard.rs`).
+    pub fn with_roots(mut self, roots: Vec<State>) -> RuftModel {
+        self.roots = Some(Arc::new(roots));
+        self
+    }
+
+    /// The model recording the fingerprint ([`crate::shard::fingerprint`])
+    /// of every state the checker checks into `to`.
+    pub fn recording_into(mut self, to: Arc<Mutex<Vec<u64>>>) -> RuftModel {
+        self.recorder = Some(to);
+        self
+    }
 }
 
 /// The model's state.
 pub type State = ActorModelState<RaftActor, History>;
 /// The model's action.
 pub type Action = ActorModelAction<Wire, ModelTimer, ()>;
+
+/// The name of the hidden property that records fingerprints (never false).
+pub const RECORDER: &str = "(fingerprint recorder)";
+
+fn record(model: &RuftModel, state: &State) -> bool {
+    if let Some(to) = &model.recorder {
+        let fp = crate::shard::fingerprint(state);
+        match to.lock() {
+            Ok(mut v) => v.push(fp),
+            Err(poisoned) => poisoned.into_inner().push(fp),
+        }
+    }
+    true
+}
 
 /// Property `I` of [`PROPERTIES`] as a stateright condition.
 fn condition<const I: usize>(_: &RuftModel, state: &State) -> bool {
@@ -903,7 +994,10 @@ impl Model for RuftModel {
     type Action = Action;
 
     fn init_states(&self) -> Vec<State> {
-        self.inner.init_states()
+        match &self.roots {
+            Some(roots) => roots.to_vec(),
+            None => self.inner.init_states(),
+        }
     }
 
     /// stateright bounds the nodes down at once; ruft also bounds the crashes
@@ -974,6 +1068,15 @@ impl Model for RuftModel {
         if self.symmetric {
             next = crate::symmetry::representative(&next);
         }
+        for (i, st) in next.actor_states.iter_mut().enumerate() {
+            if !last
+                .actor_states
+                .get(i)
+                .is_some_and(|old| Arc::ptr_eq(old, st))
+            {
+                *st = self.interner.intern(Arc::clone(st));
+            }
+        }
         Some(next)
     }
 
@@ -991,7 +1094,7 @@ impl Model for RuftModel {
     }
 
     fn properties(&self) -> Vec<Property<Self>> {
-        PROPERTIES
+        let mut all: Vec<Property<Self>> = PROPERTIES
             .iter()
             .zip(CONDITIONS)
             .filter(|(p, _)| self.cfg.features().enable(p.needs))
@@ -999,7 +1102,13 @@ impl Model for RuftModel {
                 Expect::Always => Property::always(p.name, cond),
                 Expect::Sometimes => Property::sometimes(p.name, cond),
             })
-            .collect()
+            .collect();
+        if self.recorder.is_some() {
+            // stateright checks every Always property once on every state it
+            // checks: the one hook that sees each state once.
+            all.push(Property::always(RECORDER, record));
+        }
+        all
     }
 
     fn within_boundary(&self, state: &State) -> bool {

@@ -11,12 +11,11 @@
 
 use crate::model::{Action, RuftModel, State};
 use crate::properties::{self, Expect};
+use crate::shard::{check_prefix, fingerprint, PrefixCheck, Reached, Rejoin, Shard, Split};
 use stateright::{Checker, HasDiscoveries, Model, Path};
-use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Which engine explores the state space.
@@ -46,6 +45,10 @@ pub struct SearchOptions {
     pub memory_max: Option<u64>,
     /// Called every `progress_every` with the figures so far.
     pub progress_every: Duration,
+    /// Explore only this part of a split search (`shard.rs`).
+    pub shard: Option<Shard>,
+    /// Keep the fingerprint of every state checked ([`Outcome::fingerprints`]).
+    pub record_fingerprints: bool,
 }
 
 impl Default for SearchOptions {
@@ -58,6 +61,8 @@ impl Default for SearchOptions {
             states_max: None,
             memory_max: None,
             progress_every: Duration::from_secs(3),
+            shard: None,
+            record_fingerprints: false,
         }
     }
 }
@@ -116,6 +121,25 @@ pub struct Outcome {
     pub verdicts: Vec<(&'static str, Verdict)>,
     /// Paths stateright recorded for violated properties.
     pub violations: Vec<(&'static str, Path<State, Action>)>,
+    /// For one part of a split search: which, and how the split went.
+    pub shard: Option<ShardFigures>,
+    /// The fingerprint of every state checked, sorted, if asked for.
+    pub fingerprints: Option<Vec<u64>>,
+}
+
+/// How a part of a split search was made (`shard.rs`).
+#[derive(Clone, Copy, Debug)]
+pub struct ShardFigures {
+    /// Which part.
+    pub shard: Shard,
+    /// The split level.
+    pub depth: usize,
+    /// States closer to the start than the split level (every part checks them).
+    pub prefix: usize,
+    /// Roots of all parts.
+    pub roots: usize,
+    /// Roots of this part.
+    pub mine: usize,
 }
 
 impl Outcome {
@@ -161,18 +185,106 @@ pub struct Progress {
 }
 
 /// Explores `model` exhaustively within its bounds, stopping at the first
-/// violation of an Always property.
-pub fn explore(
+/// violation of an Always property. With [`SearchOptions::shard`], explores
+/// the prefix and then this part's roots only (`shard.rs`).
+pub fn explore(model: RuftModel, opts: &SearchOptions, progress: impl FnMut(Progress)) -> Outcome {
+    let start = Instant::now();
+    let cfg = model.cfg.clone();
+    let reduce = |m: RuftModel| if opts.symmetry { m.with_symmetry() } else { m };
+    let model = reduce(model);
+    let recorder: Option<Arc<Mutex<Vec<u64>>>> = opts.record_fingerprints.then(Arc::default);
+    let Some(shard) = opts.shard else {
+        let model = match &recorder {
+            Some(r) => model.recording_into(Arc::clone(r)),
+            None => model,
+        };
+        let mut o = run_checker(model, opts, start, progress);
+        o.fingerprints = recorder.map(sorted);
+        return o;
+    };
+    let split = Split::new(&model, shard.count);
+    let prefix = check_prefix(&model, &split.prefix);
+    let mine: Vec<&Reached> = split.roots_of(shard).collect();
+    let rejoin = Rejoin::new(mine.iter().copied());
+    if let Some(r) = &recorder {
+        let mut r = r.lock().unwrap_or_else(|p| p.into_inner());
+        r.extend(split.prefix.iter().map(|(s, _)| fingerprint(s)));
+    }
+    let figures = ShardFigures {
+        shard,
+        depth: split.depth,
+        prefix: split.prefix.len(),
+        roots: split.roots.len(),
+        mine: mine.len(),
+    };
+    let mut rooted = reduce(RuftModel::new(cfg.clone()))
+        .with_roots(mine.iter().map(|(s, _)| s.clone()).collect());
+    if let Some(r) = &recorder {
+        rooted = rooted.recording_into(Arc::clone(r));
+    }
+    let mut o = if prefix.violations.is_empty() && !mine.is_empty() {
+        run_checker(rooted, opts, start, progress)
+    } else {
+        // A violation in the prefix ends the part; a part with no roots has
+        // nothing beyond the prefix.
+        let complete = prefix.violations.is_empty();
+        let none = HashMap::<&'static str, ()>::new();
+        let verdicts = verdicts(&rooted, &none, !complete, None);
+        finished(complete, None, verdicts, Vec::new(), start)
+    };
+    // Paths found from a root start at the initial state again.
+    let plain = reduce(RuftModel::new(cfg));
+    for (_, path) in &mut o.violations {
+        *path = rejoin
+            .rejoin(&plain, path)
+            .expect("a part's paths start at its roots");
+    }
+    merge_prefix(&mut o, prefix, &split);
+    o.shard = Some(figures);
+    o.fingerprints = recorder.map(sorted);
+    o
+}
+
+fn sorted(recorded: Arc<Mutex<Vec<u64>>>) -> Vec<u64> {
+    let mut v = std::mem::take(&mut *recorded.lock().unwrap_or_else(|p| p.into_inner()));
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// Adds what the properties said of the prefix to a part's outcome.
+fn merge_prefix(o: &mut Outcome, prefix: PrefixCheck, split: &Split) {
+    for (name, verdict) in &mut o.verdicts {
+        if prefix.reached.contains(name) {
+            *verdict = Verdict::Reached;
+        }
+    }
+    for (name, path) in prefix.violations {
+        if let Some((_, v)) = o.verdicts.iter_mut().find(|(n, _)| *n == name) {
+            *v = Verdict::Violated;
+        }
+        o.violations.insert(0, (name, path));
+        o.complete = false;
+    }
+    if !o.complete {
+        for (_, v) in &mut o.verdicts {
+            if *v == Verdict::NotReached {
+                *v = Verdict::Unknown;
+            }
+        }
+    }
+    o.states += split.generated;
+    o.unique += split.prefix.len();
+    o.depth += split.depth;
+}
+
+/// Runs stateright's checker on `model` (BFS or DFS) under `opts`' limits.
+fn run_checker(
     model: RuftModel,
     opts: &SearchOptions,
+    start: Instant,
     mut progress: impl FnMut(Progress),
 ) -> Outcome {
-    let start = Instant::now();
-    let model = if opts.symmetry {
-        model.with_symmetry()
-    } else {
-        model
-    };
     let builder = model
         .checker()
         .threads(opts.threads.max(1))
@@ -216,33 +328,91 @@ pub fn explore(
     let features = checker.model().cfg.features();
     let stopped_early = properties::enabled(features)
         .any(|p| p.expect() == Expect::Always && discoveries.contains_key(p.name));
-    let mut verdicts = Vec::new();
-    let mut violations = Vec::new();
-    for p in properties::enabled(features) {
-        let found = discoveries.get(p.name);
-        let verdict = match (p.expect(), found) {
-            (Expect::Always, Some(path)) => {
-                violations.push((p.name, path.clone()));
-                Verdict::Violated
-            }
-            (Expect::Always, None) if cut_short.is_some() => Verdict::HoldsSoFar,
-            (Expect::Always, None) => Verdict::Holds,
-            (Expect::Sometimes, Some(_)) => Verdict::Reached,
-            (Expect::Sometimes, None) if stopped_early || cut_short.is_some() => Verdict::Unknown,
-            (Expect::Sometimes, None) => Verdict::NotReached,
-        };
-        verdicts.push((p.name, verdict));
-    }
-    Outcome {
-        complete: cut_short.is_none() && !stopped_early,
+    let (verdicts, violations) = verdicts_and_paths(
+        checker.model(),
+        &discoveries,
+        stopped_early,
+        cut_short.as_deref(),
+    );
+    let mut o = finished(
+        cut_short.is_none() && !stopped_early,
         cut_short,
-        states: checker.state_count(),
-        unique: checker.unique_state_count(),
-        depth: checker.max_depth(),
+        verdicts,
+        violations,
+        start,
+    );
+    (o.states, o.unique, o.depth) = (
+        checker.state_count(),
+        checker.unique_state_count(),
+        checker.max_depth(),
+    );
+    o
+}
+
+type Found = Vec<(&'static str, Path<State, Action>)>;
+
+/// Each enabled property's verdict from stateright's discoveries, and the
+/// paths of the violated ones.
+fn verdicts_and_paths(
+    model: &RuftModel,
+    discoveries: &HashMap<&'static str, Path<State, Action>>,
+    stopped_early: bool,
+    cut_short: Option<&str>,
+) -> (Vec<(&'static str, Verdict)>, Found) {
+    let violations = properties::enabled(model.cfg.features())
+        .filter(|p| p.expect() == Expect::Always)
+        .filter_map(|p| Some((p.name, discoveries.get(p.name)?.clone())))
+        .collect();
+    (
+        verdicts(model, discoveries, stopped_early, cut_short),
+        violations,
+    )
+}
+
+fn verdicts<P>(
+    model: &RuftModel,
+    discoveries: &HashMap<&'static str, P>,
+    stopped_early: bool,
+    cut_short: Option<&str>,
+) -> Vec<(&'static str, Verdict)> {
+    properties::enabled(model.cfg.features())
+        .map(|p| {
+            let found = discoveries.contains_key(p.name);
+            let verdict = match (p.expect(), found) {
+                (Expect::Always, true) => Verdict::Violated,
+                (Expect::Always, false) if cut_short.is_some() => Verdict::HoldsSoFar,
+                (Expect::Always, false) => Verdict::Holds,
+                (Expect::Sometimes, true) => Verdict::Reached,
+                (Expect::Sometimes, false) if stopped_early || cut_short.is_some() => {
+                    Verdict::Unknown
+                }
+                (Expect::Sometimes, false) => Verdict::NotReached,
+            };
+            (p.name, verdict)
+        })
+        .collect()
+}
+
+/// An outcome with no states counted yet.
+fn finished(
+    complete: bool,
+    cut_short: Option<String>,
+    verdicts: Vec<(&'static str, Verdict)>,
+    violations: Found,
+    start: Instant,
+) -> Outcome {
+    Outcome {
+        complete,
+        cut_short,
+        states: 0,
+        unique: 0,
+        depth: 0,
         elapsed: start.elapsed(),
         peak_memory: peak_memory(),
         verdicts,
         violations,
+        shard: None,
+        fingerprints: None,
     }
 }
 
@@ -280,12 +450,6 @@ pub fn default_memory_max() -> Option<u64> {
     let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024 / 4 * 3)
-}
-
-fn fingerprint(state: &State) -> u64 {
-    let mut h = DefaultHasher::new();
-    state.hash(&mut h);
-    h.finish()
 }
 
 /// A shortest path from an initial state to a state where `holds` is false,

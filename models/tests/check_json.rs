@@ -81,6 +81,41 @@ fn every_kind_of_document_validates_against_the_schema() {
     }
 }
 
+/// The parts of a split search, and their merge, are documents too.
+#[test]
+fn split_search_documents_validate() {
+    let validator = schema();
+    let dir = std::env::temp_dir().join(format!("ruft-json-shard-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    let mut files = Vec::new();
+    for (i, command) in [(1, "bfs"), (2, "bfs"), (1, "simulate"), (2, "simulate")] {
+        let file = dir.join(format!("{command}{i}.json"));
+        let shard = format!("{i}/2");
+        let mut args = vec![command, "--nodes", "2", "--shard", &shard, "--json"];
+        args.push(file.to_str().expect("a UTF-8 path"));
+        let out = Command::new(env!("CARGO_BIN_EXE_check"))
+            .args(&args)
+            .output();
+        assert!(
+            out.is_ok_and(|o| o.status.code().is_some()),
+            "check {args:?}"
+        );
+        let doc: Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).expect("written")).expect("JSON");
+        assert_valid(&validator, &doc, &format!("check {args:?}"));
+        files.push(file);
+    }
+    for pair in files.chunks(2) {
+        let mut args = vec!["merge"];
+        args.extend(pair.iter().map(|f| f.to_str().expect("a UTF-8 path")));
+        args.push("--json");
+        let (doc, exit) = document(&args);
+        assert_valid(&validator, &doc, &format!("check {args:?}"));
+        assert_eq!(doc["exit_code"], exit);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn complete_means_the_whole_space_was_explored() {
     let (done, _) = document(&["bfs", "--nodes", "2", "--json"]);

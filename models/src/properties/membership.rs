@@ -125,13 +125,13 @@ pub fn non_voters_never_campaign(nodes: &[NodeObs<'_>]) -> Option<Reason> {
 /// Every running leader votes in its own configuration.
 pub fn removed_leaders_step_down(nodes: &[NodeObs<'_>]) -> Option<Reason> {
     nodes.iter().filter(|n| n.up).find_map(|n| {
-        let s = n.node.status();
-        (s.role == Role::Leader && !s.membership.is_voter(s.id)).then(|| {
+        let (s, membership) = (n.node.status(), n.node.membership());
+        (s.role == Role::Leader && !membership.is_voter(s.id)).then(|| {
             Reason::new(
                 "a leader is a voter of its configuration",
                 format!(
                     "{} leads {} under {} that it has applied, where it is no voter",
-                    s.id, s.term, s.membership
+                    s.id, s.term, membership
                 ),
             )
             .node(s.id)
@@ -154,7 +154,7 @@ pub fn added_node_leads(nodes: &[NodeObs<'_>]) -> bool {
 pub fn added_node_votes(nodes: &[NodeObs<'_>]) -> bool {
     nodes.iter().any(|n| {
         let s = n.node.status();
-        n.up && !n.node.config().voters.contains(&s.id) && s.membership.is_voter(s.id)
+        n.up && !n.node.config().voters.contains(&s.id) && n.node.membership().is_voter(s.id)
     })
 }
 

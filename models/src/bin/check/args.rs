@@ -4,6 +4,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use ruft::{Mutant, ReadMode};
 use ruft_models::model::{Durability, ModelConfig, NetworkKind};
 use ruft_models::search::{self, Budget, Engine, SearchOptions};
+use ruft_models::shard::Shard;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -55,6 +56,9 @@ pub(crate) enum Command {
     Serve(ServeArgs),
     /// List the properties, the default bounds and the mutants.
     List(ListArgs),
+    /// Combine the `--json` results of the parts of a split search
+    /// (`--shard I/N`) into one verdict.
+    Merge(MergeArgs),
 }
 
 #[derive(Args, Clone)]
@@ -175,6 +179,16 @@ pub(crate) enum Dur {
 }
 
 #[derive(Args)]
+pub(crate) struct MergeArgs {
+    /// The parts' `--json` files, one per part, all of one split search.
+    #[arg(required = true, value_name = "PART.json")]
+    pub(crate) parts: Vec<PathBuf>,
+    /// Print the merged result as JSON (or write it to FILE).
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "-")]
+    pub(crate) json: Option<PathBuf>,
+}
+
+#[derive(Args)]
 pub(crate) struct SearchArgs {
     #[command(flatten)]
     pub(crate) model: ModelArgs,
@@ -217,6 +231,16 @@ pub(crate) struct SearchArgs {
     /// (steps, sequence diagram, states, the reason) to attach to a failure.
     #[arg(long, value_name = "FILE.html")]
     pub(crate) report: Option<PathBuf>,
+    /// Explore only part I of N of the search (`--shard 2/4`), for parts
+    /// run on different machines; `check merge` combines their `--json`
+    /// files into one verdict (docs/checking.md, "Splitting a search").
+    #[arg(long, value_name = "I/N")]
+    pub(crate) shard: Option<Shard>,
+    /// Write the fingerprint of every state checked to FILE (8 bytes each,
+    /// little-endian, sorted), so that `check merge` counts the distinct
+    /// states of all parts exactly.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) fingerprints: Option<PathBuf>,
 }
 
 impl SearchArgs {
@@ -228,6 +252,8 @@ impl SearchArgs {
             timeout: self.timeout.map(Duration::from_secs),
             states_max: self.max_states.and_then(|n| usize::try_from(n).ok()),
             memory_max: self.memory_max(),
+            shard: self.shard,
+            record_fingerprints: self.fingerprints.is_some(),
             ..SearchOptions::default()
         }
     }
@@ -296,6 +322,29 @@ pub(crate) struct SimulateArgs {
     /// Write a counterexample, if one is found, as a self-contained HTML page.
     #[arg(long, value_name = "FILE.html")]
     pub(crate) report: Option<PathBuf>,
+    /// Run only part I of N of the walks (`--shard 2/4`): its share of
+    /// `--runs` (or all of `--time`), from a seed of its own derived from
+    /// `--seed`; `check merge` combines the parts' `--json` files.
+    #[arg(long, value_name = "I/N")]
+    pub(crate) shard: Option<Shard>,
+}
+
+impl SimulateArgs {
+    /// The seed and the number of walks of this part (all of them unsplit).
+    pub(crate) fn share(&self) -> (u64, usize) {
+        match self.shard {
+            None => (self.seed, self.runs),
+            Some(s) => {
+                let runs = self.runs / s.count + usize::from(s.index < self.runs % s.count);
+                // Part seeds are spread out so that they do not run into the
+                // seeds of nearby unsplit runs.
+                let seed = self
+                    .seed
+                    .wrapping_add((s.index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                (seed, runs)
+            }
+        }
+    }
 }
 
 #[derive(Args)]

@@ -18,6 +18,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod args;
 mod list;
+mod merge;
 mod run;
 
 use args::{Cli, Command};
@@ -53,6 +54,7 @@ fn main() -> ExitCode {
         Command::Hunt(args) => run::hunt_command(args),
         Command::Serve(args) => run::serve_command(args),
         Command::List(args) => list::list_command(args),
+        Command::Merge(args) => merge::merge_command(args),
     };
     ExitCode::from(code)
 }

@@ -34,9 +34,11 @@ pub(crate) fn search_command(engine: Engine, args: SearchArgs) -> u8 {
     let engine_name = if engine == Engine::Bfs { "bfs" } else { "dfs" };
     if !quiet {
         println!(
-            "ruft check {engine_name}: {}{} (threads {})",
+            "ruft check {engine_name}: {}{}{} (threads {})",
             args.model.flags(),
             if args.symmetric() { " --symmetry" } else { "" },
+            args.shard
+                .map_or(String::new(), |s| format!(" --shard {s}")),
             args.threads
         );
     }
@@ -66,7 +68,20 @@ pub(crate) fn search_command(engine: Engine, args: SearchArgs) -> u8 {
         }
     });
     let coverage = recording.map(coverage::Recording::finish);
+    if let (Some(file), Some(fps)) = (&args.fingerprints, &outcome.fingerprints) {
+        let bytes: Vec<u8> = fps.iter().flat_map(|fp| fp.to_le_bytes()).collect();
+        if let Err(e) = report::write_atomically(file, &bytes) {
+            eprintln!("check: cannot write {}: {e}", file.display());
+            return 2;
+        }
+    }
     if !quiet {
+        if let Some(s) = &outcome.shard {
+            println!(
+                "  part {} of a split search: split at depth {}; {} states before it (every part checks them); this part explores {} of the {} states there",
+                s.shard, s.depth, s.prefix, s.mine, s.roots
+            );
+        }
         report::print_table(&outcome, &cfg);
         if let Some(c) = &coverage {
             c.print();
@@ -94,6 +109,17 @@ pub(crate) fn search_command(engine: Engine, args: SearchArgs) -> u8 {
         if let Some(c) = &coverage {
             doc["coverage"] = c.json();
         }
+        if let Some(s) = &outcome.shard {
+            doc["shard"] = json!({
+                "part": s.shard.index + 1,
+                "parts": s.shard.count,
+                "split_depth": s.depth,
+                "prefix_states": s.prefix,
+                "roots": s.roots,
+                "roots_here": s.mine,
+                "fingerprints": args.fingerprints.as_ref().map(|f| f.display().to_string()),
+            });
+        }
         if let Some(code) = crate::emit_json(target, &doc) {
             return code;
         }
@@ -116,18 +142,18 @@ pub(crate) fn simulate_command(args: SimulateArgs) -> u8 {
     };
     let model = RuftModel::new(cfg.clone());
     let time = args.time.map(Duration::from_secs);
-    let runs = if time.is_some() {
-        usize::MAX
-    } else {
-        args.runs
-    };
+    let (seed, share) = args.share();
+    let runs = if time.is_some() { usize::MAX } else { share };
     say(format!(
-        "ruft check simulate: seed {} {}",
+        "ruft check simulate: seed {} {}{}",
         args.seed,
-        args.model.flags()
+        args.model.flags(),
+        args.shard.map_or(String::new(), |s| format!(
+            " --shard {s} (this part's seed: {seed})"
+        ))
     ));
     let recording = args.coverage.then(coverage::start);
-    let walks = search::simulate(&model, args.seed, runs, time, args.steps);
+    let walks = search::simulate(&model, seed, runs, time, args.steps);
     let coverage = recording.map(coverage::Recording::finish);
     say(format!("  {} walks, {} steps", walks.runs, walks.steps));
     let witnesses: Vec<(&str, &str)> = properties::enabled(cfg.features())
@@ -185,6 +211,9 @@ pub(crate) fn simulate_command(args: SimulateArgs) -> u8 {
         });
         if let Some(c) = &coverage {
             doc["coverage"] = c.json();
+        }
+        if let Some(s) = args.shard {
+            doc["shard"] = json!({"part": s.index + 1, "parts": s.count, "part_seed": seed});
         }
         if let Some(code) = crate::emit_json(target, &doc) {
             return code;

@@ -1,0 +1,70 @@
+//! Node states are shared, never changed behind a kept hash (issue 18): a
+//! node state's fingerprint is computed once (`memo.rs`), and equal node
+//! states reached along different paths are one allocation (`intern.rs`).
+//! Both must leave the explored states exactly those of the plain model.
+
+use ruft_models::model::{ModelConfig, NodeState, RuftModel, State};
+use stateright::Model;
+use std::sync::Arc;
+
+/// The state after the action that reads as `what`.
+fn step(model: &RuftModel, state: &State, what: &str) -> State {
+    ruft_models::walk::take(model, state, what).unwrap_or_else(|| panic!("no action `{what}`"))
+}
+
+/// Along many pseudo-random walks, every node state's kept fingerprint is
+/// the one a fresh copy computes from scratch: nothing changed a node state
+/// after its hash was taken.
+#[test]
+fn a_kept_fingerprint_is_never_stale() {
+    let model = RuftModel::new(ModelConfig {
+        in_flight_max: 4,
+        ..ModelConfig::default()
+    });
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut checked = 0;
+    for _walk in 0..200 {
+        let mut state = model.init_states().remove(0);
+        for _step in 0..40 {
+            let mut actions = Vec::new();
+            model.actions(&state, &mut actions);
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let Some(next) = (!actions.is_empty())
+                .then(|| actions.swap_remove(seed as usize % actions.len()))
+                .and_then(|a| model.next_state(&state, a))
+            else {
+                break;
+            };
+            for st in &next.actor_states {
+                let fresh = NodeState::clone(st);
+                assert_eq!(st.fingerprint(), fresh.fingerprint());
+                checked += 1;
+            }
+            state = next;
+        }
+    }
+    assert!(
+        checked > 10_000,
+        "the walks went somewhere ({checked} node states)"
+    );
+}
+
+/// n2 hears n1's vote request in two global states that differ only at n3:
+/// the two resulting n2s are equal, and they are one shared allocation.
+#[test]
+fn equal_node_states_are_shared() {
+    let m = RuftModel::new(ModelConfig::default());
+    let s = m.init_states().remove(0);
+    let s = step(&m, &s, "n1 election timeout (Hup)");
+    let direct = step(&m, &s, "n2 <- n1 RequestVote{t1, last 0@0}");
+    let via_n3 = step(&m, &s, "n3 <- n1 RequestVote{t1, last 0@0}");
+    let via_n3 = step(&m, &via_n3, "n2 <- n1 RequestVote{t1, last 0@0}");
+    assert_ne!(direct.actor_states[2], via_n3.actor_states[2], "n3 differs");
+    assert_eq!(direct.actor_states[1], via_n3.actor_states[1]);
+    assert!(
+        Arc::ptr_eq(&direct.actor_states[1], &via_n3.actor_states[1]),
+        "equal node states are kept once"
+    );
+}
