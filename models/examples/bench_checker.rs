@@ -28,7 +28,7 @@ const RUNS: &[(&str, &str, &str)] = &[
     (
         "4 nodes BFS",
         "4",
-        "bfs --nodes 4 --max-in-flight 5 --max-proposals 0 --max-crashes 0",
+        "bfs --nodes 4 --max-in-flight 5 --max-proposals 0 --max-crashes 0 --no-symmetry",
     ),
     (
         "4 nodes BFS --symmetry",
@@ -43,7 +43,7 @@ const RUNS: &[(&str, &str, &str)] = &[
     (
         "5 nodes BFS",
         "5",
-        "bfs --nodes 5 --max-term 1 --max-in-flight 7 --max-proposals 0 --max-crashes 0",
+        "bfs --nodes 5 --max-term 1 --max-in-flight 7 --max-proposals 0 --max-crashes 0 --no-symmetry",
     ),
     (
         "5 nodes BFS --symmetry",
