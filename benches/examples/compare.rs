@@ -10,7 +10,7 @@
 //! cargo run --release -p ruft-bench --example compare -- --only ruft --runs 1   # for a profiler
 //! ```
 
-use ruft_bench::raft_rs_cluster::{RaftRsBcastCluster, RaftRsCluster};
+use ruft_bench::raft_rs_cluster::{RaftRsBatchCluster, RaftRsBcastCluster, RaftRsCluster};
 use ruft_bench::ruft_cluster::RuftCluster;
 use ruft_bench::{run_verified, Harness, Outcome, Workload};
 
@@ -48,10 +48,11 @@ fn main() {
         contender::<RuftCluster>(),
         contender::<RaftRsCluster>(),
         contender::<RaftRsBcastCluster>(),
+        contender::<RaftRsBatchCluster>(),
     ];
     contenders.retain(|c| args.only.as_ref().is_none_or(|only| c.name == only));
     if contenders.is_empty() {
-        eprintln!("compare: --only takes one of: ruft, raft-rs, \"raft-rs (bcast commit)\"");
+        eprintln!("compare: --only takes one of: ruft, raft-rs, \"raft-rs (bcast commit)\", \"raft-rs (batch_append)\"");
         std::process::exit(2);
     }
     println!(

@@ -358,6 +358,7 @@ mod tests {
             run::<ruft_cluster::RuftCluster>(&small()).unwrap(),
             run::<raft_rs_cluster::RaftRsCluster>(&small()).unwrap(),
             run::<raft_rs_cluster::RaftRsBcastCluster>(&small()).unwrap(),
+            run::<raft_rs_cluster::RaftRsBatchCluster>(&small()).unwrap(),
         ] {
             assert_eq!(outcome.verify(), Ok(()), "{}", outcome.library);
             assert!(

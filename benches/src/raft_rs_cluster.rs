@@ -13,8 +13,10 @@ use slog::{o, Discard, Logger};
 /// leader does not send a message only to announce a new commit index:
 /// followers learn it from the next append or heartbeat, as in ruft. With it
 /// true ([`RaftRsBcastCluster`]: raft-rs's default), every commit advance is
-/// broadcast.
-pub struct RaftRs<const BCAST_COMMIT: bool> {
+/// broadcast. With `BATCH` ([`RaftRsBatchCluster`]) raft-rs's
+/// `batch_append` merges an append into one already queued for the same
+/// follower, as ruft sends a follower what a Ready has for it in one append.
+pub struct RaftRs<const BCAST_COMMIT: bool, const BATCH: bool = false> {
     nodes: Vec<RawNode<MemStorage>>,
     applied: [Applied; NODES],
     network: Network<Message>,
@@ -25,6 +27,9 @@ pub type RaftRsCluster = RaftRs<false>;
 
 /// raft-rs with its default commit broadcast (`skip_bcast_commit = false`).
 pub type RaftRsBcastCluster = RaftRs<true>;
+
+/// raft-rs configured like ruft, and batching appends (`batch_append`).
+pub type RaftRsBatchCluster = RaftRs<false, true>;
 
 /// raft-rs bounds an append by encoded bytes, not entries: this is
 /// `append_entries_max` times the encoded size of the workload's largest
@@ -47,10 +52,11 @@ fn entry(index: u64, workload: &Workload) -> Entry {
 }
 
 /// Node `n`'s configuration: ruft's timing (heartbeat 1 tick, election 10),
-/// the workload's limits, and `skip_bcast_commit = !bcast_commit`; everything
-/// else is raft-rs's default (no pre-vote, no check-quorum, no batch_append,
-/// no limit on uncommitted or committed-per-Ready sizes).
-pub fn config(n: usize, workload: &Workload, bcast_commit: bool) -> Config {
+/// the workload's limits, `skip_bcast_commit = !bcast_commit` and
+/// `batch_append = batch`; everything else is raft-rs's default (no
+/// pre-vote, no check-quorum, no limit on uncommitted or committed-per-Ready
+/// sizes).
+pub fn config(n: usize, workload: &Workload, bcast_commit: bool, batch: bool) -> Config {
     Config {
         id: n as u64 + 1,
         election_tick: 10,
@@ -58,6 +64,7 @@ pub fn config(n: usize, workload: &Workload, bcast_commit: bool) -> Config {
         max_inflight_msgs: workload.inflight_max,
         max_size_per_msg: max_size_per_msg(workload),
         skip_bcast_commit: !bcast_commit,
+        batch_append: batch,
         ..Config::default()
     }
 }
@@ -72,11 +79,11 @@ fn apply(applied: &mut Applied, entries: &[Entry]) {
     }
 }
 
-impl<const BCAST_COMMIT: bool> Harness for RaftRs<BCAST_COMMIT> {
-    const NAME: &'static str = if BCAST_COMMIT {
-        "raft-rs (bcast commit)"
-    } else {
-        "raft-rs"
+impl<const BCAST_COMMIT: bool, const BATCH: bool> Harness for RaftRs<BCAST_COMMIT, BATCH> {
+    const NAME: &'static str = match (BCAST_COMMIT, BATCH) {
+        (true, _) => "raft-rs (bcast commit)",
+        (false, true) => "raft-rs (batch_append)",
+        (false, false) => "raft-rs",
     };
 
     fn elect(workload: &Workload) -> Result<Self, BoxError> {
@@ -85,7 +92,7 @@ impl<const BCAST_COMMIT: bool> Harness for RaftRs<BCAST_COMMIT> {
         let nodes = (0..NODES)
             .map(|n| {
                 let storage = MemStorage::new_with_conf_state((voters.clone(), vec![]));
-                RawNode::new(&config(n, workload, BCAST_COMMIT), storage, &logger)
+                RawNode::new(&config(n, workload, BCAST_COMMIT, BATCH), storage, &logger)
             })
             .collect::<Result<Vec<_>, _>>()?;
         let mut cluster = RaftRs {
