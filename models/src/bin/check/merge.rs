@@ -49,8 +49,13 @@ fn read_parts(files: &[std::path::PathBuf]) -> Result<Vec<Value>, String> {
     }
     let first = &parts[0];
     for (doc, f) in parts.iter().zip(files).skip(1) {
-        for key in ["command", "model", "search"] {
-            if doc[key] != first[key] {
+        // Parts may run with different thread counts; the rest must agree.
+        for key in ["command", "model", "search/engine", "search/symmetry"] {
+            let (a, b) = (
+                doc.pointer(&format!("/{key}")),
+                first.pointer(&format!("/{key}")),
+            );
+            if a != b {
                 return Err(format!(
                     "{} and {} are parts of different searches (their `{key}` differs)",
                     files[0].display(),
