@@ -267,21 +267,45 @@ impl<S: LogStorage> Context<S> {
             msg.src_term < self.hard.term,
             "§5.1: only stale messages get answered here"
         );
-        let answers_leader = self.config.pre_vote || self.config.check_quorum;
-        match msg.variant {
-            MessageVariant::RequestPreVote { .. } => {
-                probe!(StalePreVoteRefused);
-                let refusal = MessageVariant::RequestPreVoteResponse { granted: false };
-                self.send(msg.src, refusal);
-            }
-            MessageVariant::AppendEntries { .. } | MessageVariant::Heartbeat { .. }
-                if answers_leader =>
-            {
-                probe!(StaleLeaderAnswered);
-                self.send(msg.src, MessageVariant::HeartbeatResponse { read: None });
-            }
-            _ => {}
+        if !self.answers_stale(&msg.variant) {
+            return;
         }
+        if let MessageVariant::RequestPreVote { .. } = msg.variant {
+            probe!(StalePreVoteRefused);
+            let refusal = MessageVariant::RequestPreVoteResponse { granted: false };
+            self.send(msg.src, refusal);
+        } else {
+            probe!(StaleLeaderAnswered);
+            self.send(msg.src, MessageVariant::HeartbeatResponse { read: None });
+        }
+    }
+
+    /// Whether a stale message of this kind is answered ([`Self::answer_stale`])
+    /// rather than dropped silently.
+    fn answers_stale(&self, variant: &MessageVariant) -> bool {
+        let answers_leader = self.config.pre_vote || self.config.check_quorum;
+        match variant {
+            MessageVariant::RequestPreVote { .. } => true,
+            MessageVariant::AppendEntries { .. } | MessageVariant::Heartbeat { .. } => {
+                answers_leader
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether stepping `msg` would drop it at the term gate, silently
+    /// (nothing changes, nothing is sent), now and whenever it arrives
+    /// later: it is of an older term, and a term never goes back (§5.1,
+    /// Figure 2: `currentTerm` is persisted and only increases).
+    pub fn ignores_for_good(&self, msg: &Message) -> bool {
+        let dead = msg.staleness(self.hard.term) == Staleness::Stale
+            && !self.stale_but_mutated(&msg.variant)
+            && !self.answers_stale(&msg.variant);
+        debug_assert!(
+            !dead || (msg.src_term < self.hard.term && !msg.variant.is_local()),
+            "§5.1: only a message of an older term is dropped for good"
+        );
+        dead
     }
 
     /// Whether a mutant lets this stale message through the term gate.

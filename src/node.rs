@@ -427,6 +427,29 @@ impl<S: LogStorage> Node<S> {
         self.ctx.lease_ignores(msg)
     }
 
+    /// Whether stepping `msg` would drop it silently at the term gate, now
+    /// and at any later time: it is of an older term and this node neither
+    /// answers it nor changes anything for it. A pure query; a checker may
+    /// remove such a message from its network at once (`check
+    /// --drop-dead-messages`).
+    ///
+    /// ```
+    /// # use futures::executor::block_on;
+    /// # use ruft::*;
+    /// # let three = || block_on(Node::new(Config::new(NodeId(1), [NodeId(1), NodeId(2), NodeId(3)]), MemStorage::default())).unwrap();
+    /// let mut n = three();
+    /// block_on(n.campaign()).unwrap(); // term 1
+    /// block_on(n.campaign()).unwrap(); // term 2
+    /// assert_eq!(n.status().term, Term(2));
+    /// let old = Message::new(NodeId(2), Term(1), NodeId(1), MessageVariant::Heartbeat { commit: Index(0), read: None });
+    /// let now = Message::new(NodeId(2), Term(2), NodeId(1), MessageVariant::Heartbeat { commit: Index(0), read: None });
+    /// assert!(n.ignores_for_good(&old), "a heartbeat of term 1 can never matter again");
+    /// assert!(!n.ignores_for_good(&now));
+    /// ```
+    pub fn ignores_for_good(&self, msg: &Message) -> bool {
+        self.ctx.ignores_for_good(msg)
+    }
+
     /// Hands out what the application must persist, send and apply.
     ///
     /// A storage read that fails does not fail the Ready: it withholds only

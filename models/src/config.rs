@@ -45,6 +45,11 @@ pub struct ModelConfig {
     pub network: NetworkKind,
     /// Whether the network may lose messages.
     pub lossy: bool,
+    /// Whether a message its receiver drops for good
+    /// ([`ruft::Node::ignores_for_good`]) leaves the network at once, instead
+    /// of waiting to be delivered and dropped (`--drop-dead-messages`;
+    /// `proofs/README.md#dead-messages`). Not on a duplicating network.
+    pub drop_dead: bool,
     /// Synchronous or asynchronous persistence.
     pub durability: Durability,
     /// Whether leaders' heartbeat timers fire (heartbeats carry the commit index
@@ -172,6 +177,7 @@ impl ModelConfig {
                 NetworkKind::Ordered => "ordered",
             },
             "lossy": self.lossy,
+            "drop_dead_messages": self.drop_dead,
             "durability": match self.durability {
                 Durability::Sync => "sync",
                 Durability::Async => "async",
@@ -211,6 +217,9 @@ impl ModelConfig {
         }
         if self.lossy {
             f.push_str(" --lossy");
+        }
+        if self.drop_dead {
+            f.push_str(" --drop-dead-messages");
         }
         if self.durability == Durability::Async {
             f.push_str(" --durability async");
@@ -303,6 +312,7 @@ impl Default for ModelConfig {
             in_flight_max: 3,
             network: NetworkKind::Unordered,
             lossy: false,
+            drop_dead: false,
             durability: Durability::Sync,
             heartbeats: false,
             append_entries_max: Config::new(NodeId(1), [NodeId(1)]).append_entries_max,

@@ -867,6 +867,29 @@ impl RuftModel {
             .next_state(last, ActorModelAction::Drop(Envelope { src, dst, msg }))
     }
 
+    /// `state` without the messages their receivers drop for good
+    /// (`--drop-dead-messages`): each removal is a delivery the model has
+    /// anyway (the receiver ignores the message and it is consumed), taken
+    /// at once; the engine decides which (`Node::ignores_for_good`).
+    fn without_dead_messages(&self, mut state: State) -> State {
+        loop {
+            let dead = state.network.iter_deliverable().find(|env| {
+                let dst = usize::from(env.dst);
+                state
+                    .actor_states
+                    .get(dst)
+                    .is_some_and(|st| st.node.ignores_for_good(&env.msg.0))
+            });
+            let Some(dead) = dead.map(|env| env.to_cloned_msg()) else {
+                return state;
+            };
+            match self.inner.next_state(&state, ActorModelAction::Drop(dead)) {
+                Some(without) => state = without,
+                None => return state,
+            }
+        }
+    }
+
     /// One tick on every running node's clock, in node order, within one
     /// action: no message moves in between, so the clocks stay equal (the
     /// lease's assumption of clocks running at one rate, taken exactly).
@@ -1065,6 +1088,9 @@ impl Model for RuftModel {
             next.actor_states[i] = Arc::new(st);
         }
         record_client_events(&mut next);
+        if self.cfg.drop_dead && self.cfg.network != NetworkKind::Duplicating {
+            next = self.without_dead_messages(next);
+        }
         if self.symmetric {
             next = crate::symmetry::representative(&next);
         }

@@ -87,6 +87,11 @@ pub(crate) struct ModelArgs {
     /// Let the network lose messages.
     #[arg(long)]
     pub(crate) lossy: bool,
+    /// Remove a message from the network as soon as its receiver would drop
+    /// it for good (a silently dropped older term): a reduction that keeps
+    /// every node state (proofs/README.md#dead-messages).
+    #[arg(long)]
+    pub(crate) drop_dead_messages: bool,
     /// When writes become durable.
     #[arg(long, value_enum, default_value_t = Dur::Sync)]
     pub(crate) durability: Dur,
@@ -395,6 +400,7 @@ impl ModelArgs {
                 Net::Ordered => NetworkKind::Ordered,
             },
             lossy: self.lossy,
+            drop_dead: self.drop_dead_messages,
             durability: match self.durability {
                 Dur::Sync => Durability::Sync,
                 Dur::Async => Durability::Async,
