@@ -31,5 +31,6 @@ pub mod report;
 pub mod search;
 pub mod serve;
 pub mod shard;
+pub mod shortest;
 mod symmetry;
 pub mod walk;
