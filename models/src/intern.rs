@@ -64,17 +64,4 @@ impl Interner {
         }
         state
     }
-
-    /// Entries in the table, dead or alive (for tests).
-    pub fn len(&self) -> usize {
-        self.shards
-            .iter()
-            .map(|s| s.lock().map_or(0, |s| s.states.len()))
-            .sum()
-    }
-
-    /// Whether the table is empty.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }

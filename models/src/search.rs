@@ -97,6 +97,56 @@ impl Verdict {
             Verdict::Unknown => "not reached (search stopped early)",
         }
     }
+
+    /// The verdict a word of the table (and of `--json`) stands for.
+    pub fn from_word(word: &str) -> Option<Verdict> {
+        [
+            Verdict::Holds,
+            Verdict::HoldsSoFar,
+            Verdict::Violated,
+            Verdict::Reached,
+            Verdict::NotReached,
+            Verdict::Unknown,
+        ]
+        .into_iter()
+        .find(|v| v.word() == word)
+    }
+
+    /// The verdict over the parts of a split search (`check merge`), from
+    /// each part's verdict on one property: violated or reached if any part
+    /// says so; holds or NOT REACHED only if the whole search is `complete`.
+    pub fn merged(parts: &[Verdict], complete: bool) -> Verdict {
+        let always = parts
+            .iter()
+            .any(|v| matches!(v, Verdict::Holds | Verdict::HoldsSoFar | Verdict::Violated));
+        match (always, complete) {
+            _ if parts.contains(&Verdict::Violated) => Verdict::Violated,
+            _ if parts.contains(&Verdict::Reached) => Verdict::Reached,
+            (true, true) => Verdict::Holds,
+            (true, false) => Verdict::HoldsSoFar,
+            (false, true) => Verdict::NotReached,
+            (false, false) => Verdict::Unknown,
+        }
+    }
+}
+
+/// Exit code of a search with these verdicts: 1 a violation, 3 incomplete,
+/// 1 an unreached witness, 0 otherwise (in that order).
+pub fn exit_code(verdicts: impl IntoIterator<Item = Verdict>, complete: bool) -> i32 {
+    let (mut violated, mut unreached) = (false, false);
+    for v in verdicts {
+        violated |= v == Verdict::Violated;
+        unreached |= v == Verdict::NotReached;
+    }
+    if violated {
+        1
+    } else if !complete {
+        3
+    } else if unreached {
+        1
+    } else {
+        0
+    }
 }
 
 /// Figures of a finished (or abandoned) search.
@@ -155,17 +205,7 @@ impl Outcome {
 
     /// Exit code: 3 incomplete, 1 a violation or an unreached witness, 0 otherwise.
     pub fn exit_code(&self) -> i32 {
-        let violated = self.verdicts.iter().any(|(_, v)| *v == Verdict::Violated);
-        let unreached = self.verdicts.iter().any(|(_, v)| *v == Verdict::NotReached);
-        if violated {
-            1
-        } else if !self.complete {
-            3
-        } else if unreached {
-            1
-        } else {
-            0
-        }
+        exit_code(self.verdicts.iter().map(|(_, v)| *v), self.complete)
     }
 }
 
@@ -474,6 +514,24 @@ fn proc_status_kb(field: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parts_merge_to_the_verdict_of_the_whole() {
+        use Verdict::*;
+        assert_eq!(Verdict::merged(&[Holds, Violated, Holds], false), Violated);
+        assert_eq!(Verdict::merged(&[Holds, Holds], true), Holds);
+        assert_eq!(Verdict::merged(&[Holds, HoldsSoFar], false), HoldsSoFar);
+        assert_eq!(Verdict::merged(&[NotReached, Reached], true), Reached);
+        assert_eq!(Verdict::merged(&[NotReached, NotReached], true), NotReached);
+        assert_eq!(Verdict::merged(&[NotReached, Unknown], false), Unknown);
+        for v in [Holds, HoldsSoFar, Violated, Reached, NotReached, Unknown] {
+            assert_eq!(Verdict::from_word(v.word()), Some(v));
+        }
+        assert_eq!(exit_code([Holds, NotReached], true), 1);
+        assert_eq!(exit_code([Holds, Reached], false), 3);
+        assert_eq!(exit_code([Violated, Reached], false), 1);
+        assert_eq!(exit_code([Holds, Reached], true), 0);
+    }
     use crate::model::{observe, ModelConfig};
     use crate::properties::property;
     use ruft::Mutant;

@@ -459,3 +459,43 @@ fn a_restarted_leader_resumes_as_a_follower_with_its_durable_state() {
         StepOutcome::Rejected(refused)
     );
 }
+
+/// A message the node drops for good is exactly one that stepping changes
+/// nothing for and answers nothing (a checker removes such messages at once).
+#[test]
+fn only_a_silently_dropped_older_term_is_ignored_for_good() {
+    let heartbeat = MessageVariant::Heartbeat {
+        commit: Index(0),
+        read: None,
+    };
+    let pre_vote = MessageVariant::RequestPreVote { last: key("0@0") };
+    let cases = [
+        (config(1), to_n1(2, 2, heartbeat.clone()), true),
+        (config(1), to_n1(2, 3, heartbeat.clone()), false),
+        (config(1), request_vote(2, 2, "0@0"), true),
+        (config(1), to_n1(2, 2, pre_vote), false),
+        (
+            Config {
+                check_quorum: true,
+                ..config(1)
+            },
+            to_n1(2, 2, heartbeat),
+            false,
+        ),
+    ];
+    for (config, msg, dead) in cases {
+        let mut node = node_on(config, hard(3, None), "");
+        assert_eq!(node.ignores_for_good(&msg), dead, "{msg}");
+        let before = node.clone();
+        step(&mut node, msg.clone());
+        let silent = node == before && sends(&mut node).is_empty();
+        if dead {
+            assert!(
+                silent,
+                "{msg} is dropped for good, so it changes and sends nothing"
+            );
+        } else {
+            assert!(!silent || msg.src_term == Term(3), "{msg} is answered");
+        }
+    }
+}

@@ -7,6 +7,7 @@
 //! result incomplete (exit 3), like a search cut short.
 
 use crate::args::MergeArgs;
+use ruft_models::search::{self, Verdict};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -109,22 +110,10 @@ pub(crate) fn merge(files: &[std::path::PathBuf]) -> Result<Value, String> {
     // Every part counts the prefix; the sum counts it once.
     let unique_sum = sum("unique_states").saturating_sub(prefix * (parts.len() as u64 - 1));
     let distinct = distinct_states(&parts, files)?;
-    let properties = merged_properties(&parts, complete);
-    let violated = properties.iter().any(|p| p["result"] == "VIOLATED");
-    let unreached = properties.iter().any(|p| p["result"] == "NOT REACHED");
-    let counterexample = parts
-        .iter()
-        .find(|d| !d["counterexample"].is_null())
-        .map(|d| json!({"part": d["shard"]["part"], "counterexample": d["counterexample"]}));
-    let exit_code = if violated {
-        1
-    } else if !complete {
-        3
-    } else if unreached {
-        1
-    } else {
-        0
-    };
+    let merged = merged_properties(&parts, complete);
+    let exit_code = search::exit_code(merged.iter().map(|(_, v)| *v), complete);
+    let properties: Vec<Value> = merged.into_iter().map(|(p, _)| p).collect();
+    let counterexample = first_counterexample(&parts);
     Ok(json!({
         "schema_version": ruft_models::report::SCHEMA_VERSION,
         "command": "merge",
@@ -166,10 +155,7 @@ fn merge_walks(parts: &[Value]) -> Value {
         });
         p["result"] = json!(if reached { "reached" } else { "not reached" });
     }
-    let counterexample = parts
-        .iter()
-        .find(|d| !d["counterexample"].is_null())
-        .map(|d| json!({"part": d["shard"]["part"], "counterexample": d["counterexample"]}));
+    let counterexample = first_counterexample(parts);
     let exit_code = match (&counterexample, interrupted || !missing.is_empty()) {
         (Some(_), _) => 1,
         (None, true) => 3,
@@ -226,34 +212,34 @@ fn distinct_states(parts: &[Value], files: &[std::path::PathBuf]) -> Result<Opti
     Ok(Some(all.len() as u64))
 }
 
-/// Each property's verdict over all parts.
-fn merged_properties(parts: &[Value], complete: bool) -> Vec<Value> {
-    let mut results: BTreeMap<(usize, String), (String, Vec<String>)> = BTreeMap::new();
+/// Each property's verdict over all parts ([`Verdict::merged`]), in the
+/// parts' order.
+fn merged_properties(parts: &[Value], complete: bool) -> Vec<(Value, Verdict)> {
+    let mut results: BTreeMap<usize, (Value, Vec<Verdict>)> = BTreeMap::new();
     for d in parts {
         for (i, p) in d["properties"].as_array().into_iter().flatten().enumerate() {
-            let name = p["name"].as_str().unwrap_or_default().to_string();
-            let kind = p["kind"].as_str().unwrap_or_default().to_string();
-            let entry = results.entry((i, name)).or_insert((kind, Vec::new()));
-            entry
-                .1
-                .push(p["result"].as_str().unwrap_or_default().to_string());
+            let entry = results.entry(i).or_insert_with(|| (p.clone(), Vec::new()));
+            if let Some(v) = p["result"].as_str().and_then(Verdict::from_word) {
+                entry.1.push(v);
+            }
         }
     }
     results
-        .into_iter()
-        .map(|((_, name), (kind, seen))| {
-            let any = |w: &str| seen.iter().any(|s| s == w);
-            let result = match kind.as_str() {
-                "always" if any("VIOLATED") => "VIOLATED",
-                "always" if complete => "holds",
-                "always" => "holds so far (search cut short)",
-                _ if any("reached") => "reached",
-                _ if complete => "NOT REACHED",
-                _ => "not reached (search stopped early)",
-            };
-            json!({"name": name, "kind": kind, "result": result})
+        .into_values()
+        .map(|(mut p, seen)| {
+            let verdict = Verdict::merged(&seen, complete);
+            p["result"] = json!(verdict.word());
+            (p, verdict)
         })
         .collect()
+}
+
+/// The first counterexample any part found, with its part.
+fn first_counterexample(parts: &[Value]) -> Option<Value> {
+    parts
+        .iter()
+        .find(|d| !d["counterexample"].is_null())
+        .map(|d| json!({"part": d["shard"]["part"], "counterexample": d["counterexample"]}))
 }
 
 fn print(doc: &Value) {

@@ -68,13 +68,19 @@ pub(crate) fn search_command(engine: Engine, args: SearchArgs) -> u8 {
         }
     });
     let coverage = recording.map(coverage::Recording::finish);
-    if let (Some(file), Some(fps)) = (&args.fingerprints, &outcome.fingerprints) {
-        let bytes: Vec<u8> = fps.iter().flat_map(|fp| fp.to_le_bytes()).collect();
-        if let Err(e) = report::write_atomically(file, &bytes) {
-            eprintln!("check: cannot write {}: {e}", file.display());
-            return 2;
-        }
-    }
+    // Written before the JSON that names it, so a merge never reads a JSON
+    // whose fingerprints are missing; a failure is reported after the
+    // result, which it must not hide.
+    let unwritten = args
+        .fingerprints
+        .as_ref()
+        .zip(outcome.fingerprints.as_ref())
+        .and_then(|(file, fps)| {
+            let bytes: Vec<u8> = fps.iter().flat_map(|fp| fp.to_le_bytes()).collect();
+            report::write_atomically(file, &bytes)
+                .err()
+                .map(|e| format!("cannot write {}: {e}", file.display()))
+        });
     if !quiet {
         if let Some(s) = &outcome.shard {
             println!(
@@ -117,12 +123,20 @@ pub(crate) fn search_command(engine: Engine, args: SearchArgs) -> u8 {
                 "prefix_states": s.prefix,
                 "roots": s.roots,
                 "roots_here": s.mine,
-                "fingerprints": args.fingerprints.as_ref().map(|f| f.display().to_string()),
+                "fingerprints": args
+                    .fingerprints
+                    .as_ref()
+                    .filter(|_| unwritten.is_none())
+                    .map(|f| f.display().to_string()),
             });
         }
         if let Some(code) = crate::emit_json(target, &doc) {
             return code;
         }
+    }
+    if let Some(why) = unwritten {
+        eprintln!("check: {why}; the result above stands, but `check merge` cannot count this part's states");
+        return 2;
     }
     outcome.exit_code() as u8
 }
