@@ -427,11 +427,14 @@ impl<S: LogStorage> Node<S> {
         self.ctx.lease_ignores(msg)
     }
 
-    /// Whether stepping `msg` would drop it silently at the term gate, now
-    /// and at any later time: it is of an older term and this node neither
-    /// answers it nor changes anything for it. A pure query; a checker may
-    /// remove such a message from its network at once (`check
-    /// --drop-dead-messages`).
+    /// Whether stepping `msg` would drop it silently (nothing changes,
+    /// nothing is sent), now and at any later time. Two kinds are: a message
+    /// of an older term that this node neither answers nor acts on, and an
+    /// answer of this node's term to a role it has left in that term (a vote
+    /// for a candidate that won or gave up, an ack for a leader that stepped
+    /// down or restarted: neither role comes back within a term). A pure
+    /// query; a checker may remove such a message from its network at once
+    /// (`check --drop-dead-messages`).
     ///
     /// ```
     /// # use futures::executor::block_on;
@@ -445,6 +448,8 @@ impl<S: LogStorage> Node<S> {
     /// let now = Message::new(NodeId(2), Term(2), NodeId(1), MessageVariant::Heartbeat { commit: Index(0), read: None });
     /// assert!(n.ignores_for_good(&old), "a heartbeat of term 1 can never matter again");
     /// assert!(!n.ignores_for_good(&now));
+    /// let vote = Message::new(NodeId(2), Term(2), NodeId(1), MessageVariant::RequestVoteResponse { granted: true });
+    /// assert!(!n.ignores_for_good(&vote), "a candidate counts it");
     /// ```
     pub fn ignores_for_good(&self, msg: &Message) -> bool {
         self.ctx.ignores_for_good(msg)

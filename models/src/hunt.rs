@@ -86,8 +86,9 @@ fn default_3() -> ModelConfig {
     ModelConfig::default()
 }
 
-/// Four nodes at four messages in flight: every witness but a truncation,
-/// in seconds (the `--nodes 4` default, five in flight, takes minutes).
+/// Four nodes at four messages in flight, without dead messages: every
+/// witness in seconds (146,870 states; the `--nodes 4` default, five in
+/// flight, takes a minute).
 fn nodes_4() -> ModelConfig {
     ModelConfig {
         in_flight_max: 4,
@@ -95,8 +96,16 @@ fn nodes_4() -> ModelConfig {
     }
 }
 
+/// Five nodes at five messages in flight, keeping dead messages: every
+/// witness but a truncation and a committed entry surviving a crash, in
+/// about 10 s (249,929 states). The `--nodes 5` default drops dead messages
+/// and reaches them all, but takes about 50 s, which the deep parts after
+/// it would lose.
 fn nodes_5() -> ModelConfig {
-    ModelConfig::for_nodes(5)
+    ModelConfig {
+        drop_dead: false,
+        ..ModelConfig::for_nodes(5)
+    }
 }
 
 fn one_voter() -> ModelConfig {
@@ -193,7 +202,7 @@ pub const PORTFOLIO: &[Part] = &[
         share: 0,
     },
     Part {
-        name: "5 nodes (default)",
+        name: "5 nodes (dead kept)",
         why: "a quorum of three among five",
         model: nodes_5,
         kind: Kind::Exhaustive,

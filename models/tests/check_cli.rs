@@ -682,8 +682,13 @@ fn check_list_prints_every_property_name_exactly_and_the_defaults() {
     ));
     for n in 1..=5 {
         let d = ModelConfig::for_nodes(n);
+        let reductions = if d.drop_dead {
+            "  --symmetry --drop-dead-messages"
+        } else {
+            ""
+        };
         assert!(run.has_line(&format!(
-            "  --nodes {n}:  --max-term {}  --max-proposals {}  --max-crashes {}  --max-in-flight {}",
+            "  --nodes {n}:  --max-term {}  --max-proposals {}  --max-crashes {}  --max-in-flight {}{reductions}",
             d.term_max, d.proposals_max, d.crashes_max, d.in_flight_max
         )));
     }

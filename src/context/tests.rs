@@ -6,8 +6,8 @@
 //! compared through their `Display` (`n1->n2 Vote{t1, granted}`).
 
 use crate::{
-    Config, Entry, EntryKey, EntryVariant, HardState, Index, MemStorage, Message, MessageVariant,
-    Node, NodeId, Ready, Rejection, Role, StepOutcome, Term,
+    AppendOutcome, Config, Entry, EntryKey, EntryVariant, HardState, Index, MemStorage, Message,
+    MessageVariant, Node, NodeId, Ready, Rejection, Role, StepOutcome, Term,
 };
 use futures::executor::block_on;
 
@@ -498,4 +498,59 @@ fn only_a_silently_dropped_older_term_is_ignored_for_good() {
             assert!(!silent || msg.src_term == Term(3), "{msg} is answered");
         }
     }
+}
+
+/// An answer of the node's own term is dead once the node has left the role
+/// it was sent to: a candidate that won no longer counts votes, and a node
+/// that stopped leading in a term never leads it again (§5.2).
+#[test]
+fn an_answer_to_a_role_left_in_its_term_is_ignored_for_good() {
+    let vote = |src| {
+        to_n1(
+            src,
+            1,
+            MessageVariant::RequestVoteResponse { granted: true },
+        )
+    };
+    let ack = to_n1(
+        2,
+        1,
+        MessageVariant::AppendEntriesResponse {
+            outcome: AppendOutcome::Accepted { matched: Index(0) },
+        },
+    );
+    let beat = to_n1(2, 1, MessageVariant::HeartbeatResponse { read: None });
+
+    let mut n1 = fresh(1);
+    block_on(n1.campaign()).unwrap();
+    run_ready(&mut n1);
+    assert_eq!(n1.status().role, Role::Candidate);
+    assert!(!n1.ignores_for_good(&vote(2)), "a candidate counts votes");
+    step(&mut n1, vote(2));
+    assert_eq!(n1.status().role, Role::Leader);
+    assert!(!n1.ignores_for_good(&ack), "a leader takes acks");
+    assert!(!n1.ignores_for_good(&beat));
+    assert_silent_for_good(&mut n1, vote(3), "a leader no longer counts votes");
+
+    // Restarted, n1 follows in term 1 and can lead only a later term.
+    let mut n1 = block_on(Node::new(config(1), n1.storage().clone())).unwrap();
+    assert_eq!(
+        (n1.status().role, n1.status().term),
+        (Role::Follower, Term(1))
+    );
+    assert_silent_for_good(&mut n1, ack, "no leader of term 1 is left to ack");
+    assert_silent_for_good(&mut n1, beat, "nor to answer a heartbeat");
+    assert_silent_for_good(&mut n1, vote(3), "nor a candidate to vote for");
+}
+
+/// `msg` is ignored for good by `node`, and stepping it changes and sends nothing.
+fn assert_silent_for_good(node: &mut Node<MemStorage>, msg: Message, why: &str) {
+    assert!(node.ignores_for_good(&msg), "{msg}: {why}");
+    sends(node); // what the node had to do before
+    let before = node.clone();
+    step(node, msg.clone());
+    assert!(
+        *node == before && sends(node).is_empty(),
+        "{msg} is dropped for good, so it changes and sends nothing"
+    );
 }

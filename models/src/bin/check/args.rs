@@ -88,10 +88,15 @@ pub(crate) struct ModelArgs {
     #[arg(long)]
     pub(crate) lossy: bool,
     /// Remove a message from the network as soon as its receiver would drop
-    /// it for good (a silently dropped older term): a reduction that keeps
-    /// every node state (proofs/README.md#dead-messages).
-    #[arg(long)]
+    /// it for good (an older term, or an answer to a role the receiver has
+    /// left in its term): a reduction that keeps every node state
+    /// (proofs/README.md#dead-messages); on by default from 4 nodes.
+    #[arg(long, conflicts_with = "keep_dead_messages")]
     pub(crate) drop_dead_messages: bool,
+    /// Leave dead messages in the network until they are delivered and
+    /// dropped (turns off the reduction 4 nodes and more get by default).
+    #[arg(long)]
+    pub(crate) keep_dead_messages: bool,
     /// When writes become durable.
     #[arg(long, value_enum, default_value_t = Dur::Sync)]
     pub(crate) durability: Dur,
@@ -400,7 +405,7 @@ impl ModelArgs {
                 Net::Ordered => NetworkKind::Ordered,
             },
             lossy: self.lossy,
-            drop_dead: self.drop_dead_messages,
+            drop_dead: self.drop_dead_messages || (d.drop_dead && !self.keep_dead_messages),
             durability: match self.durability {
                 Dur::Sync => Durability::Sync,
                 Dur::Async => Durability::Async,

@@ -35,10 +35,16 @@ pub(crate) fn list_command(args: ListArgs) -> u8 {
     );
     for n in 1..=5 {
         let d = ModelConfig::for_nodes(n);
+        let reductions = if n >= 4 {
+            "  --symmetry --drop-dead-messages"
+        } else {
+            ""
+        };
         println!(
-            "  --nodes {n}:  --max-term {}  --max-proposals {}  --max-crashes {}  --max-in-flight {}",
+            "  --nodes {n}:  --max-term {}  --max-proposals {}  --max-crashes {}  --max-in-flight {}{reductions}",
             d.term_max, d.proposals_max, d.crashes_max, d.in_flight_max
         );
+        debug_assert_eq!(d.drop_dead, n >= 4, "ModelConfig::for_nodes decides");
     }
     println!(
         "  --network unordered (non-duplicating), not lossy, --durability sync, no heartbeats"
