@@ -100,15 +100,15 @@ pub fn sent(before: &State, after: &State) -> Vec<Message> {
     let mut old: Vec<&Message> = before
         .network
         .iter_deliverable()
-        .map(|e| &e.msg.0)
+        .map(|e| &*e.msg.0)
         .collect();
     let mut new = Vec::new();
     for env in after.network.iter_deliverable() {
-        match old.iter().position(|m| **m == env.msg.0) {
+        match old.iter().position(|m| **m == *env.msg.0) {
             Some(k) => {
                 old.swap_remove(k);
             }
-            None => new.push(env.msg.0.clone()),
+            None => new.push(Message::clone(&env.msg.0)),
         }
     }
     new

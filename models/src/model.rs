@@ -49,9 +49,12 @@ use std::sync::{Arc, Mutex};
 
 pub use crate::config::{BoundCuts, Durability, ModelConfig, NetworkKind};
 
-/// A ruft message on the model's network.
+/// A ruft message on the model's network. Shared: every state a message
+/// is in flight in holds the same one, so a state's network is a table of
+/// pointers (stateright keeps it in place in every state, and clones it for
+/// every successor). Equality, order and hashing are the message's.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Wire(pub Message);
+pub struct Wire(pub Arc<Message>);
 
 impl fmt::Debug for Wire {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -563,7 +566,7 @@ fn carry_out(st: &mut NodeState, rd: Ready, o: &mut Out<RaftActor>) {
     }
     st.ghost.observe_ready(&st.node, &rd);
     for msg in &rd.messages {
-        o.send(actor_id(msg.dst), Wire(msg.clone()));
+        o.send(actor_id(msg.dst), Wire(Arc::new(msg.clone())));
     }
     let refused = st
         .machine
@@ -652,7 +655,7 @@ impl Actor for RaftActor {
         self.transition(state, None, o, |old, st, _| {
             // An honest peer's message is never refused; if it were, the node
             // stays as it was and the properties judge the outcome.
-            let outcome = block_on(st.node.step(msg.0.clone()));
+            let outcome = block_on(st.node.step(Message::clone(&msg.0)));
             st.ghost
                 .observe_delivery(&old.node, &st.node, &msg.0, &outcome);
         });
