@@ -6,8 +6,8 @@
 //! compared through their `Display` (`n1->n2 Vote{t1, granted}`).
 
 use crate::{
-    AppendOutcome, Config, Entry, EntryKey, EntryVariant, HardState, Index, MemStorage, Message,
-    MessageVariant, Node, NodeId, Ready, Rejection, Role, StepOutcome, Term,
+    AppendOutcome, Config, DropReason, Entry, EntryKey, EntryVariant, HardState, Index, MemStorage,
+    Message, MessageVariant, Node, NodeId, Ready, Rejection, Role, StepOutcome, Term,
 };
 use futures::executor::block_on;
 
@@ -552,5 +552,25 @@ fn assert_silent_for_good(node: &mut Node<MemStorage>, msg: Message, why: &str) 
     assert!(
         *node == before && sends(node).is_empty(),
         "{msg} is dropped for good, so it changes and sends nothing"
+    );
+}
+
+/// A message only a leader sends names that leader when it moves a node
+/// into its newer term (the gate, §5.1), even when the handler then cannot
+/// act on it: here a TimeoutNow reaches a node that is not a voter, so it
+/// cannot campaign, and it follows the sender instead.
+#[test]
+fn a_newer_timeout_now_that_cannot_be_obeyed_still_names_the_leader() {
+    let outside = Config::new(n(4), [n(1), n(2), n(3)]);
+    let mut n4 = node_on(outside, hard(1, None), "");
+    let timeout_now = Message::new(n(2), Term(2), n(4), MessageVariant::TimeoutNow);
+    assert_eq!(
+        step(&mut n4, timeout_now),
+        StepOutcome::Dropped(DropReason::NotAVoter)
+    );
+    let status = n4.status();
+    assert_eq!(
+        (status.role, status.term, status.leader),
+        (Role::Follower, Term(2), Some(n(2)))
     );
 }
