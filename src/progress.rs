@@ -352,6 +352,23 @@ mod tests {
     }
 
     #[test]
+    fn an_old_or_repeated_ack_is_no_answer_to_a_probe() {
+        let mut p = Progress::new(Index(1));
+        assert!(p.on_accepted(Index(5)));
+        assert!(!p.on_accepted(Index(5)), "a repeated ack advances nothing");
+        p.on_sent(Some(Index(8)));
+        assert!(p.on_rejected(Index(8), Index(6)), "back to probing at 6");
+        assert!(!p.on_accepted(Index(3)), "an ack older than matched");
+        assert!(
+            matches!(p.state(), ProgressState::Probe { .. }),
+            "is not the answer to the probe in flight"
+        );
+        assert_eq!((p.matched(), p.next()), (Index(5), Index(6)));
+        assert!(!p.on_accepted(Index(5)), "the probe's answer, no news");
+        assert!(matches!(p.state(), ProgressState::Replicate { .. }));
+    }
+
+    #[test]
     fn rejection_backs_up_by_the_hint_and_ignores_stale_ones() {
         let mut p = Progress::new(Index(10));
         p.on_sent(Some(Index(12)));
