@@ -369,6 +369,21 @@ mod tests {
     }
 
     #[test]
+    fn a_tracker_lists_every_member_and_who_was_heard_from() {
+        let members: BTreeSet<NodeId> = [NodeId(1), NodeId(2), NodeId(3)].into();
+        let mut t = Tracker::new(&members, Index(4));
+        let listed: BTreeSet<NodeId> = t.iter().map(|(id, _)| id).collect();
+        assert_eq!(listed, members);
+        assert!(t.iter().all(|(_, p)| p.next() == Index(4)));
+        t.reset_active(NodeId(1));
+        assert_eq!(t.active(), BTreeSet::from([NodeId(1)]));
+        t.get_mut(NodeId(3)).unwrap().on_contact();
+        assert!(t.get(NodeId(3)).unwrap().is_recent_active());
+        assert!(!t.get(NodeId(2)).unwrap().is_recent_active());
+        assert_eq!(t.active(), BTreeSet::from([NodeId(1), NodeId(3)]));
+    }
+
+    #[test]
     fn rejection_backs_up_by_the_hint_and_ignores_stale_ones() {
         let mut p = Progress::new(Index(10));
         p.on_sent(Some(Index(12)));

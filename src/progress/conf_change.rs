@@ -362,6 +362,8 @@ mod tests {
         assert_eq!(simple(AddLearner(NodeId(5))).to_string(), "+l5");
         let swapped = c.relabel(&|id| NodeId(5 - id.0));
         assert_eq!(swapped.to_string(), "joint[-n4 +v1] auto");
-        assert_eq!(c.encoded_len(), 20);
+        assert_eq!(c.encoded_len(), 20, "two kinds, two changes of 9 bytes");
+        assert_eq!(simple(AddLearner(NodeId(5))).encoded_len(), 10);
+        assert_eq!(ConfChange::LeaveJoint.encoded_len(), 1);
     }
 }

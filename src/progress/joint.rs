@@ -321,6 +321,19 @@ mod tests {
     }
 
     #[test]
+    fn a_membership_displays_every_set_it_holds() {
+        let simple = Membership::new(set(&[1, 2, 3]), BTreeSet::new()).unwrap();
+        assert_eq!(simple.to_string(), "voters {n1,n2,n3}");
+        let joint = Membership::joint(set(&[1, 2, 4]), set(&[1, 2, 3]), set(&[5]))
+            .unwrap()
+            .with_auto_leave(true);
+        assert_eq!(
+            joint.to_string(),
+            "voters {n1,n2,n4} learners {n5} leaving {n1,n2,n3} (auto)"
+        );
+    }
+
+    #[test]
     fn a_joint_commit_needs_both_majorities() {
         // {1,2,3} -> {3,4,5}: 1 and 2 hold index 7, 3 holds 5, 4 and 5 hold 2.
         let m = Membership::joint(set(&[3, 4, 5]), set(&[1, 2, 3]), set(&[])).unwrap();
