@@ -878,15 +878,18 @@ impl RuftModel {
     /// `state` without the messages their receivers drop for good
     /// (`--drop-dead-messages`): each removal is a delivery the model has
     /// anyway (the receiver ignores the message and it is consumed), taken
-    /// at once; the engine decides which (`Node::ignores_for_good`).
+    /// at once; the engine decides which (`Node::ignores_for_good`). Only a
+    /// receiver whose term is on disk is asked: one whose new term is not yet
+    /// written (`--durability async`) may crash and come back in the older
+    /// term, where the message matters again.
     fn without_dead_messages(&self, mut state: State) -> State {
         loop {
             let dead = state.network.iter_deliverable().find(|env| {
                 let dst = usize::from(env.dst);
-                state
-                    .actor_states
-                    .get(dst)
-                    .is_some_and(|st| st.node.ignores_for_good(&env.msg.0))
+                state.actor_states.get(dst).is_some_and(|st| {
+                    st.node.storage().hard_state().term == st.node.status().term
+                        && st.node.ignores_for_good(&env.msg.0)
+                })
             });
             let Some(dead) = dead.map(|env| env.to_cloned_msg()) else {
                 return state;

@@ -463,7 +463,7 @@ fn a_restarted_leader_resumes_as_a_follower_with_its_durable_state() {
 /// A message the node drops for good is exactly one that stepping changes
 /// nothing for and answers nothing (a checker removes such messages at once).
 #[test]
-fn only_a_silently_dropped_older_term_is_ignored_for_good() {
+fn a_silently_dropped_older_term_is_ignored_for_good() {
     let heartbeat = MessageVariant::Heartbeat {
         commit: Index(0),
         read: None,
