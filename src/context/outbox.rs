@@ -58,4 +58,22 @@ mod tests {
         assert_eq!(o.take().len(), 1);
         assert!(o.is_empty());
     }
+
+    #[test]
+    fn every_drop_is_counted_and_a_map_rewrites_what_waits() {
+        let mut o = Outbox::default();
+        let beat = |dst| Message::local(NodeId(dst), MessageVariant::Beat);
+        assert_eq!(o.dropped(), 0);
+        assert!(o.prepare(beat(1), 2).is_ok());
+        assert!(o.prepare(beat(2), 2).is_ok());
+        assert!(o.prepare(beat(3), 2).is_err());
+        assert!(o.prepare(beat(3), 2).is_err());
+        assert_eq!(o.dropped(), 2, "two refused");
+        o.map(|m| Message {
+            dst: NodeId(m.dst.0 + 10),
+            ..m.clone()
+        });
+        let dsts: Vec<NodeId> = o.take().iter().map(|m| m.dst).collect();
+        assert_eq!(dsts, [NodeId(11), NodeId(12)]);
+    }
 }

@@ -149,3 +149,70 @@ impl<S: Relabel + Clone> Context<S> {
         ctx
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Relabel;
+    use crate::{
+        Config, HardState, Index, MemStorage, Message, MessageVariant, Node, NodeId, Role, Term,
+    };
+    use futures::executor::block_on;
+
+    fn swap_1_3(id: NodeId) -> NodeId {
+        match id.0 {
+            1 => NodeId(3),
+            3 => NodeId(1),
+            other => NodeId(other),
+        }
+    }
+
+    /// Persists and advances `node`'s Ready; returns what it sends.
+    fn run_ready(node: &mut Node<MemStorage>) -> Vec<Message> {
+        let rd = block_on(node.ready()).unwrap();
+        node.storage_mut().append(&rd.entries).unwrap();
+        if let Some(hs) = rd.hard_state {
+            node.storage_mut().set_hard_state(hs);
+        }
+        node.advance(rd.clone());
+        rd.messages
+    }
+
+    /// n1 campaigned in term 1, persisted its vote, and won n2's: a leader
+    /// whose first appends wait unsent.
+    fn leader_with_queued_appends() -> Node<MemStorage> {
+        let cfg = Config::new(NodeId(1), [NodeId(1), NodeId(2), NodeId(3)]);
+        let mut node = block_on(Node::new(cfg, MemStorage::default())).unwrap();
+        block_on(node.campaign()).unwrap();
+        run_ready(&mut node);
+        let granted = MessageVariant::RequestVoteResponse { granted: true };
+        block_on(node.step(Message::new(NodeId(2), Term(1), NodeId(1), granted))).unwrap();
+        assert_eq!(node.status().role, Role::Leader);
+        node
+    }
+
+    #[test]
+    fn a_relabelled_leader_is_the_same_leader_under_other_names() {
+        let leader = leader_with_queued_appends();
+        let mut renamed = leader.relabel(&swap_1_3);
+        assert_eq!(renamed.relabel(&swap_1_3), leader, "a swap undoes itself");
+
+        let status = renamed.status();
+        assert_eq!((status.id, status.role), (NodeId(3), Role::Leader));
+        assert_eq!((status.term, status.voted_node), (Term(1), Some(NodeId(3))));
+        let durable = HardState {
+            term: Term(1),
+            voted_node: Some(NodeId(3)),
+            committed_index: Index(0),
+        };
+        assert_eq!(renamed.storage().hard_state(), durable, "the term is no id");
+        assert!(
+            renamed.progress(NodeId(1)).is_some(),
+            "n1 is a follower now"
+        );
+
+        let sent = run_ready(&mut renamed);
+        let mut routes: Vec<(NodeId, NodeId)> = sent.iter().map(|m| (m.src, m.dst)).collect();
+        routes.sort();
+        assert_eq!(routes, [(NodeId(3), NodeId(1)), (NodeId(3), NodeId(2))]);
+    }
+}
