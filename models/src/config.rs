@@ -27,6 +27,10 @@ pub enum Durability {
     Async,
 }
 
+/// Node steps kept by default (`ModelConfig::step_cache`): about 10-40 MB
+/// of table, plus the node states it keeps alive.
+pub const STEP_CACHE_DEFAULT: usize = 1 << 16;
+
 /// Everything that shapes the explored state space.
 #[derive(Clone, Debug)]
 pub struct ModelConfig {
@@ -103,6 +107,11 @@ pub struct ModelConfig {
     /// A known Raft bug switched on in every node (`ruft::Mutant`; the mutant
     /// gate and `check --mutant`).
     pub mutant: Option<Mutant>,
+    /// How many node steps are kept to be handed out again
+    /// ([`crate::step_cache`]; `check --step-cache N`, 0: none). Not part of
+    /// the state space: the same states are explored either way, only
+    /// sooner. Default [`STEP_CACHE_DEFAULT`].
+    pub step_cache: usize,
     /// How many states each bound kept out of the search.
     pub cuts: Arc<BoundCuts>,
     /// Once set, no state has successors: a search that must stop (a time,
@@ -326,6 +335,7 @@ impl Default for ModelConfig {
             learners: false,
             joint: false,
             mutant: None,
+            step_cache: STEP_CACHE_DEFAULT,
             cuts: Arc::default(),
             halt: Arc::default(),
         }

@@ -32,5 +32,6 @@ pub mod search;
 pub mod serve;
 pub mod shard;
 pub mod shortest;
+pub mod step_cache;
 mod symmetry;
 pub mod walk;

@@ -30,6 +30,7 @@ use crate::memo::Memo;
 use crate::properties::{
     refused_snapshot, Broken, Expect, Ghost, NodeObs, PROPERTIES, SNAPSHOT_CLAUSE,
 };
+use crate::step_cache::{CacheStats, Outcome, StepCache, StepEvent};
 use futures::executor::block_on;
 use ruft::{
     Config, MemStorage, Message, MessageVariant, Node, NodeId, ProgressState, ReadMode, Ready,
@@ -137,11 +138,39 @@ impl fmt::Debug for Durable {
     }
 }
 
-/// One actor's state. Its order (see `symmetry.rs`) compares id-free facts
-/// first, so that sorting states is a good canonical form under relabelling.
-/// Its hash is computed once and kept ([`NodeState::fingerprint`]).
+/// One actor's state, shared: cloning it is a reference count, and the first
+/// change through it copies the data it points to ([`Arc::make_mut`]), so a
+/// state that did not change is never copied, and a step's result can be
+/// kept and handed out again (`step_cache.rs`). Its order (see
+/// `symmetry.rs`) compares id-free facts first, so that sorting states is a
+/// good canonical form under relabelling. Its hash is computed once and kept
+/// ([`NodeData::fingerprint`]). Equality looks at the pointers first.
 #[derive(Clone, PartialEq, Eq)]
-pub struct NodeState {
+pub struct NodeState(Arc<NodeData>);
+
+impl std::ops::Deref for NodeState {
+    type Target = NodeData;
+    fn deref(&self) -> &NodeData {
+        &self.0
+    }
+}
+
+/// A change copies the data first if another state shares it.
+impl std::ops::DerefMut for NodeState {
+    fn deref_mut(&mut self) -> &mut NodeData {
+        Arc::make_mut(&mut self.0)
+    }
+}
+
+impl From<NodeData> for NodeState {
+    fn from(data: NodeData) -> NodeState {
+        NodeState(Arc::new(data))
+    }
+}
+
+/// What one actor's state holds (behind [`NodeState`]).
+#[derive(Clone, PartialEq, Eq)]
+pub struct NodeData {
     /// The real ruft node.
     pub node: Node<MemStorage>,
     /// A Ready whose write is in flight (asynchronous durability).
@@ -177,13 +206,13 @@ pub struct NodeState {
     pub(crate) fingerprint: Memo<u64>,
 }
 
-impl NodeState {
+impl NodeData {
     /// The hash of everything this state holds, computed on first use and
     /// kept: a node state is shared by every global state it is part of, and
     /// stateright hashes each of those in full.
     pub fn fingerprint(&self) -> u64 {
         *self.fingerprint.get_or_init(|| {
-            let NodeState {
+            let NodeData {
                 node,
                 pending,
                 proposals,
@@ -267,6 +296,8 @@ pub fn node_config(id: NodeId, cfg: &ModelConfig) -> Config {
 pub struct RaftActor {
     config: Config,
     cfg: ModelConfig,
+    /// Kept steps, shared by every actor of the model (`None`: off).
+    cache: Option<Arc<StepCache>>,
 }
 
 impl RaftActor {
@@ -275,6 +306,7 @@ impl RaftActor {
         RaftActor {
             config: node_config(id, cfg),
             cfg: cfg.clone(),
+            cache: None,
         }
     }
 
@@ -310,7 +342,7 @@ impl RaftActor {
             .machine
             .as_ref()
             .and_then(|m| m.entries().iter().rev().find_map(clients::written));
-        Ok(NodeState {
+        Ok(NodeData {
             node,
             pending: None,
             proposals: saved.proposals,
@@ -325,7 +357,8 @@ impl RaftActor {
             events: Vec::new(),
             ghost: saved.ghost,
             fingerprint: Memo::default(),
-        })
+        }
+        .into())
     }
 
     /// A fresh node. Its configuration was validated when the model was
@@ -337,46 +370,66 @@ impl RaftActor {
 
     /// Runs `event` on a copy of the state, then the application loop, then
     /// records the transition; stores the copy only if something changed.
+    /// A step already taken from an equal state with an equal event is
+    /// handed out again instead (`step_cache.rs`).
     fn transition(
         &self,
         state: &mut Cow<NodeState>,
-        fired: Option<ModelTimer>,
+        step: StepEvent,
         o: &mut Out<Self>,
-        event: impl FnOnce(&NodeState, &mut NodeState, &mut Out<Self>),
+        event: impl FnOnce(&NodeState, &mut NodeData, &mut Out<Self>),
     ) {
         let old = state.as_ref();
+        // A kept step's commands are all of its commands: only a step that
+        // starts from an empty `Out` is kept or replayed.
+        let cache = self.cache.as_deref().filter(|_| o.is_empty());
+        if let Some(outcome) = cache.and_then(|c| c.get(old, &step)) {
+            outcome.replay(state, o);
+            return;
+        }
+        let fired = match step {
+            StepEvent::Timeout(_, t) => Some(t),
+            StepEvent::Deliver(..) => None,
+        };
         let mut next = old.clone();
-        next.ghost.start_transition();
-        event(old, &mut next, o);
+        let data: &mut NodeData = &mut next;
+        data.ghost.start_transition();
+        event(old, data, o);
         // A new pre-vote round: the node asked for pre-votes in this step.
-        let asked = next.node.status().role == Role::PreCandidate
+        let asked = data.node.status().role == Role::PreCandidate
             && (old.node.status().role != Role::PreCandidate
                 || fired == Some(ModelTimer::Election));
         // Counted only under a bound: an unbounded count would tell apart
         // states that differ in nothing else, without end.
         if asked && self.cfg.pre_votes_max.is_some() {
-            next.pre_votes += 1;
+            data.pre_votes += 1;
         }
-        self.run_ready(&mut next, o);
+        self.run_ready(data, o);
         if fired == Some(ModelTimer::ClientRead)
-            && clients::read_answered(next.client, &next.events)
+            && clients::read_answered(data.client, &data.events)
         {
-            next.ghost.leadership.seen.read_at_once = true;
+            data.ghost.leadership.seen.read_at_once = true;
         }
-        next.ghost.observe_step(&old.node, &next.node);
+        data.ghost.observe_step(&old.node, &data.node);
         let mut armed = self.timers(old);
         if let Some(t) = fired {
             armed.remove(&t);
         }
-        self.sync_timers(&armed, &self.timers(&next), o);
-        if next != *old {
+        self.sync_timers(&armed, &self.timers(data), o);
+        let changed = next != *old;
+        if let Some(c) = cache {
+            if let Some(outcome) = Outcome::record(changed.then(|| next.clone()), o) {
+                c.put(old.clone(), step, outcome);
+            }
+        }
+        if changed {
             *state = Cow::Owned(next);
         }
     }
 
     /// Takes Readys until none is left; with asynchronous durability the first
     /// one is held as `pending` until the persist timer fires.
-    fn run_ready(&self, st: &mut NodeState, o: &mut Out<Self>) {
+    fn run_ready(&self, st: &mut NodeData, o: &mut Out<Self>) {
         while st.pending.is_none() && st.node.has_ready() {
             let rd = match block_on(st.node.ready()) {
                 Ok(rd) => rd,
@@ -397,7 +450,7 @@ impl RaftActor {
     }
 
     /// The timers the state calls for.
-    fn timers(&self, st: &NodeState) -> BTreeSet<ModelTimer> {
+    fn timers(&self, st: &NodeData) -> BTreeSet<ModelTimer> {
         let mut t = BTreeSet::new();
         let status = st.node.status();
         if status.role == Role::Leader {
@@ -477,7 +530,7 @@ impl RaftActor {
 
     /// The client starts a write (its node leads) or a read; a call the
     /// node refuses starts nothing.
-    fn client_starts(&self, st: &mut NodeState, write: bool) {
+    fn client_starts(&self, st: &mut NodeData, write: bool) {
         let Some(client) = st.client.as_mut() else {
             return;
         };
@@ -506,7 +559,7 @@ impl RaftActor {
 
     /// Whether the node may compact now: under the bound, with entries
     /// applied beyond its snapshot.
-    fn may_compact(&self, st: &NodeState) -> bool {
+    fn may_compact(&self, st: &NodeData) -> bool {
         st.compactions < self.cfg.compactions_max
             && st
                 .machine
@@ -516,7 +569,7 @@ impl RaftActor {
 
     /// Snapshots the state machine at its applied index and drops the log
     /// up to there, as an application compacting its log does.
-    fn compact(&self, st: &mut NodeState) {
+    fn compact(&self, st: &mut NodeData) {
         let Some(machine) = &st.machine else {
             return;
         };
@@ -553,7 +606,7 @@ impl RaftActor {
 }
 
 /// Persist, then send, then apply, then advance.
-fn carry_out(st: &mut NodeState, rd: Ready, o: &mut Out<RaftActor>) {
+fn carry_out(st: &mut NodeData, rd: Ready, o: &mut Out<RaftActor>) {
     if let Err(e) = st.node.storage_mut().persist(&rd) {
         // A Ready never leaves a gap in the log nor hands out an old
         // snapshot; a broken engine's does, and the node is stuck with it
@@ -651,8 +704,9 @@ impl Actor for RaftActor {
         st
     }
 
-    fn on_msg(&self, _id: Id, state: &mut Cow<NodeState>, _src: Id, msg: Wire, o: &mut Out<Self>) {
-        self.transition(state, None, o, |old, st, _| {
+    fn on_msg(&self, id: Id, state: &mut Cow<NodeState>, _src: Id, msg: Wire, o: &mut Out<Self>) {
+        let step = StepEvent::Deliver(id, msg.clone());
+        self.transition(state, step, o, |old, st, _| {
             // An honest peer's message is never refused; if it were, the node
             // stays as it was and the properties judge the outcome.
             let outcome = block_on(st.node.step(Message::clone(&msg.0)));
@@ -663,14 +717,15 @@ impl Actor for RaftActor {
 
     fn on_timeout(
         &self,
-        _id: Id,
+        actor: Id,
         state: &mut Cow<NodeState>,
         timer: &ModelTimer,
         o: &mut Out<Self>,
     ) {
         let id = self.config.id;
         let election_tick = self.config.election_tick;
-        self.transition(state, Some(*timer), o, |old, st, o| match timer {
+        let step = StepEvent::Timeout(actor, *timer);
+        self.transition(state, step, o, |old, st, o| match timer {
             ModelTimer::Election => drop(block_on(
                 st.node.step(Message::local(id, MessageVariant::Hup)),
             )),
@@ -818,6 +873,8 @@ pub struct RuftModel {
     symmetric: bool,
     /// Equal node states kept once (see `intern.rs`).
     interner: Arc<crate::intern::Interner>,
+    /// Node steps kept to be handed out again (see `step_cache.rs`).
+    cache: Option<Arc<StepCache>>,
     /// The states a part of a split search starts from instead of the
     /// initial state (see `shard.rs`).
     roots: Option<Arc<Vec<State>>>,
@@ -840,8 +897,13 @@ impl RuftModel {
         } else {
             LossyNetwork::No
         };
+        let cache = (cfg.step_cache > 0).then(|| Arc::new(StepCache::new(cfg.step_cache)));
+        let actor = |i| RaftActor {
+            cache: cache.clone(),
+            ..RaftActor::new(NodeId(i), &cfg)
+        };
         let inner = ActorModel::new(cfg.clone(), History::default())
-            .actors((1..=cfg.nodes as u64).map(|i| RaftActor::new(NodeId(i), &cfg)))
+            .actors((1..=cfg.nodes as u64).map(actor))
             .init_network(network)
             .lossy_network(lossy)
             .max_crashes(cfg.crashes_max)
@@ -849,6 +911,7 @@ impl RuftModel {
         RuftModel {
             inner,
             cfg,
+            cache,
             symmetric: false,
             interner: Arc::default(),
             roots: None,
@@ -926,6 +989,12 @@ impl RuftModel {
             }
         }
         next.filter(|next| next != last)
+    }
+
+    /// How often a node step was handed out again instead of run (`None`:
+    /// the model keeps no steps).
+    pub fn step_cache_stats(&self) -> Option<CacheStats> {
+        self.cache.as_ref().map(|c| c.stats())
     }
 
     /// The same model with symmetry reduction: every next state is replaced by
@@ -1090,11 +1159,12 @@ impl Model for RuftModel {
                     st
                 }
             };
-            st.ghost.start_transition();
+            let data: &mut NodeData = &mut st;
+            data.ghost.start_transition();
             if restart {
-                st.ghost.observe_restart(&st.node);
+                data.ghost.observe_restart(&data.node);
             } else {
-                st.crashes += 1;
+                data.crashes += 1;
             }
             next.actor_states[i] = Arc::new(st);
         }

@@ -349,6 +349,9 @@ pub fn json(
         "states_per_second": o.rate(),
         "peak_memory_bytes": o.peak_memory,
         "bytes_per_unique_state": o.bytes_per_state(),
+        "step_cache": o.step_cache.map(|c| json!({
+            "capacity": cfg.step_cache, "hits": c.hits, "misses": c.misses,
+        })),
         "properties": o.verdicts.iter().map(|(n, v)| json!({
             "name": n,
             "kind": if properties::property(n).is_some_and(|p| p.expect() == Expect::Always) {

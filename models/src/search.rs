@@ -175,6 +175,9 @@ pub struct Outcome {
     pub shard: Option<ShardFigures>,
     /// The fingerprint of every state checked, sorted, if asked for.
     pub fingerprints: Option<Vec<u64>>,
+    /// How often a node step was handed out again (`step_cache.rs`), if the
+    /// model kept steps.
+    pub step_cache: Option<crate::step_cache::CacheStats>,
 }
 
 /// How a part of a split search was made (`shard.rs`).
@@ -386,6 +389,7 @@ fn run_checker(
         checker.unique_state_count(),
         checker.max_depth(),
     );
+    o.step_cache = checker.model().step_cache_stats();
     o
 }
 
@@ -453,6 +457,7 @@ fn finished(
         violations,
         shard: None,
         fingerprints: None,
+        step_cache: None,
     }
 }
 

@@ -3,7 +3,7 @@
 //! states to pick a canonical renaming and rewrites every id with it; ruft's
 //! [`Relabel`] does the rewriting inside the nodes.
 
-use crate::model::{actor_id, node_id, Durable, ModelTimer, NodeState, State, Wire};
+use crate::model::{actor_id, node_id, Durable, ModelTimer, NodeData, NodeState, State, Wire};
 use crate::properties::Ghost;
 use ruft::{NodeId, Relabel};
 use stateright::actor::Id;
@@ -76,7 +76,7 @@ impl Rewrite<Id> for NodeState {
             rd.committed_entries = relabel_entries(&rd.committed_entries, &f);
             rd
         });
-        NodeState {
+        NodeData {
             node: self.node.relabel(&f),
             pending,
             proposals: self.proposals,
@@ -92,6 +92,7 @@ impl Rewrite<Id> for NodeState {
             ghost: rewrite_ghost(&self.ghost, &f),
             fingerprint: Default::default(),
         }
+        .into()
     }
 }
 

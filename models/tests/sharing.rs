@@ -3,7 +3,9 @@
 //! states reached along different paths are one allocation (`intern.rs`).
 //! Both must leave the explored states exactly those of the plain model.
 
-use ruft_models::model::{ModelConfig, NodeState, RuftModel, State};
+use ruft_models::config::STEP_CACHE_DEFAULT;
+use ruft_models::model::{Durability, ModelConfig, NodeData, RuftModel, State};
+use ruft_models::search::{explore, SearchOptions};
 use stateright::Model;
 use std::sync::Arc;
 
@@ -38,7 +40,7 @@ fn a_kept_fingerprint_is_never_stale() {
                 break;
             };
             for st in &next.actor_states {
-                let fresh = NodeState::clone(st);
+                let fresh = NodeData::clone(st);
                 assert_eq!(st.fingerprint(), fresh.fingerprint());
                 checked += 1;
             }
@@ -67,4 +69,80 @@ fn equal_node_states_are_shared() {
         Arc::ptr_eq(&direct.actor_states[1], &via_n3.actor_states[1]),
         "equal node states are kept once"
     );
+}
+
+/// Kept steps (`step_cache.rs`) change how soon a search ends, never what it
+/// explores: with them, with a table so small that it is emptied all the
+/// time, and without them, each search checks exactly the same states
+/// (every fingerprint) with the same verdicts; and kept steps were used.
+/// About 160,000 states in all, three times each.
+#[test]
+fn kept_steps_explore_exactly_the_same_states() {
+    let configs = [
+        (
+            "the default bounds without crashes",
+            ModelConfig {
+                crashes_max: 0,
+                ..ModelConfig::default()
+            },
+        ),
+        (
+            "async durability, term 1, no crash",
+            ModelConfig {
+                durability: Durability::Async,
+                term_max: 1,
+                crashes_max: 0,
+                ..ModelConfig::default()
+            },
+        ),
+        (
+            "pre-vote and heartbeats, term 1, no crash",
+            ModelConfig {
+                pre_vote: true,
+                heartbeats: true,
+                term_max: 1,
+                crashes_max: 0,
+                ..ModelConfig::default()
+            },
+        ),
+    ];
+    for (what, cfg) in configs {
+        let run = |step_cache| {
+            let cfg = ModelConfig {
+                step_cache,
+                ..cfg.clone()
+            };
+            let opts = SearchOptions {
+                record_fingerprints: true,
+                ..SearchOptions::default()
+            };
+            explore(RuftModel::new(cfg), &opts, |_| {})
+        };
+        let without = run(0);
+        assert!(without.complete, "{what}: the search finishes");
+        assert!(without.step_cache.is_none(), "{what}: nothing kept");
+        for capacity in [STEP_CACHE_DEFAULT, 64] {
+            let with = run(capacity);
+            assert!(with.complete, "{what}: the search finishes");
+            let n = with.fingerprints.as_ref().map_or(0, Vec::len);
+            let m = without.fingerprints.as_ref().map_or(0, Vec::len);
+            assert_eq!(n, m, "{what}, {capacity}: as many states");
+            // (not assert_eq: the lists are long)
+            let same = with.fingerprints == without.fingerprints;
+            assert!(same, "{what}, {capacity}: the same {n} states");
+            assert_eq!(with.verdicts, without.verdicts, "{what}, {capacity}");
+            assert!(
+                n > 5_000,
+                "{what}: a search that goes somewhere ({n} states)"
+            );
+            let stats = with.step_cache.expect("steps were kept");
+            // A table of 64 (one step per shard) is emptied all the time.
+            let used = if capacity == 64 {
+                stats.hits > 0
+            } else {
+                stats.hits > 10 * stats.misses
+            };
+            assert!(used, "{what}, {capacity}: kept steps were used ({stats:?})");
+        }
+    }
 }

@@ -103,6 +103,11 @@ pub(crate) struct ModelArgs {
     /// Let leaders' heartbeat timers fire (about four times more states).
     #[arg(long)]
     pub(crate) heartbeats: bool,
+    /// Node steps kept to be handed out again when an equal node meets an
+    /// equal event (0: none). The same states are explored either way; it
+    /// trades some memory for speed (docs/performance.md).
+    #[arg(long, value_name = "N", default_value_t = ruft_models::config::STEP_CACHE_DEFAULT)]
+    pub(crate) step_cache: usize,
     /// Most entries per AppendEntries message (1 lets a follower take an
     /// older-term prefix without the newer entries behind it).
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..))]
@@ -428,6 +433,7 @@ impl ModelArgs {
             learners: self.learners,
             joint: self.joint,
             mutant: self.mutant,
+            step_cache: self.step_cache,
             ..d
         }
     }
