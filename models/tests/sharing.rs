@@ -75,7 +75,7 @@ fn equal_node_states_are_shared() {
 /// explores: with them, with a table so small that it is emptied all the
 /// time, and without them, each search checks exactly the same states
 /// (every fingerprint) with the same verdicts; and kept steps were used.
-/// About 160,000 states in all, three times each.
+/// About 180,000 states in all, three times each.
 #[test]
 fn kept_steps_explore_exactly_the_same_states() {
     let configs = [
@@ -90,6 +90,16 @@ fn kept_steps_explore_exactly_the_same_states() {
             "async durability, term 1, no crash",
             ModelConfig {
                 durability: Durability::Async,
+                term_max: 1,
+                crashes_max: 0,
+                ..ModelConfig::default()
+            },
+        ),
+        (
+            "two clients, term 1, no crash",
+            ModelConfig {
+                clients: 2,
+                proposals_max: 0,
                 term_max: 1,
                 crashes_max: 0,
                 ..ModelConfig::default()
