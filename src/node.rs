@@ -560,6 +560,23 @@ impl<S: LogStorage> Node<S> {
         }
     }
 
+    /// Its current term: `status().term` without building the rest of
+    /// [`Status`] (model checkers ask it of every node of every state).
+    ///
+    /// ```
+    /// # use futures::executor::block_on;
+    /// # use ruft::*;
+    /// # let single = || block_on(Node::new(Config::new(NodeId(1), [NodeId(1)]), MemStorage::default())).unwrap();
+    /// let mut n = single();
+    /// assert_eq!(n.term(), Term(0));
+    /// block_on(n.campaign()).unwrap();
+    /// assert_eq!(n.term(), Term(1));
+    /// assert_eq!(n.term(), n.status().term);
+    /// ```
+    pub fn term(&self) -> crate::Term {
+        self.ctx.hard_state().term
+    }
+
     /// As leader: what it knows of voter `id`'s log (its own entry included).
     /// `None` on a non-leader or for an unknown id.
     ///

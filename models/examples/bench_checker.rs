@@ -24,6 +24,11 @@ use std::time::Instant;
 /// (label, pair key for the symmetry factor, check arguments).
 const RUNS: &[(&str, &str, &str)] = &[
     ("3 nodes BFS (default bounds)", "3", "bfs --nodes 3"),
+    (
+        "3 nodes BFS, no kept steps (--step-cache 0)",
+        "",
+        "bfs --nodes 3 --step-cache 0",
+    ),
     ("3 nodes BFS --symmetry", "3", "bfs --nodes 3 --symmetry"),
     ("3 nodes DFS", "", "dfs --nodes 3"),
     ("3 nodes DFS --symmetry", "", "dfs --nodes 3 --symmetry"),

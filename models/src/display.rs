@@ -98,9 +98,9 @@ pub fn node_string(st: &NodeState) -> String {
 pub fn action(a: &ActorModelAction<Wire, ModelTimer, ()>) -> String {
     match a {
         ActorModelAction::Deliver { msg, .. } => {
-            format!("{} <- {} {}", msg.0.dst, msg.0.src, msg.0.body())
+            format!("{} <- {} {}", msg.dst, msg.src, msg.body())
         }
-        ActorModelAction::Drop(env) => format!("network loses {}", env.msg.0),
+        ActorModelAction::Drop(env) => format!("network loses {}", *env.msg),
         ActorModelAction::Timeout(_, ModelTimer::Clock) => {
             "a tick passes on every running node's clock".to_string()
         }
@@ -161,7 +161,7 @@ pub fn cluster(state: &State) -> String {
     let msgs: Vec<String> = state
         .network
         .iter_deliverable()
-        .map(|e| e.msg.0.to_string())
+        .map(|e| e.msg.to_string())
         .collect();
     out.push_str(&format!(
         "in flight: {}",

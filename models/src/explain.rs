@@ -100,15 +100,15 @@ pub fn sent(before: &State, after: &State) -> Vec<Message> {
     let mut old: Vec<&Message> = before
         .network
         .iter_deliverable()
-        .map(|e| &*e.msg.0)
+        .map(|e| &**e.msg)
         .collect();
     let mut new = Vec::new();
     for env in after.network.iter_deliverable() {
-        match old.iter().position(|m| **m == *env.msg.0) {
+        match old.iter().position(|m| **m == **env.msg) {
             Some(k) => {
                 old.swap_remove(k);
             }
-            None => new.push(Message::clone(&env.msg.0)),
+            None => new.push(Message::clone(env.msg)),
         }
     }
     new

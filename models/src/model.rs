@@ -53,13 +53,67 @@ pub use crate::config::{BoundCuts, Durability, ModelConfig, NetworkKind};
 /// A ruft message on the model's network. Shared: every state a message
 /// is in flight in holds the same one, so a state's network is a table of
 /// pointers (stateright keeps it in place in every state, and clones it for
-/// every successor). Equality, order and hashing are the message's.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Wire(pub Arc<Message>);
+/// every successor). Its hash is computed once, when it is sent: stateright
+/// hashes every message in flight for every state it generates. Equality
+/// and order are the message's (pointers first).
+#[derive(Clone)]
+pub struct Wire(Arc<Hashed>);
+
+struct Hashed {
+    hash: u64,
+    msg: Message,
+}
+
+impl Wire {
+    /// `msg`, hashed, ready to be put on the network.
+    pub fn new(msg: Message) -> Wire {
+        let mut h = crate::memo::hasher();
+        msg.hash(&mut h);
+        Wire(Arc::new(Hashed {
+            hash: h.finish(),
+            msg,
+        }))
+    }
+}
+
+impl std::ops::Deref for Wire {
+    type Target = Message;
+    fn deref(&self) -> &Message {
+        &self.0.msg
+    }
+}
+
+impl PartialEq for Wire {
+    fn eq(&self, other: &Wire) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || (self.0.hash == other.0.hash && self.0.msg == other.0.msg)
+    }
+}
+
+impl Eq for Wire {}
+
+impl PartialOrd for Wire {
+    fn partial_cmp(&self, other: &Wire) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// The message's order (consistent with equality).
+impl Ord for Wire {
+    fn cmp(&self, other: &Wire) -> std::cmp::Ordering {
+        self.0.msg.cmp(&other.0.msg)
+    }
+}
+
+/// Equal messages have equal kept hashes.
+impl Hash for Wire {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.0.hash);
+    }
+}
 
 impl fmt::Debug for Wire {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
+        write!(f, "{}", self.0.msg)
     }
 }
 
@@ -619,7 +673,7 @@ fn carry_out(st: &mut NodeData, rd: Ready, o: &mut Out<RaftActor>) {
     }
     st.ghost.observe_ready(&st.node, &rd);
     for msg in &rd.messages {
-        o.send(actor_id(msg.dst), Wire(Arc::new(msg.clone())));
+        o.send(actor_id(msg.dst), Wire::new(msg.clone()));
     }
     let refused = st
         .machine
@@ -709,9 +763,9 @@ impl Actor for RaftActor {
         self.transition(state, step, o, |old, st, _| {
             // An honest peer's message is never refused; if it were, the node
             // stays as it was and the properties judge the outcome.
-            let outcome = block_on(st.node.step(Message::clone(&msg.0)));
+            let outcome = block_on(st.node.step(Message::clone(&msg)));
             st.ghost
-                .observe_delivery(&old.node, &st.node, &msg.0, &outcome);
+                .observe_delivery(&old.node, &st.node, &msg, &outcome);
         });
     }
 
@@ -820,22 +874,23 @@ fn lease_matters(state: &State, id: Id) -> bool {
     state
         .network
         .iter_deliverable()
-        .any(|env| env.dst == id && node.lease_ignores(&env.msg.0))
+        .any(|env| env.dst == id && node.lease_ignores(env.msg))
 }
 
 /// Whether `state` lies within the configured bounds; counts what each bound cuts.
 pub fn within_boundary(cfg: &ModelConfig, state: &State) -> bool {
-    let term = state
-        .actor_states
-        .iter()
-        .map(|s| s.node.status().term)
-        .max()
-        .unwrap_or(Term(0));
-    let proposals: usize = state.actor_states.iter().map(|s| s.proposals).sum();
-    let transfers: usize = state.actor_states.iter().map(|s| s.transfers).sum();
-    let pre_votes: usize = state.actor_states.iter().map(|s| s.pre_votes).sum();
-    let compactions: usize = state.actor_states.iter().map(|s| s.compactions).sum();
-    let conf_changes: usize = state.actor_states.iter().map(|s| s.conf_changes).sum();
+    // One pass over the nodes: this runs on every generated state.
+    let mut term = Term(0);
+    let (mut proposals, mut transfers, mut pre_votes) = (0, 0, 0);
+    let (mut compactions, mut conf_changes) = (0, 0);
+    for s in &state.actor_states {
+        term = term.max(s.node.term());
+        proposals += s.proposals;
+        transfers += s.transfers;
+        pre_votes += s.pre_votes;
+        compactions += s.compactions;
+        conf_changes += s.conf_changes;
+    }
     let cut = |counter: &AtomicUsize| {
         counter.fetch_add(1, Ordering::Relaxed);
         false
@@ -950,8 +1005,8 @@ impl RuftModel {
             let dead = state.network.iter_deliverable().find(|env| {
                 let dst = usize::from(env.dst);
                 state.actor_states.get(dst).is_some_and(|st| {
-                    st.node.storage().hard_state().term == st.node.status().term
-                        && st.node.ignores_for_good(&env.msg.0)
+                    st.node.storage().hard_state().term == st.node.term()
+                        && st.node.ignores_for_good(env.msg)
                 })
             });
             let Some(dead) = dead.map(|env| env.to_cloned_msg()) else {

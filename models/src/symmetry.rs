@@ -18,7 +18,7 @@ fn rename<S>(plan: &RewritePlan<Id, S>) -> impl Fn(NodeId) -> NodeId + '_ {
 
 impl Rewrite<Id> for Wire {
     fn rewrite<S>(&self, plan: &RewritePlan<Id, S>) -> Self {
-        Wire(std::sync::Arc::new(self.0.relabel(&rename(plan))))
+        Wire::new(self.relabel(&rename(plan)))
     }
 }
 

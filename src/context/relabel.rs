@@ -154,7 +154,8 @@ impl<S: Relabel + Clone> Context<S> {
 mod tests {
     use super::Relabel;
     use crate::{
-        Config, HardState, Index, MemStorage, Message, MessageVariant, Node, NodeId, Role, Term,
+        ConfChange, Config, Entry, EntryKey, HardState, Index, MemStorage, MemberChange, Message,
+        MessageVariant, Node, NodeId, Role, Snapshot, StepOutcome, Term,
     };
     use futures::executor::block_on;
 
@@ -214,5 +215,66 @@ mod tests {
         let mut routes: Vec<(NodeId, NodeId)> = sent.iter().map(|m| (m.src, m.dst)).collect();
         routes.sort();
         assert_eq!(routes, [(NodeId(3), NodeId(1)), (NodeId(3), NodeId(2))]);
+    }
+
+    fn node(id: u64) -> Node<MemStorage> {
+        let cfg = Config::new(NodeId(id), [NodeId(1), NodeId(2), NodeId(3)]);
+        block_on(Node::new(cfg, MemStorage::default())).unwrap()
+    }
+
+    #[test]
+    fn a_renamed_fresh_node_is_the_node_of_that_name() {
+        let (n1, n3) = (node(1), node(3));
+        // The election timeout is drawn from the id: renaming redraws it.
+        assert_ne!(n1.status().election_timeout, n3.status().election_timeout);
+        assert_eq!(n1.relabel(&swap_1_3), n3);
+        assert_eq!(node(2).relabel(&swap_1_3), node(2), "n2 keeps its name");
+    }
+
+    #[test]
+    fn a_snapshot_and_configuration_entries_name_the_new_members() {
+        let key = EntryKey::new(Term(1), Index(4));
+        let snap = Snapshot::new(key, [NodeId(1), NodeId(2)], "data");
+        let renamed = snap.relabel(&swap_1_3);
+        let want: std::collections::BTreeSet<NodeId> = [NodeId(2), NodeId(3)].into();
+        assert_eq!((renamed.meta.voters, renamed.meta.last), (want, key));
+        assert_eq!(renamed.data, snap.data);
+
+        let add = |id| ConfChange::Simple(MemberChange::AddVoter(NodeId(id)));
+        let entries = vec![
+            Entry::empty(key),
+            Entry::conf_change(EntryKey::new(Term(1), Index(5)), add(1)),
+        ];
+        let append = MessageVariant::AppendEntries {
+            prev: EntryKey::default(),
+            entries,
+            commit: Index(0),
+        };
+        let msg = Message::new(NodeId(1), Term(1), NodeId(2), append).relabel(&swap_1_3);
+        let MessageVariant::AppendEntries { entries, .. } = &msg.variant else {
+            panic!("still an append: {msg}");
+        };
+        assert_eq!(entries[1].as_conf_change(), Some(&add(3)));
+        assert_eq!(entries[0], Entry::empty(key));
+        assert_eq!((msg.src, msg.dst), (NodeId(3), NodeId(2)));
+    }
+
+    #[test]
+    fn a_leader_renamed_mid_transfer_and_mid_change_keeps_both() {
+        let mut leader = leader_with_queued_appends();
+        run_ready(&mut leader);
+        let appended = block_on(
+            leader.propose_conf_change(ConfChange::Simple(MemberChange::Remove(NodeId(1)))),
+        )
+        .unwrap();
+        let outcome = block_on(leader.transfer_leader(NodeId(2))).unwrap();
+        assert_eq!(outcome, StepOutcome::Handled);
+        let renamed = leader.relabel(&swap_1_3);
+        assert_eq!(renamed.status().transfer, Some(NodeId(2)));
+        // The change is not yet written: it sits among the unstable entries.
+        assert!(renamed.log().persisted() < appended);
+        let written = block_on(renamed.entries(appended.index, appended.index.next())).unwrap();
+        let removed = ConfChange::Simple(MemberChange::Remove(NodeId(3)));
+        assert_eq!(written[0].as_conf_change(), Some(&removed));
     }
 }
