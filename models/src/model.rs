@@ -930,6 +930,8 @@ pub struct RuftModel {
     interner: Arc<crate::intern::Interner>,
     /// Node steps kept to be handed out again (see `step_cache.rs`).
     cache: Option<Arc<StepCache>>,
+    /// Renamings of node states kept (symmetry, see `symmetry.rs`).
+    renamings: Arc<crate::symmetry::Renamings>,
     /// The states a part of a split search starts from instead of the
     /// initial state (see `shard.rs`).
     roots: Option<Arc<Vec<State>>>,
@@ -967,6 +969,7 @@ impl RuftModel {
             inner,
             cfg,
             cache,
+            renamings: Arc::default(),
             symmetric: false,
             interner: Arc::default(),
             roots: None,
@@ -1228,7 +1231,7 @@ impl Model for RuftModel {
             next = self.without_dead_messages(next);
         }
         if self.symmetric {
-            next = crate::symmetry::representative(&next);
+            next = crate::symmetry::representative(&next, &self.renamings, &self.interner);
         }
         for (i, st) in next.actor_states.iter_mut().enumerate() {
             if !last

@@ -3,6 +3,7 @@
 //! states to pick a canonical renaming and rewrites every id with it; ruft's
 //! [`Relabel`] does the rewriting inside the nodes.
 
+use crate::intern::Interner;
 use crate::model::{actor_id, node_id, Durable, ModelTimer, NodeData, NodeState, State, Wire};
 use crate::properties::Ghost;
 use ruft::{NodeId, Relabel};
@@ -10,6 +11,9 @@ use stateright::actor::Id;
 use stateright::util::DenseNatMap;
 use stateright::{Rewrite, RewritePlan};
 use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex};
 
 /// The renaming `plan` as a function on node ids.
 fn rename<S>(plan: &RewritePlan<Id, S>) -> impl Fn(NodeId) -> NodeId + '_ {
@@ -160,26 +164,33 @@ impl Ord for NodeState {
 /// `Representative` (nodes sorted by their state), except that timers that
 /// name a node (`ModelTimer::Transfer`) are renamed too; stateright keeps a
 /// timer set as it is, which offered a leader a transfer to itself.
-pub fn representative(state: &State) -> State {
+///
+/// Renamed node states are interned into `interner` and their renamings kept
+/// in `renamings`, so the next time the same node state is renamed the same
+/// way costs a lookup.
+pub fn representative(state: &State, renamings: &Renamings, interner: &Interner) -> State {
     // Node states never tie (each holds its id), so sorted ones map to
     // themselves: the renaming would be the identity.
     if state.actor_states.windows(2).all(|w| w[0] < w[1]) {
         return state.clone();
     }
     let plan = RewritePlan::<Id, _>::from_values_to_sort(&state.actor_states);
-    with_plan(state, &plan)
+    with_plan(state, &plan, Some((renamings, interner)))
 }
 
 /// `state` with its nodes renamed so that node `i` becomes node `order[i]`.
 fn renamed(state: &State, order: &[usize]) -> State {
     let plan = RewritePlan::<Id, _>::from_values_to_sort(order);
-    with_plan(state, &plan)
+    with_plan(state, &plan, None)
 }
 
+/// Where renamed node states are kept and made canonical.
+type Keep<'a> = Option<(&'a Renamings, &'a Interner)>;
+
 /// `state` rewritten by `plan`, timers included.
-fn with_plan(state: &State, plan: &RewritePlan<Id, DenseNatMap<Id, Id>>) -> State {
+fn with_plan(state: &State, plan: &RewritePlan<Id, DenseNatMap<Id, Id>>, keep: Keep) -> State {
     State {
-        actor_states: plan.reindex(&state.actor_states),
+        actor_states: renamed_nodes(&state.actor_states, plan, keep),
         network: state.network.rewrite(plan),
         // stateright's rewrite keeps a timer set as it is; transfer timers
         // name a node, so each set is rebuilt with its timers renamed.
@@ -198,6 +209,87 @@ fn with_plan(state: &State, plan: &RewritePlan<Id, DenseNatMap<Id, Id>>) -> Stat
         crashed: plan.reindex(&state.crashed),
         actor_storages: plan.reindex(&state.actor_storages),
         history: state.history.rewrite(plan),
+    }
+}
+
+/// `plan.reindex(nodes)`: node `i`, renamed, becomes node `plan(i)`. A
+/// renaming made before is handed out again.
+fn renamed_nodes(
+    nodes: &[Arc<NodeState>],
+    plan: &RewritePlan<Id, DenseNatMap<Id, Id>>,
+    keep: Keep,
+) -> Vec<Arc<NodeState>> {
+    let to: Vec<usize> = (0..nodes.len())
+        .map(|i| usize::from(plan.rewrite(&Id::from(i))))
+        .collect();
+    let mut out: Vec<Option<Arc<NodeState>>> = vec![None; nodes.len()];
+    for (st, &k) in nodes.iter().zip(&to) {
+        let renamed = match keep {
+            None => st.rewrite(plan),
+            Some((renamings, interner)) => renamings.get(st, &to).unwrap_or_else(|| {
+                let renamed = interner.intern(st.rewrite(plan));
+                renamings.put(st, &to, &renamed);
+                renamed
+            }),
+        };
+        out[k] = Some(renamed);
+    }
+    out.into_iter()
+        .map(|st| st.expect("a renaming is a permutation"))
+        .collect()
+}
+
+const RENAMING_SHARDS: usize = 64;
+const RENAMINGS_PER_SHARD: usize = 1024;
+
+type Renaming = (Arc<NodeState>, Vec<usize>, Arc<NodeState>);
+
+/// Node states renamed before, by (state, renaming): a symmetric search
+/// renames the same node state the same way over and over, and a renaming
+/// is a pure function of the two. A hit is checked with `==` (pointers
+/// first); the table is bounded (each shard is emptied when full), like the
+/// step cache's.
+pub struct Renamings {
+    shards: Vec<Mutex<HashMap<u64, Renaming>>>,
+}
+
+impl Default for Renamings {
+    fn default() -> Renamings {
+        Renamings {
+            shards: (0..RENAMING_SHARDS).map(|_| Mutex::default()).collect(),
+        }
+    }
+}
+
+impl Renamings {
+    fn key(st: &NodeState, to: &[usize]) -> u64 {
+        let mut h = crate::memo::hasher();
+        h.write_u64(st.fingerprint());
+        to.hash(&mut h);
+        h.finish()
+    }
+
+    fn shard(&self, key: u64) -> std::sync::MutexGuard<'_, HashMap<u64, Renaming>> {
+        match self.shards[(key as usize) % RENAMING_SHARDS].lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    fn get(&self, st: &Arc<NodeState>, to: &[usize]) -> Option<Arc<NodeState>> {
+        let key = Self::key(st, to);
+        let shard = self.shard(key);
+        let (before, order, after) = shard.get(&key)?;
+        (order == to && (Arc::ptr_eq(before, st) || **before == **st)).then(|| Arc::clone(after))
+    }
+
+    fn put(&self, st: &Arc<NodeState>, to: &[usize], renamed: &Arc<NodeState>) {
+        let key = Self::key(st, to);
+        let mut shard = self.shard(key);
+        if shard.len() >= RENAMINGS_PER_SHARD {
+            shard.clear();
+        }
+        shard.insert(key, (Arc::clone(st), to.to_vec(), Arc::clone(renamed)));
     }
 }
 
@@ -237,6 +329,42 @@ mod tests {
     use super::*;
     use crate::model::{ModelConfig, RuftModel};
     use stateright::{Model, Representative};
+
+    /// Along pseudo-random walks of the plain model, the representative made
+    /// with kept renamings (asked twice, so the second one hits) is the one
+    /// made from scratch, and a kept renaming is handed out as one pointer.
+    #[test]
+    fn a_kept_renaming_is_the_renaming() {
+        let model = RuftModel::new(ModelConfig::default());
+        let (renamings, interner) = (Renamings::default(), Interner::default());
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut renamed = 0;
+        for _walk in 0..100 {
+            let mut state = model.init_states().remove(0);
+            for _step in 0..30 {
+                let mut actions = Vec::new();
+                model.actions(&state, &mut actions);
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let Some(next) = (!actions.is_empty())
+                    .then(|| actions.swap_remove(seed as usize % actions.len()))
+                    .and_then(|a| model.next_state(&state, a))
+                else {
+                    break;
+                };
+                let first = representative(&next, &renamings, &interner);
+                let again = representative(&next, &renamings, &interner);
+                let plan = RewritePlan::<Id, _>::from_values_to_sort(&next.actor_states);
+                assert!(first == with_plan(&next, &plan, None) && again == first);
+                let shared = first.actor_states.iter().zip(&again.actor_states);
+                assert!(shared.clone().all(|(a, b)| Arc::ptr_eq(a, b)));
+                renamed += usize::from(first != next);
+                state = next;
+            }
+        }
+        assert!(renamed > 500, "the walks renamed states ({renamed})");
+    }
 
     #[test]
     fn every_permutation_is_visited_once() {
