@@ -1227,6 +1227,18 @@ impl Model for RuftModel {
             next.actor_states[i] = Arc::new(st);
         }
         record_client_events(&mut next);
+        // A state beyond the term bound is cut here, before the reductions
+        // below (which keep every term), and counted as `within_boundary`
+        // would count it: most successors at the bound are campaigns into
+        // the next term.
+        if next
+            .actor_states
+            .iter()
+            .any(|s| s.node.term() > Term(self.cfg.term_max))
+        {
+            self.cfg.cuts.term.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
         if self.cfg.drop_dead && self.cfg.network != NetworkKind::Duplicating {
             next = self.without_dead_messages(next);
         }

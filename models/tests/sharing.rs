@@ -33,12 +33,17 @@ fn a_kept_fingerprint_is_never_stale() {
             seed ^= seed << 13;
             seed ^= seed >> 7;
             seed ^= seed << 17;
-            let Some(next) = (!actions.is_empty())
-                .then(|| actions.swap_remove(seed as usize % actions.len()))
-                .and_then(|a| model.next_state(&state, a))
-            else {
+            // Successors within the bounds only (a step into a term
+            // beyond the bound has none).
+            let mut nexts: Vec<State> = actions
+                .into_iter()
+                .filter_map(|a| model.next_state(&state, a))
+                .filter(|s| model.within_boundary(s))
+                .collect();
+            if nexts.is_empty() {
                 break;
-            };
+            }
+            let next = nexts.swap_remove(seed as usize % nexts.len());
             for st in &next.actor_states {
                 let fresh = NodeData::clone(st);
                 assert_eq!(st.fingerprint(), fresh.fingerprint());
