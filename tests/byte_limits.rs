@@ -117,3 +117,19 @@ fn a_leader_refuses_proposals_beyond_the_uncommitted_byte_limit_until_they_are_a
         Err(Error::UncommittedBytesFull { max: 10 })
     );
 }
+
+/// The outbox is bounded too (`Config::outbox_max`): a message beyond the
+/// bound is dropped, as a lossy network would drop it, and counted in
+/// `Status::outbox_dropped`. A candidate of three with room for one
+/// message asks one peer for its vote.
+#[test]
+fn messages_beyond_the_outbox_bound_are_dropped_and_counted() {
+    let mut cfg = config(1, 3);
+    cfg.outbox_max = 1;
+    let mut n1 = block_on(Node::new(cfg, MemStorage::default())).unwrap();
+    assert_eq!(n1.status().outbox_dropped, 0);
+    block_on(n1.campaign()).unwrap();
+    assert_eq!(n1.status().outbox_dropped, 1, "the second vote request");
+    let rd = block_on(n1.ready()).unwrap();
+    assert_eq!(rd.messages.len(), 1);
+}
