@@ -481,6 +481,30 @@ mod tests {
         assert_eq!(read(3, 40), vec![1, 2, 3]);
     }
 
+    /// A read longer than one storage read ([`READ_CHUNK`] entries) goes on
+    /// in reads sized by the byte budget left, to the end or to the budget.
+    #[test]
+    fn a_long_read_goes_on_past_the_first_chunk() {
+        let n = 2 * READ_CHUNK as u64 + 10;
+        let mut s = MemStorage::default();
+        let three = |i| Entry::normal(k(1, i), vec![0u8; 3]);
+        s.append(&(1..=n).map(three).collect::<Vec<_>>()).unwrap();
+        let v = block_on(LogView::open(s)).unwrap();
+        let read = |bytes_max| {
+            let limit = Limit {
+                count_max: usize::MAX,
+                bytes_max,
+            };
+            block_on(v.entries_within(Index(1), Index(n + 1), limit)).unwrap()
+        };
+        let all = read(usize::MAX);
+        assert_eq!(
+            (all.len(), all.last().map(Entry::index)),
+            (n as usize, Some(Index(n)))
+        );
+        assert_eq!(read(3 * (READ_CHUNK + 100)).len(), READ_CHUNK + 100);
+    }
+
     #[test]
     fn in_memory_iteration_sees_storage_then_buffer() {
         let v = view();
