@@ -15,8 +15,8 @@
 //! hash alone, so the explored states are exactly those of the plain model
 //! (`models/tests/sharing.rs` compares whole searches with and without it).
 //!
-//! The table is bounded: each of its shards is emptied when it reaches its
-//! share of `capacity` entries. A kept step holds its node states alive, so
+//! The table is bounded ([`Kept`]): each of its shards is emptied when it
+//! reaches its share of `capacity` entries. A kept step holds its node states alive, so
 //! the bound is also a bound on the memory it can pin.
 
 use crate::model::{ModelTimer, NodeState, RaftActor, Wire};
@@ -92,46 +92,96 @@ struct Entry {
     outcome: Arc<Outcome>,
 }
 
-#[derive(Default)]
-struct Shard {
-    entries: HashMap<u64, Entry>,
-    hits: u64,
-    misses: u64,
-}
-
-/// Kept step results, shared by every actor and worker of one model.
-pub struct StepCache {
-    shards: Vec<Mutex<Shard>>,
-    shard_max: usize,
-}
-
-/// How often a step was found kept.
+/// How often a kept value was found.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CacheStats {
-    /// Steps handed out again.
+    /// Values handed out again.
     pub hits: u64,
-    /// Steps run (and kept).
+    /// Values looked for and not found (then computed and kept).
     pub misses: u64,
 }
 
-impl CacheStats {
-    /// Hits over all lookups, in percent (0 before any).
-    pub fn hit_percent(&self) -> f64 {
-        let all = self.hits + self.misses;
-        match all {
-            0 => 0.0,
-            _ => 100.0 * self.hits as f64 / all as f64,
+#[derive(Default)]
+struct Shard<E> {
+    entries: HashMap<u64, E>,
+    stats: CacheStats,
+}
+
+/// A bounded table of entries by 64-bit key, sharded so that two workers
+/// rarely wait on one lock; each shard is emptied when it reaches its share
+/// of the capacity. The caller checks that a found entry is the one it
+/// looked for (a key is a hash). Used for kept steps and kept renamings.
+pub struct Kept<E> {
+    shards: Vec<Mutex<Shard<E>>>,
+    shard_max: usize,
+}
+
+impl<E> Kept<E> {
+    /// A table of at most `capacity` entries (at least one per shard).
+    pub fn new(capacity: usize) -> Kept<E> {
+        Kept {
+            shards: (0..SHARDS)
+                .map(|_| {
+                    Mutex::new(Shard {
+                        entries: HashMap::new(),
+                        stats: CacheStats::default(),
+                    })
+                })
+                .collect(),
+            shard_max: (capacity / SHARDS).max(1),
         }
+    }
+
+    fn shard(&self, key: u64) -> std::sync::MutexGuard<'_, Shard<E>> {
+        match self.shards[(key as usize) % SHARDS].lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// What `hit` makes of the entry kept under `key`, if there is one and
+    /// `hit` accepts it; counts a hit or a miss.
+    pub fn find<R>(&self, key: u64, hit: impl FnOnce(&E) -> Option<R>) -> Option<R> {
+        let mut shard = self.shard(key);
+        let found = shard.entries.get(&key).and_then(hit);
+        match found {
+            Some(_) => shard.stats.hits += 1,
+            None => shard.stats.misses += 1,
+        }
+        found
+    }
+
+    /// Keeps `entry` under `key` (emptying its shard first if it is full).
+    pub fn put(&self, key: u64, entry: E) {
+        let mut shard = self.shard(key);
+        if shard.entries.len() >= self.shard_max {
+            shard.entries.clear();
+        }
+        shard.entries.insert(key, entry);
+    }
+
+    /// Hits and misses so far.
+    pub fn stats(&self) -> CacheStats {
+        let mut stats = CacheStats::default();
+        for shard in &self.shards {
+            let shard = match shard.lock() {
+                Ok(guard) => guard,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            stats.hits += shard.stats.hits;
+            stats.misses += shard.stats.misses;
+        }
+        stats
     }
 }
 
+/// Kept step results, shared by every actor and worker of one model.
+pub struct StepCache(Kept<Entry>);
+
 impl StepCache {
-    /// A table of at most `capacity` steps (at least one per shard).
+    /// A table of at most `capacity` steps.
     pub fn new(capacity: usize) -> StepCache {
-        StepCache {
-            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
-            shard_max: (capacity / SHARDS).max(1),
-        }
+        StepCache(Kept::new(capacity))
     }
 
     fn key(before: &NodeState, event: &StepEvent) -> u64 {
@@ -141,38 +191,18 @@ impl StepCache {
         h.finish()
     }
 
-    fn shard(&self, key: u64) -> std::sync::MutexGuard<'_, Shard> {
-        match self.shards[(key as usize) % SHARDS].lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        }
-    }
-
     /// The kept result of stepping `before` with `event`, if there is one.
     pub fn get(&self, before: &NodeState, event: &StepEvent) -> Option<Arc<Outcome>> {
-        let key = Self::key(before, event);
-        let mut shard = self.shard(key);
-        let found = shard
-            .entries
-            .get(&key)
-            .filter(|e| e.event == *event && e.before == *before)
-            .map(|e| Arc::clone(&e.outcome));
-        match found {
-            Some(_) => shard.hits += 1,
-            None => shard.misses += 1,
-        }
-        found
+        self.0.find(Self::key(before, event), |e| {
+            (e.event == *event && e.before == *before).then(|| Arc::clone(&e.outcome))
+        })
     }
 
     /// Keeps the result of stepping `before` with `event`.
     pub fn put(&self, before: NodeState, event: StepEvent, outcome: Outcome) {
         let key = Self::key(&before, &event);
-        let mut shard = self.shard(key);
-        if shard.entries.len() >= self.shard_max {
-            shard.entries.clear();
-        }
         let outcome = Arc::new(outcome);
-        shard.entries.insert(
+        self.0.put(
             key,
             Entry {
                 before,
@@ -184,27 +214,6 @@ impl StepCache {
 
     /// Hits and misses so far.
     pub fn stats(&self) -> CacheStats {
-        let mut stats = CacheStats::default();
-        for shard in &self.shards {
-            let shard = match shard.lock() {
-                Ok(guard) => guard,
-                Err(poisoned) => poisoned.into_inner(),
-            };
-            stats.hits += shard.hits;
-            stats.misses += shard.misses;
-        }
-        stats
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hit_percent_is_hits_over_lookups() {
-        assert_eq!(CacheStats::default().hit_percent(), 0.0);
-        let s = CacheStats { hits: 3, misses: 1 };
-        assert_eq!(s.hit_percent(), 75.0);
+        self.0.stats()
     }
 }

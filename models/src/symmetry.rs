@@ -6,14 +6,14 @@
 use crate::intern::Interner;
 use crate::model::{actor_id, node_id, Durable, ModelTimer, NodeData, NodeState, State, Wire};
 use crate::properties::Ghost;
+use crate::step_cache::Kept;
 use ruft::{NodeId, Relabel};
 use stateright::actor::Id;
 use stateright::util::DenseNatMap;
 use stateright::{Rewrite, RewritePlan};
 use std::cmp::Ordering;
-use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// The renaming `plan` as a function on node ids.
 fn rename<S>(plan: &RewritePlan<Id, S>) -> impl Fn(NodeId) -> NodeId + '_ {
@@ -239,25 +239,20 @@ fn renamed_nodes(
         .collect()
 }
 
-const RENAMING_SHARDS: usize = 64;
-const RENAMINGS_PER_SHARD: usize = 1024;
+/// Renamings kept per model.
+const RENAMINGS_MAX: usize = 1 << 16;
 
 type Renaming = (Arc<NodeState>, Vec<usize>, Arc<NodeState>);
 
 /// Node states renamed before, by (state, renaming): a symmetric search
 /// renames the same node state the same way over and over, and a renaming
 /// is a pure function of the two. A hit is checked with `==` (pointers
-/// first); the table is bounded (each shard is emptied when full), like the
-/// step cache's.
-pub struct Renamings {
-    shards: Vec<Mutex<HashMap<u64, Renaming>>>,
-}
+/// first); the table is bounded like the step cache's ([`Kept`]).
+pub struct Renamings(Kept<Renaming>);
 
 impl Default for Renamings {
     fn default() -> Renamings {
-        Renamings {
-            shards: (0..RENAMING_SHARDS).map(|_| Mutex::default()).collect(),
-        }
+        Renamings(Kept::new(RENAMINGS_MAX))
     }
 }
 
@@ -269,27 +264,16 @@ impl Renamings {
         h.finish()
     }
 
-    fn shard(&self, key: u64) -> std::sync::MutexGuard<'_, HashMap<u64, Renaming>> {
-        match self.shards[(key as usize) % RENAMING_SHARDS].lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        }
-    }
-
     fn get(&self, st: &Arc<NodeState>, to: &[usize]) -> Option<Arc<NodeState>> {
-        let key = Self::key(st, to);
-        let shard = self.shard(key);
-        let (before, order, after) = shard.get(&key)?;
-        (order == to && (Arc::ptr_eq(before, st) || **before == **st)).then(|| Arc::clone(after))
+        self.0.find(Self::key(st, to), |(before, order, after)| {
+            (order == to && (Arc::ptr_eq(before, st) || **before == **st))
+                .then(|| Arc::clone(after))
+        })
     }
 
     fn put(&self, st: &Arc<NodeState>, to: &[usize], renamed: &Arc<NodeState>) {
-        let key = Self::key(st, to);
-        let mut shard = self.shard(key);
-        if shard.len() >= RENAMINGS_PER_SHARD {
-            shard.clear();
-        }
-        shard.insert(key, (Arc::clone(st), to.to_vec(), Arc::clone(renamed)));
+        let entry = (Arc::clone(st), to.to_vec(), Arc::clone(renamed));
+        self.0.put(Self::key(st, to), entry);
     }
 }
 
@@ -337,32 +321,16 @@ mod tests {
     fn a_kept_renaming_is_the_renaming() {
         let model = RuftModel::new(ModelConfig::default());
         let (renamings, interner) = (Renamings::default(), Interner::default());
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
         let mut renamed = 0;
-        for _walk in 0..100 {
-            let mut state = model.init_states().remove(0);
-            for _step in 0..30 {
-                let mut actions = Vec::new();
-                model.actions(&state, &mut actions);
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                let Some(next) = (!actions.is_empty())
-                    .then(|| actions.swap_remove(seed as usize % actions.len()))
-                    .and_then(|a| model.next_state(&state, a))
-                else {
-                    break;
-                };
-                let first = representative(&next, &renamings, &interner);
-                let again = representative(&next, &renamings, &interner);
-                let plan = RewritePlan::<Id, _>::from_values_to_sort(&next.actor_states);
-                assert!(first == with_plan(&next, &plan, None) && again == first);
-                let shared = first.actor_states.iter().zip(&again.actor_states);
-                assert!(shared.clone().all(|(a, b)| Arc::ptr_eq(a, b)));
-                renamed += usize::from(first != next);
-                state = next;
-            }
-        }
+        crate::walk::visit_walks(&model, 0x9e37_79b9_7f4a_7c15, 100, 30, |_, next| {
+            let first = representative(next, &renamings, &interner);
+            let again = representative(next, &renamings, &interner);
+            let plan = RewritePlan::<Id, _>::from_values_to_sort(&next.actor_states);
+            assert!(first == with_plan(next, &plan, None) && again == first);
+            let shared = first.actor_states.iter().zip(&again.actor_states);
+            assert!(shared.clone().all(|(a, b)| Arc::ptr_eq(a, b)));
+            renamed += usize::from(first != *next);
+        });
         assert!(renamed > 500, "the walks renamed states ({renamed})");
     }
 

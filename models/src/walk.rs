@@ -44,7 +44,6 @@ pub fn simulate(
         reached: Vec::new(),
         interrupted: false,
     };
-    let mut actions = Vec::new();
     while walks.runs < runs_max && time_max.is_none_or(|t| start.elapsed() < t) {
         if crate::interrupt::requested() {
             walks.interrupted = true;
@@ -74,13 +73,7 @@ pub fn simulate(
                     _ => {}
                 }
             }
-            actions.clear();
-            model.actions(&state, &mut actions);
-            let mut options: Vec<(Action, State)> = actions
-                .drain(..)
-                .filter_map(|a| model.next_state(&state, a.clone()).map(|s| (a, s)))
-                .filter(|(_, s)| model.within_boundary(s))
-                .collect();
+            let mut options = successors(model, &state);
             if options.is_empty() {
                 break;
             }
@@ -91,6 +84,43 @@ pub fn simulate(
         }
     }
     walks
+}
+
+/// Every action enabled in `state` with its next state, within the bounds.
+pub fn successors(model: &RuftModel, state: &State) -> Vec<(Action, State)> {
+    let mut actions: Vec<Action> = Vec::new();
+    model.actions(state, &mut actions);
+    actions
+        .into_iter()
+        .filter_map(|a| model.next_state(state, a.clone()).map(|s| (a, s)))
+        .filter(|(_, s)| model.within_boundary(s))
+        .collect()
+}
+
+/// `runs` random walks of at most `steps_max` steps from the initial state,
+/// reproducible from `seed`, calling `visit` with each step's state before
+/// and after: the tests' way to look at many reachable states cheaply.
+pub fn visit_walks(
+    model: &RuftModel,
+    seed: u64,
+    runs: usize,
+    steps_max: usize,
+    mut visit: impl FnMut(&State, &State),
+) {
+    use rand::{RngExt, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    for _ in 0..runs {
+        let mut state = model.init_states().remove(0);
+        for _ in 0..steps_max {
+            let mut options = successors(model, &state);
+            if options.is_empty() {
+                break;
+            }
+            let (_, next) = options.swap_remove(rng.random_range(0..options.len()));
+            visit(&state, &next);
+            state = next;
+        }
+    }
 }
 
 /// The state after the first action enabled in `state` whose printed form

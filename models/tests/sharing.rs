@@ -6,6 +6,7 @@
 use ruft_models::config::STEP_CACHE_DEFAULT;
 use ruft_models::model::{Durability, ModelConfig, NodeData, RuftModel, State};
 use ruft_models::search::{explore, SearchOptions};
+use ruft_models::walk::visit_walks;
 use stateright::Model;
 use std::sync::Arc;
 
@@ -23,35 +24,14 @@ fn a_kept_fingerprint_is_never_stale() {
         in_flight_max: 4,
         ..ModelConfig::default()
     });
-    let mut seed = 0x2545_f491_4f6c_dd1du64;
     let mut checked = 0;
-    for _walk in 0..200 {
-        let mut state = model.init_states().remove(0);
-        for _step in 0..40 {
-            let mut actions = Vec::new();
-            model.actions(&state, &mut actions);
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            // Successors within the bounds only (a step into a term
-            // beyond the bound has none).
-            let mut nexts: Vec<State> = actions
-                .into_iter()
-                .filter_map(|a| model.next_state(&state, a))
-                .filter(|s| model.within_boundary(s))
-                .collect();
-            if nexts.is_empty() {
-                break;
-            }
-            let next = nexts.swap_remove(seed as usize % nexts.len());
-            for st in &next.actor_states {
-                let fresh = NodeData::clone(st);
-                assert_eq!(st.fingerprint(), fresh.fingerprint());
-                checked += 1;
-            }
-            state = next;
+    visit_walks(&model, 0x2545_f491_4f6c_dd1d, 200, 40, |_, next| {
+        for st in &next.actor_states {
+            let fresh = NodeData::clone(st);
+            assert_eq!(st.fingerprint(), fresh.fingerprint());
+            checked += 1;
         }
-    }
+    });
     assert!(
         checked > 10_000,
         "the walks went somewhere ({checked} node states)"
