@@ -246,6 +246,7 @@ impl<S: LogStorage> LogView<S> {
             let mut chunk = self.storage.entries(at, end).await?;
             let fit = budget.fit(&chunk);
             chunk_len = budget.next_read(chunk_len);
+            debug_assert!(chunk_len > 0, "every read of the stored log moves on");
             let full = fit < chunk.len();
             chunk.truncate(fit);
             if out.is_empty() {
@@ -503,6 +504,108 @@ mod tests {
             (n as usize, Some(Index(n)))
         );
         assert_eq!(read(3 * (READ_CHUNK + 100)).len(), READ_CHUNK + 100);
+    }
+
+    /// Storage that records the range of every entry read it is asked for.
+    struct Counting {
+        inner: MemStorage,
+        reads: std::sync::Mutex<Vec<(u64, u64)>>,
+    }
+
+    #[async_trait::async_trait]
+    impl LogStorage for Counting {
+        async fn initial_state(&self) -> crate::StorageResult<crate::HardState> {
+            self.inner.initial_state().await
+        }
+        async fn first_index(&self) -> crate::StorageResult<Index> {
+            self.inner.first_index().await
+        }
+        async fn last_index(&self) -> crate::StorageResult<Index> {
+            self.inner.last_index().await
+        }
+        async fn term(&self, index: Index) -> crate::StorageResult<Term> {
+            self.inner.term(index).await
+        }
+        async fn entries(&self, low: Index, high: Index) -> crate::StorageResult<Vec<Entry>> {
+            self.reads.lock().unwrap().push((low.0, high.0));
+            self.inner.entries(low, high).await
+        }
+        async fn snapshot(&self) -> crate::StorageResult<crate::Snapshot> {
+            self.inner.snapshot().await
+        }
+    }
+
+    /// A view over `n` stored entries of `size` bytes each, counting reads.
+    fn counted(n: u64, size: usize) -> LogView<Counting> {
+        let mut s = MemStorage::default();
+        let sized = |i| Entry::normal(k(1, i), vec![0u8; size]);
+        s.append(&(1..=n).map(sized).collect::<Vec<_>>()).unwrap();
+        let counting = Counting {
+            inner: s,
+            reads: std::sync::Mutex::new(Vec::new()),
+        };
+        block_on(LogView::open(counting)).unwrap()
+    }
+
+    #[test]
+    fn the_second_read_asks_for_what_the_budget_left_holds() {
+        let chunk = READ_CHUNK as u64;
+        let v = counted(chunk + 20_000, 10);
+        // Room for the first chunk and 10,000 more entries of 10 bytes.
+        let limit = Limit {
+            count_max: usize::MAX,
+            bytes_max: 10 * (READ_CHUNK + 10_000),
+        };
+        let got = block_on(v.entries_within(Index(1), Index(chunk + 20_001), limit)).unwrap();
+        assert_eq!(got.len(), READ_CHUNK + 10_000);
+        // After 4,096 entries of 10 bytes, 100,000 bytes are left: the second
+        // read asks for 10,001 entries (one more than fit, to know it is full),
+        // not for a doubled chunk nor for everything stored.
+        let reads = v.storage.reads.lock().unwrap().clone();
+        assert_eq!(
+            reads,
+            vec![(1, chunk + 1), (chunk + 1, chunk + 10_002)],
+            "a large budget is read in two calls sized by the average entry"
+        );
+    }
+
+    #[test]
+    fn with_no_byte_bound_the_reads_double() {
+        let chunk = READ_CHUNK as u64;
+        let v = counted(8 * chunk, 1);
+        let unbounded = Limit {
+            count_max: usize::MAX,
+            bytes_max: usize::MAX,
+        };
+        let got = block_on(v.entries_within(Index(1), Index(8 * chunk + 1), unbounded)).unwrap();
+        assert_eq!(got.len(), 8 * READ_CHUNK);
+        let reads = v.storage.reads.lock().unwrap().clone();
+        assert_eq!(
+            reads,
+            vec![(1, chunk + 1), (chunk + 1, 8 * chunk + 1)],
+            "the budget left holds everything: the second read takes the rest"
+        );
+    }
+
+    #[test]
+    fn a_read_ends_at_the_first_entry_that_does_not_fit() {
+        let mut s = MemStorage::default();
+        let sized = |i, size| Entry::normal(k(1, i), vec![0u8; size]);
+        s.append(&[sized(1, 10), sized(2, 10), sized(3, 100)])
+            .unwrap();
+        let mut v = block_on(LogView::open(s)).unwrap();
+        v.append_local(&[sized(4, 1)]);
+        let limit = Limit {
+            count_max: usize::MAX,
+            bytes_max: 25,
+        };
+        let got = block_on(v.entries_within(Index(1), Index(5), limit)).unwrap();
+        let indexes: Vec<Index> = got.iter().map(Entry::index).collect();
+        assert_eq!(
+            indexes,
+            vec![Index(1), Index(2)],
+            "entry 4 would fit, but after 3 it would leave a gap"
+        );
     }
 
     #[test]

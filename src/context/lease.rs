@@ -88,3 +88,73 @@ impl<S: LogStorage> Context<S> {
         self.leader().filter(|_| in_lease)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{
+        Config, DropReason, EntryKey, Index, MemStorage, Message, MessageVariant, Node, NodeId,
+        StepOutcome, Term,
+    };
+    use futures::executor::block_on;
+
+    fn vote_request(term: u64) -> Message {
+        let last = EntryKey::default();
+        let variant = MessageVariant::RequestVote {
+            last,
+            transfer: false,
+        };
+        Message::new(NodeId(3), Term(term), NodeId(1), variant)
+    }
+
+    /// n1, with check-quorum, following n2 in term 2 after a heartbeat.
+    fn follower_in_lease() -> Node<MemStorage> {
+        let members = [NodeId(1), NodeId(2), NodeId(3)];
+        let config = Config {
+            check_quorum: true,
+            ..Config::new(NodeId(1), members)
+        };
+        let mut node = block_on(Node::new(config, MemStorage::default())).unwrap();
+        let beat = MessageVariant::Heartbeat {
+            commit: Index(0),
+            read: None,
+        };
+        let heard = Message::new(NodeId(2), Term(2), NodeId(1), beat);
+        assert_eq!(block_on(node.step(heard)).unwrap(), StepOutcome::Handled);
+        assert_eq!(node.status().leader, Some(NodeId(2)));
+        node
+    }
+
+    #[test]
+    fn only_a_newer_vote_request_meets_the_leaders_lease() {
+        let mut node = follower_in_lease();
+        let asked = [(3, true), (2, false), (1, false)];
+        for (term, ignored) in asked {
+            assert_eq!(
+                node.lease_ignores(&vote_request(term)),
+                ignored,
+                "term {term}"
+            );
+        }
+        let beat = MessageVariant::Heartbeat {
+            commit: Index(0),
+            read: None,
+        };
+        let newer_beat = Message::new(NodeId(3), Term(3), NodeId(1), beat);
+        assert!(
+            !node.lease_ignores(&newer_beat),
+            "a heartbeat unseats no one"
+        );
+        // The query and the step agree.
+        let outcome = block_on(node.step(vote_request(3))).unwrap();
+        let leader = NodeId(2);
+        assert_eq!(
+            outcome,
+            StepOutcome::Dropped(DropReason::LeaderLease { leader })
+        );
+        let lease = Config::new(NodeId(1), [NodeId(1)]).election_tick;
+        for _ in 0..lease.0 {
+            block_on(node.tick()).unwrap();
+        }
+        assert!(!node.lease_ignores(&vote_request(3)), "the lease ran out");
+    }
+}
