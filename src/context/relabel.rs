@@ -267,10 +267,10 @@ mod tests {
             leader.propose_conf_change(ConfChange::Simple(MemberChange::Remove(NodeId(1)))),
         )
         .unwrap();
-        let outcome = block_on(leader.transfer_leader(NodeId(2))).unwrap();
+        let outcome = block_on(leader.transfer_leader(NodeId(3))).unwrap();
         assert_eq!(outcome, StepOutcome::Handled);
         let renamed = leader.relabel(&swap_1_3);
-        assert_eq!(renamed.status().transfer, Some(NodeId(2)));
+        assert_eq!(renamed.status().transfer, Some(NodeId(1)), "n3 is now n1");
         // The change is not yet written: it sits among the unstable entries.
         assert!(renamed.log().persisted() < appended);
         let written = block_on(renamed.entries(appended.index, appended.index.next())).unwrap();
