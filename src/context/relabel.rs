@@ -260,6 +260,29 @@ mod tests {
     }
 
     #[test]
+    fn stored_state_names_the_new_members() {
+        let mut storage = MemStorage::default();
+        let snap_key = EntryKey::new(Term(1), Index(2));
+        let snap = Snapshot::new(snap_key, [NodeId(1), NodeId(2)], "data");
+        storage.apply_snapshot(snap).unwrap();
+        let add = |id| ConfChange::Simple(MemberChange::AddVoter(NodeId(id)));
+        let change = Entry::conf_change(EntryKey::new(Term(1), Index(3)), add(1));
+        storage.append(std::slice::from_ref(&change)).unwrap();
+        let renamed = storage.relabel(&swap_1_3);
+        let voters: Vec<NodeId> = renamed
+            .stored_snapshot()
+            .meta
+            .voters
+            .iter()
+            .copied()
+            .collect();
+        assert_eq!(voters, [NodeId(2), NodeId(3)], "the snapshot's members");
+        let stored = renamed.stored_entries();
+        assert_eq!(stored[0].as_conf_change(), Some(&add(3)), "a stored change");
+        assert_eq!(renamed.relabel(&swap_1_3), storage, "a swap undoes itself");
+    }
+
+    #[test]
     fn a_leader_renamed_mid_transfer_and_mid_change_keeps_both() {
         let mut leader = leader_with_queued_appends();
         run_ready(&mut leader);
