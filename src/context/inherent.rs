@@ -147,4 +147,22 @@ mod tests {
         let one = election_timeout_in(7, NodeId(2), Term(4), Tick(3), Tick(4));
         assert_eq!(one, Tick(3), "a range of one value");
     }
+
+    /// The catalogue's wrong quorum rules are wrong by exactly one voter:
+    /// the bugs they stand for, and the reason the gate must catch them.
+    #[test]
+    fn the_mutants_quorum_rules_fall_one_short() {
+        let rules: Vec<(usize, usize, usize)> = (1..=6)
+            .map(|n| (quorum(n), half(n), one_short(n)))
+            .collect();
+        let want = [
+            (1, 0, 1),
+            (2, 1, 1),
+            (2, 1, 1),
+            (3, 2, 2),
+            (3, 2, 2),
+            (4, 3, 3),
+        ];
+        assert_eq!(rules, want, "(majority, half, one short) of 1..=6 voters");
+    }
 }
