@@ -78,3 +78,79 @@ impl<S: LogStorage> Context<S> {
         }
     }
 }
+
+/// Each group of assertions fires on a state that breaks it: a check that
+/// can never fail would prove nothing (debug builds only, where they run).
+#[cfg(all(test, debug_assertions))]
+mod tests {
+    use super::super::membership::Handed;
+    use super::super::role::{RoleState, Transfer};
+    use super::super::Context;
+    use crate::{ConfChange, Config, Index, MemStorage, NodeId};
+    use futures::executor::block_on;
+
+    /// n1 of `voters` voters, having campaigned (`pre_vote`: for pre-votes).
+    fn campaigned(voters: u64, pre_vote: bool) -> Context<MemStorage> {
+        let config = Config {
+            pre_vote,
+            ..Config::new(NodeId(1), (1..=voters).map(NodeId))
+        };
+        let mut ctx = block_on(Context::open(config, MemStorage::default())).unwrap();
+        block_on(ctx.on_hup()).unwrap();
+        ctx.check_invariants();
+        ctx
+    }
+
+    #[test]
+    #[should_panic(expected = "committed <= last index")]
+    fn a_commit_index_beyond_the_log() {
+        let mut ctx = campaigned(3, false);
+        ctx.hard.committed_index = Index(9);
+        ctx.check_invariants();
+    }
+
+    #[test]
+    #[should_panic(expected = "a candidate votes for itself")]
+    fn a_candidate_without_its_own_vote() {
+        let mut ctx = campaigned(3, false);
+        let RoleState::Candidate { votes } = &mut ctx.role else {
+            panic!("n1 campaigned");
+        };
+        votes.insert(NodeId(1), false);
+        ctx.check_invariants();
+    }
+
+    #[test]
+    #[should_panic(expected = "a pre-candidate counts its own pre-vote")]
+    fn a_pre_candidate_without_its_own_pre_vote() {
+        let mut ctx = campaigned(3, true);
+        let RoleState::PreCandidate { votes } = &mut ctx.role else {
+            panic!("n1 asked for pre-votes");
+        };
+        votes.clear();
+        ctx.check_invariants();
+    }
+
+    #[test]
+    #[should_panic(expected = "the target is another voter")]
+    fn a_leader_transferring_to_itself() {
+        let mut ctx = campaigned(1, false);
+        let RoleState::Leader { transfer, .. } = &mut ctx.role else {
+            panic!("a single voter wins at once");
+        };
+        *transfer = Some(Transfer {
+            target: NodeId(1),
+            period_ended: false,
+        });
+        ctx.check_invariants();
+    }
+
+    #[test]
+    #[should_panic(expected = "configuration entries take effect in log order")]
+    fn configuration_entries_out_of_order() {
+        let mut ctx = campaigned(1, false);
+        let leave = || Handed::Change(ConfChange::LeaveJoint);
+        ctx.handed_confs = vec![(Index(2), leave()), (Index(1), leave())];
+        ctx.check_invariants();
+    }
+}
