@@ -276,4 +276,35 @@ mod tests {
         range.election_timeout_range = Some((Tick(30), Tick(31)));
         assert_eq!(range.validate(), Ok(()));
     }
+
+    /// Every bound is checked on its own, and its edge value is allowed.
+    #[test]
+    fn each_bound_is_refused_alone_and_its_edge_is_allowed() {
+        let ok = Config::new(NodeId(1), [NodeId(1), NodeId(2)]);
+        let zeroed: [fn(&mut Config); 5] = [
+            |c| c.append_entries_max = 0,
+            |c| c.inflight_max = 0,
+            |c| c.uncommitted_entries_max = 0,
+            |c| c.outbox_max = 0,
+            |c| c.reads_max = 0,
+        ];
+        for (i, zero) in zeroed.iter().enumerate() {
+            let mut c = ok.clone();
+            zero(&mut c);
+            assert!(c.validate().is_err(), "bound {i} set to 0 alone");
+        }
+        let mut edge = ok.clone();
+        let tick = edge.election_tick;
+        edge.election_timeout_range = Some((tick, Tick(tick.0 + 1)));
+        assert_eq!(edge.validate(), Ok(()), "min = election_tick");
+        let longest = Tick(ELECTION_TICK_MAX.0 * 2);
+        edge.election_timeout_range = Some((tick, longest));
+        assert_eq!(
+            edge.validate(),
+            Ok(()),
+            "max = twice the longest election_tick"
+        );
+        edge.election_timeout_range = Some((tick, Tick(longest.0 + 1)));
+        assert!(edge.validate().is_err(), "max beyond it");
+    }
 }

@@ -88,6 +88,7 @@ fn a_term_change_is_traced_with_both_terms() {
         block_on(node.step(from_n2(3, heartbeat()))).unwrap();
     });
     assert_eq!(terms, ["term change node=n1 from=0 to=3"]);
+    assert_eq!(node.term(), Term(3));
 }
 
 #[test]

@@ -193,9 +193,15 @@ mod tests {
 
     #[test]
     fn a_relabelled_leader_is_the_same_leader_under_other_names() {
-        let leader = leader_with_queued_appends();
+        let mut leader = leader_with_queued_appends();
+        // A read n3 forwarded waits for the leader's first commit.
+        let read = MessageVariant::ReadIndexForward { ctx: "r".into() };
+        let forwarded = Message::new(NodeId(3), Term(1), NodeId(1), read);
+        assert_eq!(block_on(leader.step(forwarded)), Ok(StepOutcome::Handled));
         let mut renamed = leader.relabel(&swap_1_3);
         assert_eq!(renamed.relabel(&swap_1_3), leader, "a swap undoes itself");
+        let unnamed = renamed.relabel(&|id| id);
+        assert_eq!(unnamed, renamed, "the identity changes nothing");
 
         let status = renamed.status();
         assert_eq!((status.id, status.role), (NodeId(3), Role::Leader));
