@@ -1,6 +1,9 @@
-//! The engine's tracing events are part of what it promises: a role change,
-//! a term change and a drop are each traced once, when they happen, and
-//! only then. These transcripts capture the events of a few steps.
+//! The engine's tracing events are part of what it promises
+//! (`src/utils/trace.rs` lists them): a role change, a term change, a vote,
+//! a commit, a transfer, a membership change, a restored snapshot and a
+//! drop or refusal are each traced once, when they happen, and only then.
+//! These transcripts capture the events of a few steps, and of a small
+//! cluster's election, commit, transfer and membership change.
 
 use futures::executor::block_on;
 use ruft::{
@@ -106,5 +109,90 @@ fn a_dropped_message_is_traced_with_its_reason() {
         drops,
         ["drop node=n1 msg=n2->n1 RequestVote{t2, last 0@0} \
           reason=StaleTerm { term: Term(2), current: Term(3) }"]
+    );
+}
+
+/// A cluster's life in one transcript: every kind of event below is traced
+/// where it happens, naming the node and what changed.
+#[test]
+fn votes_commits_transfers_and_membership_changes_are_traced() {
+    use ruft::{ConfChange, MemberChange};
+    use ruft_models::driver::Cluster;
+    let mut cluster = Cluster::with_voters(4, 3, |_| {});
+    let (n1, n2, n4) = (NodeId(1), NodeId(2), NodeId(4));
+    let lines = traced("ruft:", || {
+        cluster.campaign(n1).unwrap();
+        cluster.deliver_all(1_000).unwrap();
+        cluster.propose(n1, "x".into()).unwrap();
+        cluster.deliver_all(1_000).unwrap();
+        cluster.transfer_leader(n1, n2).unwrap();
+        cluster.deliver_all(1_000).unwrap();
+        let add = ConfChange::Simple(MemberChange::AddVoter(n4));
+        cluster.propose_conf_change(n2, add).unwrap();
+        cluster.deliver_all(1_000).unwrap();
+        cluster.heartbeat(n2).unwrap();
+        cluster.deliver_all(1_000).unwrap();
+    });
+    let want = [
+        "term: term change node=n1 from=0 to=1",
+        "role: role change node=n1 term=1 from=Follower to=Candidate",
+        "term: term change node=n2 from=0 to=1",
+        "vote: vote node=n2 term=1 candidate=n1 granted=true transfer=false",
+        "term: term change node=n3 from=0 to=1",
+        "vote: vote node=n3 term=1 candidate=n1 granted=true transfer=false",
+        "role: role change node=n1 term=1 from=Candidate to=Leader",
+        "drop: drop node=n1 msg=n3->n1 Vote{t1, granted} reason=NotForRole { role: Leader }",
+        "commit: commit node=n1 term=1 from=0 to=1",
+        "commit: commit node=n2 term=1 from=0 to=1",
+        "commit: commit node=n3 term=1 from=0 to=1",
+        "commit: commit node=n1 term=1 from=1 to=2",
+        "transfer: transfer node=n1 target=n2 what=\"started\"",
+        "transfer: transfer node=n1 target=n2 what=\"target caught up\"",
+        "transfer: transfer node=n2 target=n1 what=\"asked to campaign by\"",
+        "term: term change node=n2 from=1 to=2",
+        "role: role change node=n2 term=2 from=Follower to=Candidate",
+        "term: term change node=n1 from=1 to=2",
+        "role: role change node=n1 term=2 from=Leader to=Follower",
+        "vote: vote node=n1 term=2 candidate=n2 granted=true transfer=true",
+        "term: term change node=n3 from=1 to=2",
+        "vote: vote node=n3 term=2 candidate=n2 granted=true transfer=true",
+        "role: role change node=n2 term=2 from=Candidate to=Leader",
+        "drop: drop node=n2 msg=n3->n2 Vote{t2, granted} reason=NotForRole { role: Leader }",
+        "commit: commit node=n2 term=2 from=1 to=3",
+        "commit: commit node=n1 term=2 from=2 to=3",
+        "commit: commit node=n3 term=2 from=1 to=3",
+        "commit: commit node=n2 term=2 from=3 to=4",
+        "membership: membership change node=n2 index=4 change=+v4 next=Membership { incoming: {NodeId(1), NodeId(2), NodeId(3), NodeId(4)}, outgoing: None, learners: {}, auto_leave: false }",
+        "term: term change node=n4 from=0 to=2",
+        "commit: commit node=n4 term=2 from=0 to=4",
+        "membership: membership change node=n4 index=4 change=+v4 next=Membership { incoming: {NodeId(1), NodeId(2), NodeId(3), NodeId(4)}, outgoing: None, learners: {}, auto_leave: false }",
+        "commit: commit node=n1 term=2 from=3 to=4",
+        "membership: membership change node=n1 index=4 change=+v4 next=Membership { incoming: {NodeId(1), NodeId(2), NodeId(3), NodeId(4)}, outgoing: None, learners: {}, auto_leave: false }",
+        "commit: commit node=n3 term=2 from=3 to=4",
+        "membership: membership change node=n3 index=4 change=+v4 next=Membership { incoming: {NodeId(1), NodeId(2), NodeId(3), NodeId(4)}, outgoing: None, learners: {}, auto_leave: false }",
+    ];
+    assert_eq!(lines, want);
+}
+
+#[test]
+fn a_restored_snapshot_and_a_refused_message_are_traced() {
+    let mut node = n1();
+    let members = [NodeId(1), NodeId(2), NodeId(3)];
+    let last = EntryKey::new(Term(1), Index(5));
+    let snapshot = Box::new(ruft::Snapshot::new(last, members, "state"));
+    let install = from_n2(1, MessageVariant::InstallSnapshot { snapshot });
+    let misaddressed = Message::new(NodeId(2), Term(1), NodeId(3), heartbeat());
+    let lines = traced("ruft:", || {
+        block_on(node.step(install)).unwrap();
+        assert!(block_on(node.step(misaddressed)).is_err());
+    });
+    assert_eq!(
+        lines,
+        [
+            "term: term change node=n1 from=0 to=1",
+            "snapshot: restored snapshot node=n1 term=1 key=5@1",
+            "drop: refused node=n1 msg=n2->n3 Heartbeat{t1, commit 0} \
+             error=message for n3 delivered to n1",
+        ]
     );
 }
