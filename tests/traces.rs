@@ -7,7 +7,8 @@
 
 use futures::executor::block_on;
 use ruft::{
-    Config, EntryKey, Index, MemStorage, Message, MessageVariant, Node, NodeId, Role, Term,
+    ConfChange, Config, Entry, EntryKey, Index, MemStorage, MemberChange, Message, MessageVariant,
+    Node, NodeId, Role, Term,
 };
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -116,7 +117,6 @@ fn a_dropped_message_is_traced_with_its_reason() {
 /// where it happens, naming the node and what changed.
 #[test]
 fn votes_commits_transfers_and_membership_changes_are_traced() {
-    use ruft::{ConfChange, MemberChange};
     use ruft_models::driver::Cluster;
     let mut cluster = Cluster::with_voters(4, 3, |_| {});
     let (n1, n2, n4) = (NodeId(1), NodeId(2), NodeId(4));
@@ -194,5 +194,74 @@ fn a_restored_snapshot_and_a_refused_message_are_traced() {
             "drop: refused node=n1 msg=n2->n3 Heartbeat{t1, commit 0} \
              error=message for n3 delivered to n1",
         ]
+    );
+}
+
+/// n1 elected leader of {n1, n2, n3} in term 1 with n2's vote, its Ready
+/// carried out.
+fn leader(configure: impl Fn(&mut Config)) -> Node<MemStorage> {
+    let mut config = Config::new(NodeId(1), [NodeId(1), NodeId(2), NodeId(3)]);
+    configure(&mut config);
+    let mut node = block_on(Node::new(config, MemStorage::default())).unwrap();
+    block_on(node.campaign()).unwrap();
+    let granted = MessageVariant::RequestVoteResponse { granted: true };
+    block_on(node.step(from_n2(1, granted))).unwrap();
+    assert_eq!(node.status().role, Role::Leader);
+    node
+}
+
+/// Carries out `node`'s Readys until it has none.
+fn run_readys(node: &mut Node<MemStorage>) {
+    for _ in 0..4 {
+        if !node.has_ready() {
+            return;
+        }
+        let rd = block_on(node.ready()).unwrap();
+        node.storage_mut().persist(&rd).unwrap();
+        node.advance(rd);
+    }
+}
+
+#[test]
+fn a_full_outbox_dropped_reads_and_a_skipped_change_are_traced() {
+    // Two vote requests, and an outbox that holds one.
+    let mut config = Config::new(NodeId(1), [NodeId(1), NodeId(2), NodeId(3)]);
+    config.outbox_max = 1;
+    let mut candidate = block_on(Node::new(config, MemStorage::default())).unwrap();
+    let full = traced("ruft::drop", || {
+        block_on(candidate.campaign()).unwrap();
+    });
+    // A leader holding a read steps down.
+    let mut leader = leader(|_| {});
+    block_on(leader.read_index("r".into())).unwrap();
+    let reads = traced("ruft::read", || {
+        block_on(leader.step(from_n2(2, heartbeat()))).unwrap();
+    });
+    // A committed change that does not apply (only a faulty leader appends
+    // one): every node skips it.
+    let mut follower = n1();
+    let remove_n9 = ConfChange::Simple(MemberChange::Remove(NodeId(9)));
+    let entries = vec![Entry::conf_change(
+        EntryKey::new(Term(1), Index(1)),
+        remove_n9,
+    )];
+    let prev = EntryKey::default();
+    let append = MessageVariant::AppendEntries {
+        prev,
+        entries,
+        commit: Index(1),
+    };
+    let skipped = traced("ruft::drop", || {
+        block_on(follower.step(from_n2(1, append))).unwrap();
+        run_readys(&mut follower);
+    });
+    assert_eq!(
+        full,
+        ["outbox full, message dropped node=n1 msg=n1->n3 RequestVote{t1, last 0@0} outbox_max=1"]
+    );
+    assert_eq!(reads, ["pending reads dropped node=n1 term=2 count=1"]);
+    assert_eq!(
+        skipped,
+        ["configuration entry skipped node=n1 index=1 change=-n9 error=n9 is not a member"]
     );
 }
