@@ -189,6 +189,14 @@ fn a_proposal_appended_while_storage_fails_is_not_an_error() {
     // `propose` reports the append and nothing else.
     assert_eq!(block_on(node.propose("b".into())), Ok(key(1, 3)));
     assert_eq!(node.status().last, key(1, 3), "appended");
+    // The next Ready cannot read the appends it was to send: it goes out
+    // without them, and the failure is traced (no caller could be told).
+    let failed = traced("ruft::storage", || {
+        sent(&mut node);
+    });
+    let why = "storage read failed node=n1 what=\"send due appends\" \
+               error=storage backend failed: Other";
+    assert_eq!(failed, [why]);
     node.storage_mut().failing = false;
     let answer = from(2, 1, MessageVariant::HeartbeatResponse { read: None });
     assert_handled(&mut node, answer);

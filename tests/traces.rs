@@ -5,48 +5,14 @@
 //! These transcripts capture the events of a few steps, and of a small
 //! cluster's election, commit, transfer and membership change.
 
+mod node_common;
+
 use futures::executor::block_on;
+use node_common::traced;
 use ruft::{
     ConfChange, Config, Entry, EntryKey, Index, MemStorage, MemberChange, Message, MessageVariant,
     Node, NodeId, Role, Term,
 };
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
-/// Collects formatted events.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Runs `f` and returns the lines of the events traced meanwhile whose
-/// target starts with `target`, without their target prefix and time.
-fn traced(target: &str, f: impl FnOnce()) -> Vec<String> {
-    let out = Captured::default();
-    let writer = out.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .without_time()
-        .with_level(false)
-        .finish();
-    tracing::subscriber::with_default(subscriber, f);
-    let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
-    let prefix = format!("{target}:");
-    text.lines()
-        .filter_map(|l| l.trim().strip_prefix(&prefix))
-        .map(|l| l.trim().to_string())
-        .collect()
-}
 
 fn n1() -> Node<MemStorage> {
     let config = Config::new(NodeId(1), [NodeId(1), NodeId(2), NodeId(3)]);

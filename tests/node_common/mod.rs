@@ -1,6 +1,6 @@
 //! Helpers shared by the black-box suites that drive node n1 of the cluster
 //! {n1, n2, n3} through the public [`Node`] API (`tests/bad_input.rs`,
-//! `tests/storage_faults.rs`).
+//! `tests/storage_faults.rs`, `tests/traces.rs`).
 #![allow(dead_code)] // each suite uses its own subset
 
 use futures::executor::block_on;
@@ -9,6 +9,8 @@ use ruft::{
     MessageVariant, Node, NodeId, Ready, Role, StepOutcome, Term,
 };
 use std::fmt::Debug;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
 
 pub fn n(id: u64) -> NodeId {
     NodeId(id)
@@ -155,4 +157,39 @@ pub fn leader_on<S: LogStorage + Persist>(storage: S) -> Node<S> {
     assert_eq!(sent(&mut node).len(), 2, "the no-op to n2 and n3");
     assert_eq!(node.status().persisted, key(1, 1));
     node
+}
+
+/// Collects formatted events.
+#[derive(Clone, Default)]
+pub struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Runs `f` and returns the lines of the events traced meanwhile whose
+/// target starts with `target`, without their target prefix and time.
+pub fn traced(target: &str, f: impl FnOnce()) -> Vec<String> {
+    let out = Captured::default();
+    let writer = out.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .without_time()
+        .with_level(false)
+        .finish();
+    tracing::subscriber::with_default(subscriber, f);
+    let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+    let prefix = format!("{target}:");
+    text.lines()
+        .filter_map(|l| l.trim().strip_prefix(&prefix))
+        .map(|l| l.trim().to_string())
+        .collect()
 }
