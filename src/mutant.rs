@@ -248,4 +248,15 @@ mod tests {
         assert_eq!(names.len(), Mutant::ALL.len());
         assert_eq!(Mutant::from_name("no-such-bug"), None);
     }
+
+    #[test]
+    fn a_mutant_displays_its_name_and_switches_the_soundness_checks_off() {
+        let mut config = crate::Config::new(crate::NodeId(1), [crate::NodeId(1)]);
+        assert!(!any(&config), "no mutant: the engine asserts its rules");
+        for m in Mutant::ALL {
+            assert_eq!(m.to_string(), m.name());
+            config.mutant = Some(m);
+            assert!(any(&config), "{m}: the harness judges it instead");
+        }
+    }
 }

@@ -582,5 +582,33 @@ mod tests {
         assert!(Group::ALL
             .iter()
             .all(|g| Probe::ALL.iter().any(|p| p.group() == *g)));
+        let headings: Vec<&str> = Group::ALL.iter().map(|g| g.name()).collect();
+        assert_eq!(
+            headings[..4],
+            ["handlers", "rejections", "drops", "append cases"]
+        );
+        assert_eq!(Probe::DropStaleResponse.to_string(), "drop-stale-response");
+    }
+
+    /// The counters are shared by the process, and other tests may step
+    /// engines (with the `probes` feature) meanwhile: only a probe no unit
+    /// test reaches (a log at the largest index) is counted exactly.
+    #[test]
+    fn an_outcome_is_counted_and_a_reset_clears_the_counts() {
+        let probe = Probe::DropIndexesExhausted;
+        let count = || hits()[probe as usize].1;
+        let dropped = Ok(StepOutcome::Dropped(DropReason::IndexesExhausted));
+        let before = count();
+        for _ in 0..1_000 {
+            outcome(&MessageVariant::Hup, &dropped);
+        }
+        assert_eq!(count(), before + 1_000);
+        assert_eq!(
+            hits()[probe as usize].0,
+            probe,
+            "hits() is in Probe::ALL order"
+        );
+        reset();
+        assert_eq!(count(), 0);
     }
 }
