@@ -25,3 +25,20 @@ impl std::fmt::Display for Role {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Role;
+
+    #[test]
+    fn roles_display_in_lower_case() {
+        let all = [
+            Role::Follower,
+            Role::PreCandidate,
+            Role::Candidate,
+            Role::Leader,
+        ];
+        let shown: Vec<String> = all.iter().map(Role::to_string).collect();
+        assert_eq!(shown, ["follower", "pre-candidate", "candidate", "leader"]);
+    }
+}

@@ -80,4 +80,10 @@ mod tests {
             "vote forgotten"
         );
     }
+
+    #[test]
+    fn a_hard_state_displays_term_vote_and_commit() {
+        assert_eq!(hs(2, Some(3), 4).to_string(), "t2 vote n3 commit 4");
+        assert_eq!(hs(2, None, 0).to_string(), "t2 commit 0");
+    }
 }

@@ -56,3 +56,18 @@ impl fmt::Display for Tick {
         write!(f, "{}t", self.0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Tick;
+
+    #[test]
+    fn a_clock_saturates_resets_and_displays_in_ticks() {
+        let mut clock = Tick(u64::MAX);
+        clock.forward();
+        assert_eq!(clock, Tick(u64::MAX), "a clock never wraps");
+        clock.reset();
+        clock.forward();
+        assert_eq!(clock.to_string(), "1t");
+    }
+}
