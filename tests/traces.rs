@@ -8,37 +8,21 @@
 mod node_common;
 
 use futures::executor::block_on;
-use node_common::traced;
+use node_common::{fresh, from, heartbeat, leader, sent, traced};
 use ruft::{
-    ConfChange, Config, Entry, EntryKey, Index, MemStorage, MemberChange, Message, MessageVariant,
-    Node, NodeId, Role, Term,
+    ConfChange, Entry, EntryKey, Index, MemStorage, MemberChange, MessageVariant, Node, NodeId,
+    Role, Term,
 };
-
-fn n1() -> Node<MemStorage> {
-    let config = Config::new(NodeId(1), [NodeId(1), NodeId(2), NodeId(3)]);
-    block_on(Node::new(config, MemStorage::default())).unwrap()
-}
-
-fn from_n2(term: u64, variant: MessageVariant) -> Message {
-    Message::new(NodeId(2), Term(term), NodeId(1), variant)
-}
-
-fn heartbeat() -> MessageVariant {
-    MessageVariant::Heartbeat {
-        commit: Index(0),
-        read: None,
-    }
-}
 
 #[test]
 fn each_role_change_is_traced_once_and_a_new_term_alone_is_not_one() {
-    let mut node = n1();
+    let mut node = fresh();
     let roles = traced("ruft::role", || {
         block_on(node.campaign()).unwrap();
         // The candidate hears the leader of its term: it follows.
-        block_on(node.step(from_n2(1, heartbeat()))).unwrap();
+        block_on(node.step(heartbeat(2, 1, 0))).unwrap();
         // A follower that hears a newer leader stays a follower.
-        block_on(node.step(from_n2(2, heartbeat()))).unwrap();
+        block_on(node.step(heartbeat(2, 2, 0))).unwrap();
     });
     assert_eq!(node.status().role, Role::Follower);
     assert_eq!(
@@ -52,10 +36,10 @@ fn each_role_change_is_traced_once_and_a_new_term_alone_is_not_one() {
 
 #[test]
 fn a_term_change_is_traced_with_both_terms() {
-    let mut node = n1();
+    let mut node = fresh();
     let terms = traced("ruft::term", || {
-        block_on(node.step(from_n2(3, heartbeat()))).unwrap();
-        block_on(node.step(from_n2(3, heartbeat()))).unwrap();
+        block_on(node.step(heartbeat(2, 3, 0))).unwrap();
+        block_on(node.step(heartbeat(2, 3, 0))).unwrap();
     });
     assert_eq!(terms, ["term change node=n1 from=0 to=3"]);
     assert_eq!(node.term(), Term(3));
@@ -63,14 +47,14 @@ fn a_term_change_is_traced_with_both_terms() {
 
 #[test]
 fn a_dropped_message_is_traced_with_its_reason() {
-    let mut node = n1();
-    block_on(node.step(from_n2(3, heartbeat()))).unwrap();
+    let mut node = fresh();
+    block_on(node.step(heartbeat(2, 3, 0))).unwrap();
     let stale = MessageVariant::RequestVote {
         last: EntryKey::default(),
         transfer: false,
     };
     let drops = traced("ruft::drop", || {
-        block_on(node.step(from_n2(2, stale))).unwrap();
+        block_on(node.step(from(2, 2, stale))).unwrap();
     });
     assert_eq!(
         drops,
@@ -142,12 +126,13 @@ fn votes_commits_transfers_and_membership_changes_are_traced() {
 
 #[test]
 fn a_restored_snapshot_and_a_refused_message_are_traced() {
-    let mut node = n1();
+    let mut node = fresh();
     let members = [NodeId(1), NodeId(2), NodeId(3)];
     let last = EntryKey::new(Term(1), Index(5));
     let snapshot = Box::new(ruft::Snapshot::new(last, members, "state"));
-    let install = from_n2(1, MessageVariant::InstallSnapshot { snapshot });
-    let misaddressed = Message::new(NodeId(2), Term(1), NodeId(3), heartbeat());
+    let install = from(2, 1, MessageVariant::InstallSnapshot { snapshot });
+    let mut misaddressed = heartbeat(2, 1, 0);
+    misaddressed.dst = NodeId(3);
     let lines = traced("ruft:", || {
         block_on(node.step(install)).unwrap();
         assert!(block_on(node.step(misaddressed)).is_err());
@@ -163,49 +148,24 @@ fn a_restored_snapshot_and_a_refused_message_are_traced() {
     );
 }
 
-/// n1 elected leader of {n1, n2, n3} in term 1 with n2's vote, its Ready
-/// carried out.
-fn leader(configure: impl Fn(&mut Config)) -> Node<MemStorage> {
-    let mut config = Config::new(NodeId(1), [NodeId(1), NodeId(2), NodeId(3)]);
-    configure(&mut config);
-    let mut node = block_on(Node::new(config, MemStorage::default())).unwrap();
-    block_on(node.campaign()).unwrap();
-    let granted = MessageVariant::RequestVoteResponse { granted: true };
-    block_on(node.step(from_n2(1, granted))).unwrap();
-    assert_eq!(node.status().role, Role::Leader);
-    node
-}
-
-/// Carries out `node`'s Readys until it has none.
-fn run_readys(node: &mut Node<MemStorage>) {
-    for _ in 0..4 {
-        if !node.has_ready() {
-            return;
-        }
-        let rd = block_on(node.ready()).unwrap();
-        node.storage_mut().persist(&rd).unwrap();
-        node.advance(rd);
-    }
-}
-
 #[test]
 fn a_full_outbox_dropped_reads_and_a_skipped_change_are_traced() {
     // Two vote requests, and an outbox that holds one.
-    let mut config = Config::new(NodeId(1), [NodeId(1), NodeId(2), NodeId(3)]);
+    let mut config = node_common::config();
     config.outbox_max = 1;
     let mut candidate = block_on(Node::new(config, MemStorage::default())).unwrap();
     let full = traced("ruft::drop", || {
         block_on(candidate.campaign()).unwrap();
     });
     // A leader holding a read steps down.
-    let mut leader = leader(|_| {});
+    let mut leader = leader();
     block_on(leader.read_index("r".into())).unwrap();
     let reads = traced("ruft::read", || {
-        block_on(leader.step(from_n2(2, heartbeat()))).unwrap();
+        block_on(leader.step(heartbeat(2, 2, 0))).unwrap();
     });
     // A committed change that does not apply (only a faulty leader appends
     // one): every node skips it.
-    let mut follower = n1();
+    let mut follower = fresh();
     let remove_n9 = ConfChange::Simple(MemberChange::Remove(NodeId(9)));
     let entries = vec![Entry::conf_change(
         EntryKey::new(Term(1), Index(1)),
@@ -218,8 +178,10 @@ fn a_full_outbox_dropped_reads_and_a_skipped_change_are_traced() {
         commit: Index(1),
     };
     let skipped = traced("ruft::drop", || {
-        block_on(follower.step(from_n2(1, append))).unwrap();
-        run_readys(&mut follower);
+        block_on(follower.step(from(2, 1, append))).unwrap();
+        // Its Readys persist the entry, hand it out committed, and apply it.
+        sent(&mut follower);
+        sent(&mut follower);
     });
     assert_eq!(
         full,
